@@ -1,0 +1,102 @@
+"""Public data of the short-term tier: what the API, CLI and workers exchange."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .errors import InvalidInput
+
+# Strings that end up in Redis keys or registry paths are checked against these before any use.
+NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+TOPIC_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,63})$")
+
+Namespace = Annotated[str, StringConstraints(pattern=NAMESPACE_RE.pattern)]
+TopicSlug = Annotated[str, StringConstraints(pattern=TOPIC_RE.pattern, max_length=64)]
+
+
+def check_namespace(value: str, field: str = "namespace") -> str:
+    if not isinstance(value, str) or not NAMESPACE_RE.fullmatch(value):
+        raise InvalidInput(
+            f"invalid {field} {value!r}: 1-128 characters of letters, digits, '_', '.', '@', '-', "
+            "starting with a letter or digit",
+            field=field,
+        )
+    return value
+
+
+def check_topic(value: str, field: str = "topic") -> str:
+    if not isinstance(value, str) or not TOPIC_RE.fullmatch(value):
+        raise InvalidInput(
+            f"invalid {field} {value!r}: a slug of 1-64 characters [a-z0-9-], starting with [a-z0-9]",
+            field=field,
+        )
+    return value
+
+
+class FactStatus(str, Enum):
+    active = "active"
+    superseded = "superseded"
+    deleted = "deleted"
+
+
+class FactIn(BaseModel):
+    """A fact to remember. `text` is the canonical statement; subject/relation/object enable supersede."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., description="Canonical statement, e.g. 'Marla Quenby lives in Lisbon'")
+    topic: TopicSlug | None = Field(None, description="Topic slug; omitted = nearest topic or a new one")
+    subject: str | None = Field(None, max_length=200)
+    relation: str | None = Field(None, max_length=200)
+    object: str | None = Field(None, max_length=500)
+    source: str | None = Field(None, max_length=200, description="Where it came from (thread/turn)")
+
+
+class Fact(BaseModel):
+    id: str
+    namespace: str
+    topic: str
+    text: str
+    subject: str | None = None
+    relation: str | None = None
+    object: str | None = None
+    source: str | None = None
+    created_at: datetime
+    status: FactStatus = FactStatus.active
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    consolidated_in: str | None = None
+
+
+class WriteOutcome(str, Enum):
+    created = "created"
+    duplicate = "duplicate"
+
+
+class WriteResult(BaseModel):
+    id: str
+    outcome: WriteOutcome
+    topic: str
+    supersedes: str | None = Field(None, description="Id of the active fact this write superseded")
+
+
+class RecallHit(BaseModel):
+    fact: Fact
+    score: float = Field(..., description="Cosine similarity to the query")
+    heat: float = Field(..., description="Decayed hit count after this recall")
+
+
+class TopicInfo(BaseModel):
+    namespace: str
+    topic: str
+    facts: int = Field(..., description="Active facts")
+    unconsolidated: int
+    hot: int = Field(..., description="Hot unconsolidated facts")
+    heat: float = Field(..., description="Decayed hits on the topic")
+    due: bool
+    stale: bool = Field(False, description="Its adapter holds a fact since deleted or superseded")

@@ -1,0 +1,311 @@
+"""The short-term memory use cases: write (dedupe, supersede, topic), get, list, delete, recall, topics.
+
+The service process is the only one that opens an embedded store (DESIGN §3); everything else goes through it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from .embed import Embedder
+from .errors import InvalidInput, NotFound
+from .heat import HeatTracker
+from .redis_conn import connect_redis
+from .schemas import (
+    Fact, FactIn, FactStatus, RecallHit, TopicInfo, WriteOutcome, WriteResult, check_namespace, check_topic,
+)
+from .settings import Settings
+from .store import FactFilter, FactStore, Point, open_store
+from .topics import Centroids, new_topic_name
+
+ACTIVE = (FactStatus.active.value,)
+
+
+def _norm(value: str | None) -> str | None:
+    return " ".join(value.lower().split()) if value else None
+
+
+def fact_from_payload(fid: str, p: dict[str, Any]) -> Fact:
+    return Fact(
+        id=fid, namespace=p["namespace"], topic=p["topic"], text=p["text"], subject=p.get("subject"),
+        relation=p.get("relation"), object=p.get("object"), source=p.get("source"),
+        created_at=datetime.fromtimestamp(p["created_ts"], timezone.utc), status=p.get("status", "active"),
+        supersedes=p.get("supersedes"), superseded_by=p.get("superseded_by"),
+        consolidated_in=p.get("consolidated_in"),
+    )
+
+
+@dataclass
+class _Planned:
+    index: int
+    fact: FactIn
+    text: str
+    vector: np.ndarray
+    topic: str | None
+    result: WriteResult | None = None
+
+
+class MemoryService:
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, store: FactStore | None = None,
+                 heat: HeatTracker | None = None):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.embedder, threads=settings.torch_threads)
+        if heat is None:
+            client, self.redis_url = connect_redis(settings)
+            heat = HeatTracker(client, settings.heat, settings.redis.key_prefix)
+        else:
+            self.redis_url = settings.redis.url
+        self.heat = heat
+        self.store = store or open_store(settings, self.embedder.dim)
+        self._write_lock = threading.RLock()  # dedupe and supersede decisions must see earlier writes
+        self._centroids: dict[str, Centroids] = {}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "MemoryService":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # validation ---------------------------------------------------------------------------------------
+    def _check_text(self, text: str, field: str) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"{field} is empty", field=field)
+        text = " ".join(text.split())
+        if len(text) > self.settings.max_text_chars:
+            raise InvalidInput(
+                f"{field} has {len(text)} characters; the limit is {self.settings.max_text_chars}", field=field
+            )
+        return text
+
+    def _check_fact_id(self, fact_id: str) -> str:
+        try:
+            return str(uuid.UUID(str(fact_id)))
+        except ValueError:
+            raise InvalidInput(f"invalid fact id {fact_id!r}: expected a UUID", field="fact_id") from None
+
+    def _require_namespace(self, ns: str) -> None:
+        check_namespace(ns)
+        if self.store.count(FactFilter(namespace=ns)) == 0:
+            raise NotFound(f"namespace {ns!r} has no facts", field="namespace")
+
+    # centroids --------------------------------------------------------------------------------------------
+    def centroids(self, ns: str) -> Centroids:
+        if ns not in self._centroids:
+            c = Centroids(self.embedder.dim)
+            for r in self.store.scroll_all(FactFilter(namespace=ns, status=ACTIVE), with_vector=True):
+                c.add(r.payload["topic"], r.vector)
+            self._centroids[ns] = c
+        return self._centroids[ns]
+
+    # write -----------------------------------------------------------------------------------------------
+    def write(self, ns: str, facts: list[FactIn]) -> list[WriteResult]:
+        """Write a batch: all of it or, on any bad input or unreachable service, none of it."""
+        check_namespace(ns)
+        if not facts:
+            raise InvalidInput("facts is empty", field="facts")
+        if len(facts) > self.settings.max_batch:
+            raise InvalidInput(f"{len(facts)} facts in one write; the limit is {self.settings.max_batch}",
+                               field="facts")
+        texts = [self._check_text(f.text, f"facts[{i}].text") for i, f in enumerate(facts)]
+        for i, f in enumerate(facts):
+            if f.topic is not None:
+                check_topic(f.topic, f"facts[{i}].topic")
+        self.heat.ping()  # fail before touching the store if Redis is down
+        vectors = self.embedder.embed(texts)
+        with self._write_lock:
+            return self._write_locked(ns, facts, texts, vectors)
+
+    def _write_locked(self, ns: str, facts: list[FactIn], texts: list[str], vectors: np.ndarray):
+        s = self.settings
+        plans = [_Planned(i, f, texts[i], vectors[i], f.topic) for i, f in enumerate(facts)]
+        # 1. near-duplicates of stored active facts (one batched search) and of earlier facts in this batch
+        nearest = self.store.search_batch(vectors, FactFilter(namespace=ns, status=ACTIVE), 1)
+        accepted: list[_Planned] = []
+        twins: list[tuple[_Planned, _Planned]] = []
+        for plan, hits in zip(plans, nearest):
+            if hits and hits[0].score is not None and hits[0].score >= s.duplicate_threshold:
+                plan.result = WriteResult(id=hits[0].id, outcome=WriteOutcome.duplicate, topic=hits[0].payload["topic"])
+                continue
+            twin = next((a for a in accepted if float(np.dot(a.vector, plan.vector)) >= s.duplicate_threshold), None)
+            if twin is not None:
+                plan.result = WriteResult(id=twin.result.id, outcome=WriteOutcome.duplicate, topic="")
+                twins.append((plan, twin))
+                continue
+            plan.result = WriteResult(id=str(uuid.uuid4()), outcome=WriteOutcome.created, topic="")
+            accepted.append(plan)
+        # 2. topics: explicit, nearest centroid, or a new one
+        cents = self.centroids(ns)
+        for plan in accepted:
+            if plan.topic is None:
+                plan.topic = cents.nearest(plan.vector, s.topic_threshold) or new_topic_name(
+                    plan.text, set(cents.sums), plan.fact.subject)
+            plan.result.topic = plan.topic
+            cents.add(plan.topic, plan.vector)  # later facts in the batch may join this topic
+        for plan, twin in twins:
+            plan.result.topic = twin.topic
+        # 3. supersede: same subject+relation, other object, still active
+        keyed = [p for p in accepted if p.fact.subject and p.fact.relation]
+        current: dict[tuple[str, str], tuple[str, dict]] = {}
+        if keyed:
+            subjects = tuple(sorted({_norm(p.fact.subject) for p in keyed}))
+            for r in self.store.scroll_all(FactFilter(namespace=ns, status=ACTIVE, subject_key=subjects)):
+                current[(r.payload["subject_key"], _norm(r.payload.get("relation")))] = (r.id, r.payload)
+        superseded: dict[str, dict] = {}
+        now = time.time()
+        points: list[Point] = []
+        for plan in accepted:
+            f = plan.fact
+            payload = {
+                "namespace": ns, "topic": plan.topic, "text": plan.text, "subject": f.subject,
+                "subject_key": _norm(f.subject), "relation": f.relation, "object": f.object, "source": f.source,
+                "created_ts": now, "status": FactStatus.active.value, "supersedes": None, "superseded_by": None,
+                "consolidated_in": None,
+            }
+            if f.subject and f.relation:
+                key = (_norm(f.subject), _norm(f.relation))
+                old = current.get(key)
+                if old is not None and _norm(old[1].get("object")) != _norm(f.object):
+                    payload["supersedes"] = old[0]
+                    plan.result.supersedes = old[0]
+                    superseded[old[0]] = old[1]
+                current[key] = (plan.result.id, payload)
+            points.append(Point(plan.result.id, plan.vector, payload))
+        # in-batch chains: a fact written and superseded in the same batch is stored as superseded
+        for pt in points:
+            sup = pt.payload["supersedes"]
+            if sup is not None and any(p.id == sup for p in points):
+                next(p for p in points if p.id == sup).payload.update(status="superseded", superseded_by=pt.id)
+                superseded.pop(sup, None)
+        self._apply_write(ns, points, superseded)
+        return [p.result for p in plans]
+
+    def _apply_write(self, ns: str, points: list[Point], superseded: dict[str, dict]) -> None:
+        self.store.upsert(points)
+        by_id = {p.id: p for p in points}
+        try:
+            for old_id in superseded:
+                new_id = next(p.id for p in points if p.payload["supersedes"] == old_id)
+                self.store.set_payload([old_id], {"status": FactStatus.superseded.value, "superseded_by": new_id})
+            self.heat.add_pending(ns, [(p.id, p.payload["topic"], p.payload["created_ts"])
+                                       for p in points if p.payload["status"] == "active"])
+            self.heat.forget(ns, [(fid, p["topic"]) for fid, p in superseded.items()])
+            self._mark_stale(ns, superseded.values())
+        except Exception:
+            # compensate so that a failed write leaves nothing behind
+            self.store.delete(list(by_id))
+            for old_id in superseded:
+                self.store.set_payload([old_id], {"status": FactStatus.active.value, "superseded_by": None})
+            self._centroids.pop(ns, None)
+            raise
+        if superseded or any(p.payload["status"] != "active" for p in points):
+            self._centroids.pop(ns, None)  # rebuilt from the store on next use
+
+    def _mark_stale(self, ns: str, payloads) -> None:
+        topics = {p["topic"] for p in payloads if p.get("consolidated_in")}
+        for t in topics:
+            self.heat.mark_stale(ns, t)
+
+    # read ------------------------------------------------------------------------------------------------
+    def get(self, ns: str, fact_id: str) -> Fact:
+        check_namespace(ns)
+        fid = self._check_fact_id(fact_id)
+        found = self.store.retrieve([fid])
+        if not found or found[0].payload.get("namespace") != ns:
+            raise NotFound(f"fact {fid} not found in namespace {ns!r}", field="fact_id")
+        return fact_from_payload(found[0].id, found[0].payload)
+
+    def list(self, ns: str, *, topic: str | None = None, status: str | None = "active", limit: int = 100,
+             offset: str | None = None) -> tuple[list[Fact], str | None]:
+        self._require_namespace(ns)
+        if topic is not None:
+            check_topic(topic)
+        if status is not None and status not in FactStatus.__members__:
+            raise InvalidInput(f"invalid status {status!r}: one of {', '.join(FactStatus.__members__)}",
+                               field="status")
+        if offset is not None:
+            offset = self._check_fact_id(offset)
+        records, nxt = self.store.scroll(
+            FactFilter(namespace=ns, topic=topic, status=(status,) if status else None), limit, offset)
+        return [fact_from_payload(r.id, r.payload) for r in records], nxt
+
+    def all_active(self, ns: str, topic: str | None = None) -> list[Fact]:
+        records = self.store.scroll_all(FactFilter(namespace=ns, topic=topic, status=ACTIVE))
+        return [fact_from_payload(r.id, r.payload) for r in records]
+
+    # delete ----------------------------------------------------------------------------------------------
+    def delete(self, ns: str, fact_id: str) -> Fact:
+        """Soft delete: the fact is never recalled again; its topic's adapter goes stale if it held it."""
+        fact = self.get(ns, fact_id)
+        if fact.status == FactStatus.deleted:
+            return fact
+        with self._write_lock:
+            self.heat.ping()
+            self.store.set_payload([fact.id], {"status": FactStatus.deleted.value})
+            self.heat.forget(ns, [(fact.id, fact.topic)])
+            if fact.consolidated_in:
+                self.heat.mark_stale(ns, fact.topic)
+            self._centroids.pop(ns, None)
+        return fact.model_copy(update={"status": FactStatus.deleted})
+
+    # recall ----------------------------------------------------------------------------------------------
+    def recall(self, ns: str, query: str, *, limit: int | None = None, topic: str | None = None,
+               record_heat: bool = True) -> list[RecallHit]:
+        self._require_namespace(ns)
+        query = self._check_text(query, "query")
+        if topic is not None:
+            check_topic(topic)
+        limit = limit or self.settings.recall_limit
+        if not 1 <= limit <= 100:
+            raise InvalidInput(f"limit {limit} is out of range 1..100", field="limit")
+        vector = self.embedder.embed_one(query)
+        hits = self.search_vector(ns, vector, limit=limit, topic=topic)
+        if record_heat and hits:
+            heats, _ = self.heat.hit(ns, [(r.id, r.payload["topic"]) for r in hits])
+        else:
+            heats = self.heat.fact_heat(ns, [r.id for r in hits])
+        return [RecallHit(fact=fact_from_payload(r.id, r.payload), score=r.score, heat=h)
+                for r, h in zip(hits, heats)]
+
+    def search_vector(self, ns: str, vector: np.ndarray, *, limit: int, topic: str | None = None):
+        hits = self.store.search(vector, FactFilter(namespace=ns, topic=topic, status=ACTIVE), limit)
+        return [h for h in hits if (h.score or 0.0) >= self.settings.recall_min_score]
+
+    # topics ----------------------------------------------------------------------------------------------
+    def topics(self, ns: str) -> list[TopicInfo]:
+        self._require_namespace(ns)
+        counts: dict[str, int] = {}
+        for r in self.store.scroll_all(FactFilter(namespace=ns, status=ACTIVE)):
+            counts[r.payload["topic"]] = counts.get(r.payload["topic"], 0) + 1
+        return [
+            TopicInfo(namespace=ns, topic=t.topic, facts=counts.get(t.topic, 0), unconsolidated=t.unconsolidated,
+                      hot=t.hot, heat=round(t.heat, 6), due=t.due, stale=t.stale)
+            for t in self.heat.topics(ns, counts)
+        ]
+
+    def sweep(self, ns: str) -> list[str]:
+        """Re-check every topic of a namespace for due-ness (beat)."""
+        return self.heat.sweep(ns, {r.payload["topic"] for r in self.store.scroll_all(FactFilter(namespace=ns))})
+
+    def health(self) -> dict[str, str]:
+        out = {}
+        try:
+            self.heat.ping()
+            out["redis"] = "ok"
+        except Exception as exc:  # report, don't raise: this is the health endpoint
+            out["redis"] = f"error: {exc}"
+        try:
+            self.store.count(FactFilter(namespace="__health__"))
+            out["qdrant"] = "ok"
+        except Exception as exc:
+            out["qdrant"] = f"error: {exc}"
+        return out

