@@ -32,7 +32,7 @@ class RedisSettings(BaseModel):
 
 class HeatSettings(BaseModel):
     half_life_s: float = Field(7 * 24 * 3600.0, gt=0, description="Heat halves after this many seconds")
-    hot_threshold: float = Field(3.0, gt=0, description="A fact is hot at this decayed hit count")
+    hot_threshold: float = Field(2.5, gt=0, description="A fact is hot at this decayed hit count (~3 recent uses)")
     min_facts: int = Field(5, ge=1, description="A topic is due with this many hot unconsolidated facts")
     max_wait_s: float = Field(24 * 3600.0, gt=0, description="...or with any hot fact older than this")
 

@@ -1,0 +1,125 @@
+"""REST API (FastAPI; OpenAPI at /docs). Domain errors map to HTTP status codes in one handler."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from .errors import EngramError, ServiceUnavailable
+from .schemas import Fact, FactIn, RecallHit, TopicInfo, WriteResult
+from .service import MemoryService
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class WriteRequest(BaseModel):
+    facts: list[FactIn] = Field(..., min_length=1, description="Facts to remember, written all or none")
+
+
+class WriteResponse(BaseModel):
+    results: list[WriteResult]
+
+
+class FactList(BaseModel):
+    facts: list[Fact]
+    next_offset: str | None = Field(None, description="Pass as `offset` for the next page")
+
+
+class RecallRequest(BaseModel):
+    query: str = Field(..., description="The question or cue")
+    limit: int | None = Field(None, ge=1, le=100)
+    topic: str | None = None
+
+
+class RecallResponse(BaseModel):
+    hits: list[RecallHit]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    field: str | None = None
+
+
+def create_app(settings: Settings | None = None, service: MemoryService | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = service is None
+        app.state.service = service or MemoryService(settings)
+        yield
+        if owned:
+            app.state.service.close()
+
+    app = FastAPI(title="engram", version="0.1.0", lifespan=lifespan,
+                  description="Long-term memory for conversational agents: short-term facts in Qdrant, "
+                              "consolidated into per-topic LoRA adapters.")
+
+    @app.exception_handler(EngramError)
+    async def domain_error(_: Request, exc: EngramError) -> JSONResponse:
+        if isinstance(exc, ServiceUnavailable):
+            log.warning("%s", exc.message)
+        return JSONResponse(status_code=exc.status_code, content={"error": exc.message, "field": exc.field})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(x) for x in first["loc"] if x not in ("body", "path", "query"))
+        return JSONResponse(status_code=422, content={
+            "error": f"{field or 'request'}: {first['msg']}", "field": field or None,
+            "details": [{"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in errors],
+        })
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")  # the trace goes to the log, never to the client
+        return JSONResponse(status_code=500, content={"error": "internal error", "field": None})
+
+    def get_service(request: Request) -> MemoryService:
+        return request.app.state.service
+
+    Service = Annotated[MemoryService, Depends(get_service)]
+    errors = {c: {"model": ErrorBody} for c in (404, 422, 503)}
+
+    @app.get("/healthz")
+    def healthz(svc: Service) -> JSONResponse:
+        checks = svc.health()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={"status": "ok" if ok else "degraded", **checks})
+
+    @app.post("/v1/namespaces/{ns}/facts", status_code=201, response_model=WriteResponse, responses=errors)
+    def write_facts(ns: str, body: WriteRequest, svc: Service) -> WriteResponse:
+        return WriteResponse(results=svc.write(ns, body.facts))
+
+    @app.get("/v1/namespaces/{ns}/facts", response_model=FactList, responses=errors)
+    def list_facts(ns: str, svc: Service, topic: str | None = None,
+                   status: str | None = Query("active", description="active, superseded, deleted; empty = all"),
+                   limit: int = Query(100, ge=1, le=1000), offset: str | None = None) -> FactList:
+        facts, nxt = svc.list(ns, topic=topic, status=status or None, limit=limit, offset=offset)
+        return FactList(facts=facts, next_offset=nxt)
+
+    @app.get("/v1/namespaces/{ns}/facts/{fact_id}", response_model=Fact, responses=errors)
+    def get_fact(ns: str, fact_id: str, svc: Service) -> Fact:
+        return svc.get(ns, fact_id)
+
+    @app.delete("/v1/namespaces/{ns}/facts/{fact_id}", response_model=Fact, responses=errors)
+    def delete_fact(ns: str, fact_id: str, svc: Service) -> Fact:
+        return svc.delete(ns, fact_id)
+
+    @app.post("/v1/namespaces/{ns}/recall", response_model=RecallResponse, responses=errors)
+    def recall(ns: str, body: RecallRequest, svc: Service) -> RecallResponse:
+        return RecallResponse(hits=svc.recall(ns, body.query, limit=body.limit, topic=body.topic))
+
+    @app.get("/v1/namespaces/{ns}/topics", response_model=list[TopicInfo], responses=errors)
+    def topics(ns: str, svc: Service) -> list[TopicInfo]:
+        return svc.topics(ns)
+
+    return app

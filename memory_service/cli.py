@@ -1,0 +1,180 @@
+"""The `engram` command line. Operations run in-process on the embedded store, or against a server (--api)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import EngramError
+from .schemas import FactIn
+from .settings import Settings
+
+app = typer.Typer(help="engram: long-term memory for conversational agents, made of LoRA adapters.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+NsOpt = typer.Option(..., "--namespace", "-n", help="Namespace (user or agent id)")
+ApiOpt = typer.Option(None, "--api", envvar="ENGRAM_API_URL", help="URL of a running `engram serve`")
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def backend(api: str | None):
+    """The API client when --api is given, else the in-process service (which opens the embedded store)."""
+    if api:
+        from .client import ApiClient
+
+        return ApiClient(api, os.environ.get("ENGRAM_API_KEY"))
+    from .service import MemoryService
+
+    return MemoryService(Settings())
+
+
+def run(api: str | None, fn):
+    try:
+        b = backend(api)
+        try:
+            return fn(b)
+        finally:
+            b.close()
+    except EngramError as exc:
+        fail(exc.message)
+
+
+def fact_table(rows, title: str | None = None) -> Table:
+    t = Table(title=title)
+    for col in ("id", "topic", "status", "text"):
+        t.add_column(col, overflow="fold")
+    for f in rows:
+        t.add_row(f.id, f.topic, f.status.value, f.text)
+    return t
+
+
+@app.command()
+def remember(
+    text: list[str] = typer.Argument(..., help="One or more fact statements"),
+    namespace: str = NsOpt,
+    topic: Optional[str] = typer.Option(None, help="Topic slug; default: nearest topic or a new one"),
+    subject: Optional[str] = typer.Option(None), relation: Optional[str] = typer.Option(None),
+    object: Optional[str] = typer.Option(None, "--object"),
+    as_json: bool = typer.Option(False, "--json"), api: Optional[str] = ApiOpt,
+):
+    """Write facts to the short-term store (all or none)."""
+    try:
+        facts = [FactIn(text=t, topic=topic, subject=subject, relation=relation, object=object) for t in text]
+    except ValueError as exc:
+        fail(str(exc).splitlines()[-1] if str(exc) else "invalid fact")
+    results = run(api, lambda b: b.write(namespace, facts))
+    if as_json:
+        console.print_json(json.dumps([r.model_dump(mode="json") for r in results]))
+        return
+    for r in results:
+        extra = f" (supersedes {r.supersedes})" if r.supersedes else ""
+        console.print(f"{r.outcome.value:9} {r.id}  topic={r.topic}{extra}")
+
+
+@app.command()
+def recall(query: str, namespace: str = NsOpt, limit: int = typer.Option(5, min=1, max=100),
+           topic: Optional[str] = None, as_json: bool = typer.Option(False, "--json"), api: Optional[str] = ApiOpt):
+    """Search a namespace's facts (this heats the facts returned)."""
+    hits = run(api, lambda b: b.recall(namespace, query, limit=limit, topic=topic))
+    if as_json:
+        console.print_json(json.dumps([h.model_dump(mode="json") for h in hits]))
+        return
+    t = Table()
+    for col in ("score", "heat", "topic", "text", "id"):
+        t.add_column(col, overflow="fold")
+    for h in hits:
+        t.add_row(f"{h.score:.3f}", f"{h.heat:.2f}", h.fact.topic, h.fact.text, h.fact.id)
+    console.print(t)
+
+
+@app.command()
+def forget(fact_id: str, namespace: str = NsOpt, api: Optional[str] = ApiOpt):
+    """Delete a fact: it is never recalled again."""
+    fact = run(api, lambda b: b.delete(namespace, fact_id))
+    console.print(f"deleted {fact.id}: {fact.text}")
+
+
+@app.command("get")
+def get_fact(fact_id: str, namespace: str = NsOpt, api: Optional[str] = ApiOpt):
+    """Show one fact as JSON."""
+    fact = run(api, lambda b: b.get(namespace, fact_id))
+    console.print_json(fact.model_dump_json())
+
+
+@app.command("list")
+def list_facts(namespace: str = NsOpt, topic: Optional[str] = None,
+               status: str = typer.Option("active", help="active, superseded, deleted or all"),
+               limit: int = typer.Option(100, min=1, max=1000), api: Optional[str] = ApiOpt):
+    """List a namespace's facts."""
+    facts, _ = run(api, lambda b: b.list(namespace, topic=topic, status=None if status == "all" else status,
+                                         limit=limit))
+    console.print(fact_table(facts))
+
+
+@app.command()
+def topics(namespace: str = NsOpt, as_json: bool = typer.Option(False, "--json"), api: Optional[str] = ApiOpt):
+    """Topics of a namespace with their heat, hot facts and due state."""
+    rows = run(api, lambda b: b.topics(namespace))
+    if as_json:
+        console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
+        return
+    console.print(topics_table(rows))
+
+
+def topics_table(rows) -> Table:
+    t = Table()
+    for col in ("topic", "facts", "unconsolidated", "hot", "heat", "due", "stale"):
+        t.add_column(col)
+    for r in sorted(rows, key=lambda r: -r.heat):
+        t.add_row(r.topic, str(r.facts), str(r.unconsolidated), str(r.hot), f"{r.heat:.2f}",
+                  "[bold green]yes[/]" if r.due else "no", "yes" if r.stale else "no")
+    return t
+
+
+@app.command()
+def serve(host: Optional[str] = None, port: Optional[int] = None,
+          log_level: str = typer.Option("info")):
+    """Run the REST API (it owns the embedded store while it runs)."""
+    import uvicorn
+
+    from .api import create_app
+
+    settings = Settings()
+    logging.basicConfig(level=log_level.upper())
+    try:
+        uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+                    log_level=log_level)
+    except EngramError as exc:
+        fail(exc.message)
+
+
+@app.command()
+def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
+    """Write facts about a fictional person, recall them until hot, and show heat and due topics."""
+    from .demo import run_demo
+
+    try:
+        run_demo(Settings(), namespace, console)
+    except EngramError as exc:
+        fail(exc.message)
+
+
+def main() -> None:  # python -m memory_service.cli
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
