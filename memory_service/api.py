@@ -47,6 +47,23 @@ class ErrorBody(BaseModel):
     field: str | None = None
 
 
+def field_name(loc) -> str:
+    """('body', 'facts', 0, 'text') -> 'facts[0].text', the same spelling the service uses."""
+    out = ""
+    for part in loc:
+        if part in ("body", "path", "query"):
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def get_service(request: Request) -> MemoryService:
+    return request.app.state.service
+
+
+Service = Annotated[MemoryService, Depends(get_service)]
+
+
 def create_app(settings: Settings | None = None, service: MemoryService | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -72,10 +89,10 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        field = ".".join(str(x) for x in first["loc"] if x not in ("body", "path", "query"))
+        field = field_name(first["loc"])
         return JSONResponse(status_code=422, content={
             "error": f"{field or 'request'}: {first['msg']}", "field": field or None,
-            "details": [{"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in errors],
+            "details": [{"field": field_name(e["loc"]), "message": e["msg"]} for e in errors],
         })
 
     @app.exception_handler(Exception)
@@ -83,10 +100,6 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         log.exception("unhandled error")  # the trace goes to the log, never to the client
         return JSONResponse(status_code=500, content={"error": "internal error", "field": None})
 
-    def get_service(request: Request) -> MemoryService:
-        return request.app.state.service
-
-    Service = Annotated[MemoryService, Depends(get_service)]
     errors = {c: {"model": ErrorBody} for c in (404, 422, 503)}
 
     @app.get("/healthz")

@@ -53,8 +53,9 @@ def _record(r: Any, with_vector: bool = False) -> Record:
 
 
 class ClientStore(FactStore):
-    def __init__(self, client: QdrantClient, collection: str, dim: int):
+    def __init__(self, client: QdrantClient, collection: str, dim: int, payload_indexes: bool = True):
         self.client = client
+        self.payload_indexes = payload_indexes  # local mode ignores them (and warns)
         self.collection = collection
         self.dim = dim
         self._ensure_collection()
@@ -73,7 +74,7 @@ class ClientStore(FactStore):
             if "already accessed" in str(exc):
                 raise StoreLocked(str(path)) from exc
             raise
-        return cls(client, collection, dim)
+        return cls(client, collection, dim, payload_indexes=False)
 
     @_wrap
     def _ensure_collection(self) -> None:
@@ -91,7 +92,7 @@ class ClientStore(FactStore):
                 self.collection,
                 vectors_config={VECTOR_NAME: models.VectorParams(size=self.dim, distance=models.Distance.COSINE)},
             )
-        for name in INDEXED_FIELDS:
+        for name in INDEXED_FIELDS if self.payload_indexes else ():
             schema = (
                 models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)
                 if name == "namespace" else models.PayloadSchemaType.KEYWORD
