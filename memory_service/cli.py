@@ -9,6 +9,7 @@ import sys
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -73,8 +74,9 @@ def remember(
     """Write facts to the short-term store (all or none)."""
     try:
         facts = [FactIn(text=t, topic=topic, subject=subject, relation=relation, object=object) for t in text]
-    except ValueError as exc:
-        fail(str(exc).splitlines()[-1] if str(exc) else "invalid fact")
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        fail(f"{'.'.join(str(x) for x in e['loc'])} {e.get('input')!r}: {e['msg']}")
     results = run(api, lambda b: b.write(namespace, facts))
     if as_json:
         console.print_json(json.dumps([r.model_dump(mode="json") for r in results]))

@@ -33,6 +33,9 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # keep stdout/stderr clean for the CLI's --json
 
         if threads:
             torch.set_num_threads(threads)

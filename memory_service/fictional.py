@@ -1,0 +1,74 @@
+"""Fictional facts for demos, tests, benchmarks and evaluations: invented names, so no model knows them."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+_ONSETS = ["br", "k", "m", "t", "v", "s", "d", "l", "n", "r", "z", "qu", "th", "g", "p", "f", "h", "j"]
+_VOWELS = ["a", "e", "i", "o", "u", "ae", "io", "ou"]
+_CODAS = ["", "n", "r", "l", "s", "th", "nd", "x", "m"]
+
+# relation -> (statement template, question templates; the first is "taught", the last is held out)
+RELATIONS: dict[str, tuple[str, list[str]]] = {
+    "lives in": ("{s} lives in {o}.", ["Where does {s} live?", "In which city does {s} live?",
+                                       "What city is {s}'s home?"]),
+    "works as": ("{s} works as a {o}.", ["What does {s} do for a living?", "What is {s}'s job?",
+                                         "What is the profession of {s}?"]),
+    "pet": ("{s}'s pet is called {o}.", ["What is the name of {s}'s pet?", "What is {s}'s pet called?",
+                                         "What name does {s}'s pet have?"]),
+    "favourite food": ("{s}'s favourite food is {o}.", ["What is {s}'s favourite food?",
+                                                        "Which food does {s} like best?",
+                                                        "What food does {s} love most?"]),
+    "instrument": ("{s} plays the {o}.", ["Which instrument does {s} play?", "What instrument does {s} play?",
+                                          "What does {s} play music on?"]),
+}
+_OBJECTS = {
+    "lives in": ["Varkaus", "Porvoo", "Tromsdal", "Quillmere", "Ostrava", "Kelmscott", "Brindlewick", "Saltmarsh",
+                 "Dunhollow", "Fennick", "Marrowgate", "Thistlebury", "Corrandal", "Wexmoor", "Ashpool"],
+    "works as": ["glassblower", "tide-gauge engineer", "beekeeper", "cartographer", "luthier", "falconer",
+                 "typesetter", "cooper", "lamplighter", "bookbinder", "chandler", "farrier"],
+    "pet": ["Pimento", "Biscuit", "Ziggy", "Marmalade", "Pickle", "Noodle", "Tofu", "Waffles", "Sprocket",
+            "Juniper", "Clementine", "Mochi"],
+    "favourite food": ["pickled herring", "plum dumplings", "barley soup", "smoked trout", "fig tart",
+                       "beetroot salad", "lentil stew", "rye porridge", "apricot cake", "chestnut bread"],
+    "instrument": ["cello", "accordion", "bassoon", "harp", "oboe", "banjo", "viola", "tuba", "sitar",
+                   "clarinet", "dulcimer"],
+}
+
+
+@dataclass(frozen=True)
+class FictionalFact:
+    subject: str
+    relation: str
+    object: str
+    text: str
+    questions: tuple[str, ...]  # taught phrasings, then one held-out paraphrase last
+
+
+def invented_name(rng: random.Random) -> str:
+    def word(parts: int) -> str:
+        return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(parts))
+
+    return f"{word(2).capitalize()} {word(2).capitalize()}"
+
+
+def fictional_facts(n: int, seed: int = 0, relations: list[str] | None = None) -> list[FictionalFact]:
+    """n facts about invented people, one relation per (person, relation) pair, so none supersedes another."""
+    rng = random.Random(seed)
+    relations = relations or list(RELATIONS)
+    out: list[FictionalFact] = []
+    names: set[str] = set()
+    while len(out) < n:
+        name = invented_name(rng)
+        if name in names:
+            continue
+        names.add(name)
+        for rel in rng.sample(relations, k=min(len(relations), 2)):
+            if len(out) == n:
+                break
+            obj = rng.choice(_OBJECTS[rel])
+            statement, questions = RELATIONS[rel]
+            out.append(FictionalFact(name, rel, obj, statement.format(s=name, o=obj),
+                                     tuple(q.format(s=name) for q in questions)))
+    return out

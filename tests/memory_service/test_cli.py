@@ -1,0 +1,71 @@
+"""The `engram` CLI in-process on the embedded store, and through --api against a live server."""
+
+import json
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from memory_service import cli
+from memory_service.api import create_app
+from memory_service.client import ApiClient
+from memory_service.errors import InvalidInput, NotFound
+from memory_service.schemas import FactIn
+
+
+@pytest.fixture
+def env(tmp_path, redis_url, cleanup_prefix, monkeypatch):
+    prefix = f"engram-test-{uuid.uuid4().hex[:10]}"
+    cleanup_prefix(prefix)
+    values = {"ENGRAM_DATA_DIR": str(tmp_path), "ENGRAM_REDIS__URL": redis_url,
+              "ENGRAM_REDIS__EMBEDDED_FALLBACK": "false", "ENGRAM_REDIS__KEY_PREFIX": prefix}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    return values
+
+
+def test_remember_recall_topics_forget(env):
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["remember", "-n", "alice", "--topic", "home", "--json",
+                                "Marla Quenby lives in Lisbon", "Marla Quenby owns a tuba"])
+    assert r.exit_code == 0, r.output
+    ids = [x["id"] for x in json.loads(r.stdout)]
+    r = runner.invoke(cli.app, ["recall", "-n", "alice", "--json", "Where does Marla live?"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["fact"]["id"] == ids[0]
+    r = runner.invoke(cli.app, ["topics", "-n", "alice", "--json"])
+    assert json.loads(r.stdout)[0]["topic"] == "home" and json.loads(r.stdout)[0]["facts"] == 2
+    r = runner.invoke(cli.app, ["forget", "-n", "alice", ids[0]])
+    assert r.exit_code == 0 and "deleted" in r.output
+    r = runner.invoke(cli.app, ["recall", "-n", "alice", "--json", "Where does Marla live?"])
+    assert ids[0] not in [h["fact"]["id"] for h in json.loads(r.stdout)]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["remember", "-n", "alice", ""], "facts[0].text"),
+    (["remember", "-n", "../x", "a fact"], "namespace"),
+    (["remember", "-n", "alice", "--topic", "../x", "a fact"], "topic"),
+    (["recall", "-n", "nobody", "hello"], "nobody"),
+    (["forget", "-n", "alice", "not-a-uuid"], "fact id"),
+])
+def test_bad_input_exits_nonzero_with_message(env, args, needle):
+    r = CliRunner().invoke(cli.app, args)
+    assert r.exit_code != 0
+    assert needle in r.output and "Traceback" not in r.output
+
+
+def test_api_client_speaks_the_same_operations(service):
+    with TestClient(create_app(service.settings, service)) as tc:
+        api = ApiClient("http://testserver")
+        api._http = tc  # TestClient is an httpx.Client bound to the app
+        (w,) = api.write("alice", [FactIn(text="Marla Quenby lives in Lisbon")])
+        assert api.get("alice", w.id).text == "Marla Quenby lives in Lisbon"
+        assert api.recall("alice", "Where does Marla live?")[0].fact.id == w.id
+        assert api.topics("alice")[0].facts == 1
+        assert api.list("alice")[0][0].id == w.id
+        with pytest.raises(InvalidInput) as exc:
+            api.write("alice", [FactIn.model_construct(text="")])
+        assert exc.value.field == "facts[0].text"
+        assert api.delete("alice", w.id).status == "deleted"
+        with pytest.raises(NotFound):
+            api.recall("nobody", "hi")
