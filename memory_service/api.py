@@ -42,6 +42,15 @@ class RecallResponse(BaseModel):
     hits: list[RecallHit]
 
 
+class ConsolidationRequest(BaseModel):
+    topic: str = Field(..., description="Topic slug to consolidate now (every active fact of it)")
+
+
+class ConsolidationAccepted(BaseModel):
+    task_id: str | None = Field(None, description="The first task; a topic over capacity has one task per shard")
+    task_ids: list[str]
+
+
 class ErrorBody(BaseModel):
     error: str
     field: str | None = None
@@ -64,14 +73,22 @@ def get_service(request: Request) -> MemoryService:
 Service = Annotated[MemoryService, Depends(get_service)]
 
 
-def create_app(settings: Settings | None = None, service: MemoryService | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, service: MemoryService | None = None,
+               relay: bool = True) -> FastAPI:
+    """`relay`: run the event relay in this process (it owns the store, so it applies consolidation results)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from .relay import Consolidations, Relay
+
         owned = service is None
         app.state.service = service or MemoryService(settings)
+        app.state.consolidations = Consolidations(app.state.service)
+        app.state.relay = Relay(app.state.consolidations).start() if relay else None
         yield
+        if app.state.relay:
+            app.state.relay.stop()
         if owned:
             app.state.service.close()
 
@@ -130,6 +147,16 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
     @app.post("/v1/namespaces/{ns}/recall", response_model=RecallResponse, responses=errors)
     def recall(ns: str, body: RecallRequest, svc: Service) -> RecallResponse:
         return RecallResponse(hits=svc.recall(ns, body.query, limit=body.limit, topic=body.topic))
+
+    @app.post("/v1/namespaces/{ns}/consolidations", status_code=202, response_model=ConsolidationAccepted,
+              responses=errors)
+    def consolidate(ns: str, body: ConsolidationRequest, request: Request) -> ConsolidationAccepted:
+        ids = request.app.state.consolidations.request(ns, body.topic, reason="manual")
+        return ConsolidationAccepted(task_id=ids[0] if ids else None, task_ids=ids)
+
+    @app.get("/v1/namespaces/{ns}/consolidations/{task_id}", responses=errors)
+    def consolidation_state(ns: str, task_id: str, request: Request) -> dict:
+        return request.app.state.consolidations.state(ns, task_id)
 
     @app.get("/v1/namespaces/{ns}/topics", response_model=list[TopicInfo], responses=errors)
     def topics(ns: str, svc: Service) -> list[TopicInfo]:

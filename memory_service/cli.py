@@ -163,6 +163,108 @@ def serve(host: Optional[str] = None, port: Optional[int] = None,
         fail(exc.message)
 
 
+def _celery_env() -> Settings:
+    """Workers reach the same Redis as the service: the URL, or the embedded server's socket."""
+    from .redis_conn import connect_redis
+
+    settings = Settings()
+    _, url = connect_redis(settings)
+    os.environ["ENGRAM_BROKER_URL"] = url
+    return settings
+
+
+@app.command()
+def worker(concurrency: int = typer.Option(1, help="Training processes (one per core-set; 1 on a small box)"),
+           loglevel: str = "info", pool: str = typer.Option("prefork", help="prefork or solo")):
+    """Run a consolidation worker (Celery) on the training queue."""
+    settings = _celery_env()
+    from workers.celery_app import app as celery_app
+
+    q = settings.consolidation.queue
+    celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}",
+                            "-Q", f"{q},{q}-control", "-E"])
+
+
+@app.command()
+def beat(loglevel: str = "info"):
+    """Run the Celery beat that sweeps for due and stale topics (run exactly one)."""
+    settings = _celery_env()
+    from workers.celery_app import app as celery_app
+
+    schedule = settings.data_dir / "celerybeat-schedule"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
+@app.command()
+def consolidate(namespace: str = NsOpt, topic: str = typer.Option(..., help="Topic slug"),
+                wait: bool = typer.Option(False, "--wait", help="Wait for the run, with a progress bar"),
+                timeout: float = typer.Option(3600.0, help="Seconds to wait at most"),
+                api: Optional[str] = ApiOpt):
+    """Consolidate a topic now (every active fact of it) into a new adapter version."""
+    if api:
+        from .client import ApiClient
+
+        client = ApiClient(api, os.environ.get("ENGRAM_API_KEY"))
+        try:
+            ids = client.consolidate(namespace, topic)
+            console.print(f"queued: {', '.join(ids)}")
+            states = [_wait(lambda tid=t: client.consolidation(namespace, tid), timeout) for t in ids] if wait else []
+        except EngramError as exc:
+            fail(exc.message)
+    else:
+        from .relay import Consolidations, Relay
+        from .service import MemoryService
+
+        try:
+            with MemoryService(Settings()) as svc:
+                c = Consolidations(svc)
+                ids = c.request(namespace, topic, reason="manual")
+                console.print(f"queued: {', '.join(ids) or 'nothing (no facts)'}")
+                if not wait:
+                    return
+                states = [_wait(lambda tid=t: c.state(namespace, tid), timeout) for t in ids]
+                relay = Relay(c)  # this process owns the store now: apply the results it waited for
+                while relay.step(block_ms=200):
+                    pass
+        except EngramError as exc:
+            fail(exc.message)
+    for st in states:
+        info = st.get("info") or {}
+        console.print(f"{st['topic']}: {st['state']} {info.get('status', '')} "
+                      f"v{info.get('version') or '-'} {'; '.join(info.get('reasons') or [])}")
+    if any(st["state"] != "SUCCESS" or (st.get("info") or {}).get("status") == "rejected" for st in states):
+        raise typer.Exit(1)
+
+
+def _wait(poll, timeout: float) -> dict:
+    """Poll a task's state with a Rich progress bar over training steps."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    deadline = time.time() + timeout
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("queued", total=None, detail="")
+        while True:
+            st = poll()
+            info = st.get("info") or {}
+            if st["state"] == "PROGRESS":
+                detail = f"epoch {info.get('epoch', '-')} loss {info.get('loss', float('nan')):.3f}" \
+                    if "loss" in info else info.get("phase", "")
+                bar.update(task, description=f"{st['topic']} training", total=info.get("total_steps"),
+                           completed=info.get("step", 0), detail=detail)
+            elif st["state"] in ("SUCCESS", "FAILURE", "REVOKED", "COALESCED"):
+                bar.update(task, description=f"{st['topic']} {st['state'].lower()}", detail="")
+                return st
+            else:
+                bar.update(task, description=f"{st['topic']} {st['state'].lower()}")
+            if time.time() > deadline:
+                fail(f"timed out after {timeout:.0f} s waiting for {st['task_id']}")
+            time.sleep(1.0)
+
+
 @app.command()
 def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
     """Write facts about a fictional person, recall them until hot, and show heat and due topics."""

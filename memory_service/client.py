@@ -53,5 +53,11 @@ class ApiClient:
     def topics(self, ns: str) -> list[TopicInfo]:
         return [TopicInfo(**t) for t in self._call("GET", f"/v1/namespaces/{ns}/topics").json()]
 
+    def consolidate(self, ns: str, topic: str) -> list[str]:
+        return self._call("POST", f"/v1/namespaces/{ns}/consolidations", json={"topic": topic}).json()["task_ids"]
+
+    def consolidation(self, ns: str, task_id: str) -> dict:
+        return self._call("GET", f"/v1/namespaces/{ns}/consolidations/{task_id}").json()
+
     def close(self) -> None:
         self._http.close()

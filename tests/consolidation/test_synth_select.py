@@ -1,0 +1,79 @@
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from memory_service.consolidation.select import plan_shards, run_key, select_facts
+from memory_service.consolidation.synth import answer_ok, build_dataset, questions_for, template_qa
+from memory_service.relay import shard_facts, shard_name
+from tests.consolidation.conftest import make_fact
+
+
+def test_template_questions_per_relation_with_held_out_paraphrase():
+    f = make_fact("Zorbit Quell", "lives in", "Varkaus", "Zorbit Quell lives in Varkaus")
+    qas = template_qa(f, taught_forms=2)
+    assert [q.kind for q in qas] == ["taught", "taught", "paraphrase"]
+    assert len({q.question for q in qas}) == 3 and all("Zorbit Quell" in q.question for q in qas)
+    assert all(q.expected == "Varkaus" and q.answer == "Zorbit Quell lives in Varkaus." for q in qas)
+    assert template_qa(f, short=True)[0].answer == "Varkaus."
+
+
+def test_unknown_relation_and_bare_statement_still_get_questions():
+    f = make_fact("Ana Vell", "sister", "Brielle", "Ana Vell's sister is Brielle")
+    assert questions_for(f)[0] == "What is Ana Vell's sister?"
+    bare = make_fact(None, None, None, "The harbour gate opens at dawn")
+    qas = template_qa(bare)
+    assert qas[0].expected == "at dawn" and "The harbour gate" in qas[0].question
+
+
+def test_dataset_splits_taught_and_paraphrase():
+    facts = [make_fact("A B", "pet", "Mochi", "A B's pet is called Mochi"),
+             make_fact("C D", "instrument", "harp", "C D plays the harp")]
+    ds = build_dataset(facts, taught_forms=1)
+    assert len(ds.train) == 2 and len(ds.paraphrase) == 2
+    assert {q.fact_id for q in ds.paraphrase} == {f.id for f in facts}
+
+
+def test_answer_ok_ignores_case_and_punctuation():
+    assert answer_ok("She lives in VARKAUS!", "Varkaus")
+    assert answer_ok("tide gauge engineer", "tide-gauge engineer")
+    assert not answer_ok("She lives in Porvoo.", "Varkaus")
+    assert not answer_ok("anything", "")
+
+
+def test_selection_takes_hot_unconsolidated_plus_replay_and_never_inactive():
+    now = datetime.now(timezone.utc)
+    hot = make_fact("a", "pet", "x", "a's pet is x", created_at=now)
+    cold = make_fact("b", "pet", "y", "b's pet is y", created_at=now)
+    held = make_fact("c", "pet", "z", "c's pet is z", created_at=now - timedelta(days=3), consolidated_in="t/v1")
+    gone = make_fact("d", "pet", "w", "d's pet is w", status="deleted", consolidated_in="t/v1")
+    heats = {hot.id: 5.0, cold.id: 0.5, gone.id: 9.0}
+    chosen = select_facts([hot, cold, held, gone], heats, hot_threshold=2.5)
+    assert [f.id for f in chosen] == [held.id, hot.id]  # oldest first
+    assert {f.id for f in select_facts([hot, cold, held, gone], heats, 2.5, include_all=True)} == {
+        hot.id, cold.id, held.id}
+
+
+def test_run_key_depends_on_fact_set_and_recipe_not_order():
+    a, b = make_fact("a", "pet", "x", "a x"), make_fact("b", "pet", "y", "b y")
+    k = run_key("ns", "t", [a, b], {"rank": 8}, "base")
+    assert k == run_key("ns", "t", [b, a], {"rank": 8}, "base")
+    assert k != run_key("ns", "t", [a], {"rank": 8}, "base")
+    assert k != run_key("ns", "t", [a, b], {"rank": 16}, "base")
+
+
+def test_sharding_decisions():
+    assert plan_shards(0, 64) == 0
+    assert plan_shards(64, 64) == 1
+    assert plan_shards(65, 64) == 2
+    assert shard_name("work", 0, 1) == "work" and shard_name("work", 1, 3) == "work--2"
+    rng = np.random.default_rng(0)
+    centers = np.eye(8)[:3] * 5
+    vecs = np.concatenate([c + rng.normal(0, 0.1, (20, 8)) for c in centers])
+    facts = [make_fact(f"s{i}", "pet", "x", f"fact {i}") for i in range(60)]
+    shards = shard_facts(facts, vecs, capacity=25)
+    assert len(shards) == 3 and all(len(s) <= 25 for s in shards)
+    assert sorted(f.id for s in shards for f in s) == sorted(f.id for f in facts)
+    # each cluster lands in one shard
+    by_fact = {f.id: i for i, s in enumerate(shards) for f in s}
+    assert all(len({by_fact[f.id] for f in facts[k * 20:(k + 1) * 20]}) == 1 for k in range(3))
+    assert shard_facts(facts[:10], vecs[:10], capacity=25) == [facts[:10]]

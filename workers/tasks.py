@@ -1,0 +1,130 @@
+"""Thin Celery tasks: ids and facts in, `consolidation.run` does the work, events out.
+
+Workers never open the embedded store: the service sends the facts in the task message and applies the result
+when it reads `adapter.published` from the event stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import redis
+from celery import shared_task
+from celery.exceptions import Ignore
+
+from memory_service.consolidation.gate import GateThresholds
+from memory_service.consolidation.lock import run_exclusive
+from memory_service.consolidation.run import consolidate as run_consolidation
+from memory_service.consolidation.train import Recipe
+from memory_service.errors import ServiceUnavailable
+from memory_service.heat import HeatTracker
+from memory_service.queue import CONSOLIDATE, SWEEP
+from memory_service.registry import Registry
+from memory_service.schemas import Fact, check_namespace, check_topic
+from memory_service.settings import Settings
+
+log = logging.getLogger(__name__)
+_state: dict = {}  # per worker process: settings, redis, the base model (loaded on first use, kept)
+
+
+def settings() -> Settings:
+    from celery import current_app
+
+    return getattr(current_app.conf, "engram_settings", None) or _state.setdefault("settings", Settings())
+
+
+def redis_client() -> redis.Redis:
+    if "redis" not in _state:
+        from celery import current_app
+
+        url = current_app.conf.broker_url.replace("redis+socket://", "unix://")
+        _state["redis"] = redis.Redis.from_url(url)
+    return _state["redis"]
+
+
+def base_model():
+    # Loaded lazily in the task, not at process init (Celery kills init handlers after 4 s).
+    if "base" not in _state:
+        from memory_service.llm import load_base, set_threads
+
+        set_threads(settings().torch_threads)
+        _state["base"] = load_base(settings().base_model)
+    return _state["base"]
+
+
+def recipe_from(s: Settings) -> Recipe:
+    c = s.consolidation
+    return Recipe(rank=c.rank, alpha=2 * c.rank, lr=c.lr, batch_size=c.batch_size, max_epochs=c.max_epochs,
+                  top_layers=c.top_layers or None)
+
+
+def emit(r: redis.Redis, prefix: str, event: dict) -> None:
+    """To the stream (durable, consumed by the service) and pub/sub (for agents that hot-load adapters)."""
+    fields = {k: (json.dumps(v) if not isinstance(v, str) else v) for k, v in event.items()}
+    r.xadd(f"{prefix}:events", fields, maxlen=100_000, approximate=True)
+    r.publish(f"{prefix}:adapters", json.dumps(event))
+
+
+@shared_task(bind=True, name=CONSOLIDATE, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(ServiceUnavailable, redis.ConnectionError), retry_backoff=True, max_retries=5)
+def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topic: str | None = None,
+                reason: str = "due") -> dict:
+    s = settings()
+    check_namespace(namespace)
+    check_topic(topic)
+    r = redis_client()
+    prefix = s.redis.key_prefix
+    parent = parent_topic or topic
+
+    def run() -> dict:
+        started = time.time()
+
+        def progress(p: dict) -> None:
+            self.update_state(state="PROGRESS", meta={"namespace": namespace, "topic": topic, **p})
+
+        progress({"phase": "load"})
+        outcome = run_consolidation(
+            namespace, topic, [Fact(**f) for f in facts], base=base_model(),
+            registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=recipe_from(s),
+            thresholds=GateThresholds(), progress=progress,
+            extra={"parent_topic": parent, "task_id": self.request.id},
+        )
+        kind = "adapter.published" if outcome.status in ("published", "skipped") else "consolidation.failed"
+        emit(r, prefix, {"type": kind, "namespace": namespace, "topic": topic, "parent_topic": parent,
+                         "version": str(outcome.version or ""), "status": outcome.status,
+                         "fact_ids": outcome.fact_ids, "reasons": outcome.reasons, "task_id": self.request.id or ""})
+        r.hincrby(f"{prefix}:stats", f"consolidations_{outcome.status}", 1)
+        r.hincrbyfloat(f"{prefix}:stats", "training_seconds", outcome.seconds)
+        return {**outcome.to_dict(), "parent_topic": parent, "started_at": started}
+
+    # coalesced requests become one follow-up run, with fresh facts selected by the service
+    ran, result = run_exclusive(
+        r, prefix, namespace, topic, self.request.id or "manual", s.consolidation.lock_ttl_s, run,
+        on_rerun=lambda: emit(r, prefix, {"type": "topic.rerun", "namespace": namespace, "topic": parent}))
+    if not ran:
+        self.update_state(state="COALESCED", meta={"namespace": namespace, "topic": topic})
+        raise Ignore()
+    return result
+
+
+@shared_task(name=SWEEP)
+def sweep() -> dict:
+    """Beat: re-check every namespace's topics for due-ness (time passes, heat decays) and stale adapters."""
+    s = settings()
+    r = redis_client()
+    tracker = HeatTracker(r, s.heat, s.redis.key_prefix)
+    prefix = s.redis.key_prefix
+    topics: dict[str, set[str]] = {}
+    for key in r.scan_iter(match=f"{prefix}:pending:*", count=1000):
+        _, ns, topic = key.decode()[len(prefix) + 1:].split(":", 2)
+        topics.setdefault(ns, set()).add(topic)
+    due = {ns: tracker.sweep(ns, ts) for ns, ts in topics.items()}
+    stale = 0
+    for key in r.scan_iter(match=f"{prefix}:stale:*", count=1000):
+        ns = key.decode().split(":")[-1]
+        for topic in tracker.stale(ns):
+            emit(r, prefix, {"type": "topic.stale", "namespace": ns, "topic": topic})
+            stale += 1
+    return {"due": {k: v for k, v in due.items() if v}, "stale": stale}
