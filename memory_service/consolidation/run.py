@@ -15,7 +15,7 @@ from ..schemas import Fact
 from .gate import PROBE, GateResult, GateThresholds, decide, generate, probe_ok, recall_checked
 from .select import run_key
 from .synth import build_dataset
-from .train import Recipe, Stack, exact_rate, make_batches, train_adapter
+from .train import Recipe, Stack, Trainer, exact_rate, make_batches
 
 log = logging.getLogger(__name__)
 _probe_base: dict[str, list[bool]] = {}  # base model's probe answers, computed once per process
@@ -85,11 +85,21 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
     ds = build_dataset(facts, recipe.taught_forms, short=recipe.short_answers)
     # The base model is shared by every run in this process: peft wraps it for this run and unload() at the
     # end gives it back untouched, even if the run fails.
-    pm, result = train_adapter(base, ds.train, recipe, progress)
+    trainer = Trainer(base, ds.train, recipe, progress)
+    pm = trainer.pm
     try:
-        if progress:
-            progress({"phase": "gate"})
-        gate = gate_adapter(pm, base, ds, result.exact_rows, recipe, thresholds)
+        # Train only until the cheap teacher-forced check reaches the gate's bar, gate, and go on training
+        # for a few epochs at a time while recall (not the probe) is what fails.
+        trainer.train_until(max(thresholds.taught, recipe.stop_at_gate))
+        while True:
+            if progress:
+                progress({"phase": "gate", "epoch": trainer.epoch})
+            gate = gate_adapter(pm, base, ds, trainer.rows, recipe, thresholds)
+            recall_only = all(not r.startswith("probe") for r in gate.reasons)
+            if gate.passed or trainer.exhausted or not recall_only:
+                break
+            trainer.train_until(1.0, extra_epochs=recipe.more_epochs)
+        result = trainer.result()
         training = {"epochs": result.epochs, "steps": result.steps, "loss": round(result.loss, 5),
                     "seconds": round(result.seconds, 2), "examples": len(ds.train), "history": result.history}
         if not gate.passed:

@@ -27,13 +27,16 @@ class Recipe:
 
     rank: int = 16
     alpha: int = 32
-    lr: float = 3e-3
+    lr: float = 5e-3
     batch_size: int = 8
     max_epochs: int = 30
     min_epochs: int = 2
-    top_layers: int | None = 12  # LoRA only in the top N decoder layers (None = all layers)
+    min_steps: int = 60  # small topics have few batches per epoch: give them enough optimizer steps
+    top_layers: int | None = 4  # LoRA only in the top N decoder layers (None = all layers)
     target_modules: str | list[str] = "all-linear"
-    stop_at: float = 1.0  # stop once this share of taught answers is exact under teacher forcing
+    stop_at: float = 1.0  # train_adapter(): stop once this share of taught answers is exact (teacher forcing)
+    stop_at_gate: float = 0.95  # consolidate(): first gate attempt once this share is exact
+    more_epochs: int = 2  # consolidate(): epochs added each time the gate finds recall short
     taught_forms: int = 2  # question phrasings per fact in the training data
     short_answers: bool = True  # answer with the object ("Lisbon.") rather than the whole statement
     clip: float = 1.0
@@ -163,65 +166,98 @@ def lora_config(base: BaseModel, recipe: Recipe):
                       target_modules=targets, layers_to_transform=layers, task_type="CAUSAL_LM")
 
 
-def train_adapter(base: BaseModel, examples: list[QA], recipe: Recipe,
-                  progress: Callable[[dict], None] | None = None, adapter_name: str = "default"):
-    """Wrap the base model with a fresh LoRA adapter and train it. Returns (peft model, TrainResult).
+class Trainer:
+    """A LoRA training run that can be resumed: train until the teacher-forced check reaches a goal, let the
+    caller gate it, and go on training if the gate wants more."""
 
-    The caller owns the peft model and must `unload()` it to get the plain base model back.
-    """
-    from peft import get_peft_model
+    def __init__(self, base: BaseModel, examples: list[QA], recipe: Recipe,
+                 progress: Callable[[dict], None] | None = None, adapter_name: str = "default"):
+        from peft import get_peft_model
 
-    torch.manual_seed(recipe.seed)
-    rng = random.Random(recipe.seed)
-    t0 = time.perf_counter()
-    n_layers = base.model.config.num_hidden_layers
-    first = n_layers - recipe.top_layers if recipe.top_layers and recipe.top_layers < n_layers else 0
-    pm = get_peft_model(base.model, lora_config(base, recipe), adapter_name=adapter_name)
-    pm.train()
-    stack = Stack(base.model, first)
-    tok = base.tokenizer
-    batches = make_batches(tok, examples, recipe.batch_size, tok.pad_token_id)
-    for b in batches:
-        b.ids = b.ids.to(base.device)
-        b.answer_mask = b.answer_mask.to(base.device)
-        b.cached = stack.lower(b.ids)  # frozen: computed once for the whole run
-    params = [p for p in pm.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)
-    total = recipe.max_epochs * len(batches)
-    warm = len(batches)  # one epoch of warm-up, then linear decay to 10% at max_epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.1, 1.0 - 0.9 * (s - warm) / max(1, total - warm))))
-    steps, history, loss_v, exact, rows = 0, [], math.nan, 0.0, None
-    epoch = 0
-    for epoch in range(1, recipe.max_epochs + 1):
-        rng.shuffle(batches)
-        losses, seen_exact = [], 0
-        for b in batches:
-            logits = stack.upper_logits(b.cached, b.answer_mask)
+        torch.manual_seed(recipe.seed)
+        self.rng = random.Random(recipe.seed)
+        self.t0 = time.perf_counter()
+        self.recipe, self.progress, self.n = recipe, progress, len(examples)
+        n_layers = base.model.config.num_hidden_layers
+        first = n_layers - recipe.top_layers if recipe.top_layers and recipe.top_layers < n_layers else 0
+        self.pm = get_peft_model(base.model, lora_config(base, recipe), adapter_name=adapter_name)
+        self.pm.train()
+        self.stack = Stack(base.model, first)
+        tok = base.tokenizer
+        self.batches = make_batches(tok, examples, recipe.batch_size, tok.pad_token_id)
+        for b in self.batches:
+            b.ids = b.ids.to(base.device)
+            b.answer_mask = b.answer_mask.to(base.device)
+            b.cached = self.stack.lower(b.ids)  # frozen: computed once for the whole run
+        self.params = [p for p in self.pm.parameters() if p.requires_grad]
+        self.opt = torch.optim.AdamW(self.params, lr=recipe.lr, weight_decay=0.0)
+        self.max_epochs = max(recipe.max_epochs, math.ceil(recipe.min_steps / len(self.batches)))
+        self.total = self.max_epochs * len(self.batches)
+        warm = len(self.batches)  # one epoch of warm-up, then linear decay to 10% at max_epochs
+        total = self.total
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min((s + 1) / warm, max(0.1, 1.0 - 0.9 * (s - warm) / max(1, total - warm))))
+        self.epoch, self.steps, self.loss, self.history = 0, 0, math.nan, []
+        self.exact, self.rows = 0.0, [False] * self.n
+
+    @property
+    def exhausted(self) -> bool:
+        return self.epoch >= self.max_epochs
+
+    def _epoch(self) -> float:
+        """One pass; returns the share of examples exact as seen during the pass (free, but measured before
+        each step's update)."""
+        self.pm.train()
+        self.rng.shuffle(self.batches)
+        losses, seen = [], 0
+        for b in self.batches:
+            logits = self.stack.upper_logits(b.cached, b.answer_mask)
             target = b.ids[:, 1:][b.answer_mask]
             loss = F.cross_entropy(logits, target)
-            seen_exact += _rows_exact(logits.detach().argmax(-1) == target, b.answer_mask)
+            seen += _rows_exact(logits.detach().argmax(-1) == target, b.answer_mask)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, recipe.clip)  # high lr on tiny batches: keep steps sane
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            steps += 1
+            torch.nn.utils.clip_grad_norm_(self.params, self.recipe.clip)  # high lr, tiny batches: sane steps
+            self.opt.step()
+            self.sched.step()
+            self.opt.zero_grad(set_to_none=True)
+            self.steps += 1
             losses.append(loss.item())
-        loss_v = sum(losses) / len(losses)
-        # Exactness seen during the epoch is free but measured before each step's update; only when it is
-        # already at the goal is the real check (one forward pass) worth its cost.
-        seen = seen_exact / len(examples)
-        exact, rows = seen, None
-        if epoch >= recipe.min_epochs and seen >= recipe.stop_at:
-            exact, rows = exact_rate(stack, batches)
-        history.append({"epoch": epoch, "loss": round(loss_v, 4), "taught_exact": round(exact, 4)})
-        if progress:
-            progress({"step": steps, "total_steps": total, "epoch": epoch, "loss": loss_v, "taught_exact": exact})
-        log.info("epoch %d loss %.4f exact %.3f", epoch, loss_v, exact)
-        if exact >= recipe.stop_at:
-            break
-    pm.eval()
-    if rows is None:
-        exact, rows = exact_rate(stack, batches)
-    return pm, TrainResult(epoch, steps, loss_v, time.perf_counter() - t0, exact, history, rows)
+        self.epoch += 1
+        self.loss = sum(losses) / len(losses)
+        return seen / self.n
+
+    def train_until(self, goal: float, extra_epochs: int | None = None) -> float:
+        """Train until the teacher-forced exact share reaches `goal` (or `extra_epochs` more epochs, or the
+        budget ends). Returns that share; `rows` holds it per example."""
+        stop_epoch = self.max_epochs if extra_epochs is None else min(self.max_epochs, self.epoch + extra_epochs)
+        while self.epoch < stop_epoch:
+            seen = self._epoch()
+            exact = seen
+            # only when the free estimate is already at the goal is the real check (one forward) worth it
+            if self.epoch >= self.recipe.min_epochs and seen >= goal:
+                exact, self.rows = exact_rate(self.stack, self.batches)
+            self.history.append({"epoch": self.epoch, "loss": round(self.loss, 4), "taught_exact": round(exact, 4)})
+            if self.progress:
+                self.progress({"step": self.steps, "total_steps": self.total, "epoch": self.epoch,
+                               "loss": self.loss, "taught_exact": exact})
+            log.info("epoch %d loss %.4f exact %.3f", self.epoch, self.loss, exact)
+            if exact >= goal and self.epoch >= self.recipe.min_epochs:
+                break
+        self.pm.eval()
+        self.exact, self.rows = exact_rate(self.stack, self.batches)
+        return self.exact
+
+    def result(self) -> TrainResult:
+        return TrainResult(self.epoch, self.steps, self.loss, time.perf_counter() - self.t0, self.exact,
+                           self.history, list(self.rows))
+
+
+def train_adapter(base: BaseModel, examples: list[QA], recipe: Recipe,
+                  progress: Callable[[dict], None] | None = None, adapter_name: str = "default"):
+    """Wrap the base model with a fresh LoRA adapter and train it until recipe.stop_at.
+
+    Returns (peft model, TrainResult). The caller must `unload()` the peft model to get the base back.
+    """
+    trainer = Trainer(base, examples, recipe, progress, adapter_name)
+    trainer.train_until(recipe.stop_at)
+    return trainer.pm, trainer.result()

@@ -71,7 +71,7 @@ def test_run_publishes_then_skips_same_fact_set(tmp_path, tiny_base, tiny_facts)
 def test_run_that_fails_the_gate_is_not_published(tmp_path, tiny_base, tiny_facts):
     reg = Registry(tmp_path)
     out = consolidate("ns", "pets", tiny_facts, base=tiny_base, registry=reg, recipe=RECIPE,
-                      thresholds=GateThresholds(paraphrase=0.99))
+                      thresholds=GateThresholds(paraphrase=1.01))  # a bar no run can reach
     assert out.status == "rejected" and out.version is None
     assert any("paraphrase recall" in r for r in out.reasons)
     assert reg.versions("ns", "pets") == [] and not (tmp_path / "ns" / "pets" / "current").exists()
