@@ -144,12 +144,13 @@ class Consolidations:
 class Relay:
     """Background thread of the service: reads the event stream as a consumer group member."""
 
-    def __init__(self, consolidations: Consolidations, block_ms: int = 1000):
+    def __init__(self, consolidations: Consolidations, block_ms: int = 1000, claim_idle_ms: int = 60_000):
         self.c = consolidations
         self.r: redis.Redis = consolidations.r
         self.stream = f"{consolidations.prefix}:events"
         self.consumer = socket.gethostname()  # stable across restarts: its unacked events are re-read
         self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         try:
@@ -161,8 +162,9 @@ class Relay:
     def step(self, block_ms: int | None = None) -> int:
         """Handle this consumer's unacked events first (a restart), then new ones. Returns how many."""
         n = 0
-        # entries another consumer took and never acked (it died) for a minute are taken over
-        self.r.xautoclaim(self.stream, GROUP, self.consumer, min_idle_time=60_000, start_id="0-0", count=50)
+        # entries another consumer took and never acked (it died) are taken over after claim_idle_ms
+        self.r.xautoclaim(self.stream, GROUP, self.consumer, min_idle_time=self.claim_idle_ms, start_id="0-0",
+                          count=50)
         for start in ("0", ">"):
             resp = self.r.xreadgroup(GROUP, self.consumer, {self.stream: start}, count=50,
                                      block=None if start == "0" else (block_ms if block_ms is not None else self.block_ms))

@@ -40,6 +40,7 @@ class Recipe:
     taught_forms: int = 2  # question phrasings per fact in the training data
     short_answers: bool = True  # answer with the object ("Lisbon.") rather than the whole statement
     clip: float = 1.0
+    loraplus_ratio: float = 1.0  # >1: LoRA+ (lr of B = ratio x lr of A)
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -190,7 +191,13 @@ class Trainer:
             b.answer_mask = b.answer_mask.to(base.device)
             b.cached = self.stack.lower(b.ids)  # frozen: computed once for the whole run
         self.params = [p for p in self.pm.parameters() if p.requires_grad]
-        self.opt = torch.optim.AdamW(self.params, lr=recipe.lr, weight_decay=0.0)
+        if recipe.loraplus_ratio > 1:  # LoRA+: B learns faster than A (peft's optimizer helper)
+            from peft.optimizers import create_loraplus_optimizer
+
+            self.opt = create_loraplus_optimizer(self.pm, torch.optim.AdamW, lr=recipe.lr,
+                                                 loraplus_lr_ratio=recipe.loraplus_ratio, weight_decay=0.0)
+        else:
+            self.opt = torch.optim.AdamW(self.params, lr=recipe.lr, weight_decay=0.0)
         self.max_epochs = max(recipe.max_epochs, math.ceil(recipe.min_steps / len(self.batches)))
         self.total = self.max_epochs * len(self.batches)
         warm = len(self.batches)  # one epoch of warm-up, then linear decay to 10% at max_epochs
