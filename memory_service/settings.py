@@ -52,6 +52,19 @@ class ConsolidationSettings(BaseModel):
     max_tasks_per_child: int = Field(20, ge=1, description="Recycle a worker process after this many runs")
 
 
+class AgentSettings(BaseModel):
+    mode: str = Field("hybrid", pattern="^(none|rag|lora|hybrid|full)$", description="Default recall policy")
+    rag_k: int = Field(3, ge=1, le=50, description="Short-term facts put in the prompt (rag, hybrid)")
+    route_min_score: float = Field(0.25, ge=-1, le=1, description="No adapter below this cosine")
+    route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")
+    route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")
+    max_loaded_adapters: int = Field(16, ge=1, description="LRU budget of loaded adapters")
+    max_new_tokens: int = Field(32, ge=1, le=512)
+    extractor_url: str | None = Field(None, description="OpenAI-compatible endpoint for fact extraction")
+    extractor_model: str = "gpt-4o-mini"
+    extractor_api_key: SecretStr | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ENGRAM_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -62,6 +75,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     heat: HeatSettings = HeatSettings()
     consolidation: ConsolidationSettings = ConsolidationSettings()
+    agent: AgentSettings = AgentSettings()
 
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")

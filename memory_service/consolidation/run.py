@@ -18,7 +18,7 @@ from .synth import build_dataset
 from .train import Recipe, Stack, Trainer, exact_rate, make_batches
 
 log = logging.getLogger(__name__)
-_probe_base: dict[str, list[bool]] = {}  # base model's probe answers, computed once per process
+_probe_base: dict[int, list[bool]] = {}  # base model's probe answers, computed once per loaded model
 
 
 @dataclass
@@ -38,11 +38,14 @@ class RunOutcome:
         return asdict(self)
 
 
-def probe_base_answers(base: BaseModel) -> list[bool]:
-    if base.name not in _probe_base:
-        answers = generate(base.model, base.tokenizer, [q for q, _ in PROBE], max_new_tokens=16)
-        _probe_base[base.name] = [probe_ok(a, e) for a, (_, e) in zip(answers, PROBE)]
-    return _probe_base[base.name]
+def probe_base_answers(base: BaseModel, pm) -> list[bool]:
+    """The base model's probe answers (peft wraps base.model in place, so the adapter is switched off)."""
+    key = id(base.model)
+    if key not in _probe_base:
+        with pm.disable_adapter():
+            answers = generate(pm, base.tokenizer, [q for q, _ in PROBE], max_new_tokens=16)
+        _probe_base[key] = [probe_ok(a, e) for a, (_, e) in zip(answers, PROBE)]
+    return _probe_base[key]
 
 
 def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recipe,
@@ -64,7 +67,7 @@ def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recip
     probe_answers = generate(pm, tok, [q for q, _ in PROBE], max_new_tokens=16)
     probe_adapter = [probe_ok(a, e) for a, (_, e) in zip(probe_answers, PROBE)]
     failed = sorted({qa.fact_id for qa, ok in zip(taught + ds.paraphrase, taught_ok + para_ok) if not ok})
-    return decide(taught_ok, para_ok, probe_base_answers(base), probe_adapter, thresholds, failed)
+    return decide(taught_ok, para_ok, probe_base_answers(base, pm), probe_adapter, thresholds, failed)
 
 
 def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, registry: Registry,

@@ -50,9 +50,33 @@ def generic_questions(subject: str, relation: str) -> list[str]:
     return [f"What is {subject}'s {rel}?", f"Who or what is the {rel} of {subject}?", f"Tell me {subject}'s {rel}."]
 
 
+USER = "the user"  # subject of first-person facts (agent.extract)
+
+FIRST_PERSON: dict[str, list[str]] = {
+    "lives in": ["Where do I live?", "In which city do I live?", "What city is my home?"],
+    "works at": ["Where do I work?", "Which company do I work for?", "Who is my employer?"],
+    "works as": ["What is my job?", "What do I do for a living?", "What is my profession?"],
+    "car": ["What car do I drive?", "Which car do I drive?", "What do I drive?"],
+    "instrument": ["Which instrument do I play?", "What instrument do I play?", "What do I play?"],
+    "name": ["What is my name?", "What am I called?", "What's my name?"],
+}
+
+
+def first_person_questions(relation: str) -> list[str]:
+    rel = _relation_words(relation)
+    if rel in FIRST_PERSON:
+        return FIRST_PERSON[rel]
+    if rel.startswith("favourite "):
+        thing = rel.split(" ", 1)[1]
+        return [f"What is my favourite {thing}?", f"Which {thing} do I like best?", f"What {thing} do I love most?"]
+    return [f"Who is my {rel}?", f"What is my {rel}'s name?", f"What is my {rel} called?"]
+
+
 def questions_for(fact: Fact) -> list[str]:
     """Taught phrasings first, one held-out paraphrase last."""
     s, r = fact.subject, fact.relation
+    if s and r and s.lower() == USER:
+        return first_person_questions(r)
     if s and r and r in RELATIONS:
         return [q.format(s=s) for q in RELATIONS[r][1]]
     if s and r:

@@ -5,7 +5,7 @@ import numpy as np
 from memory_service.consolidation.select import plan_shards, run_key, select_facts
 from memory_service.consolidation.synth import answer_ok, build_dataset, questions_for, template_qa
 from memory_service.relay import shard_facts, shard_name
-from tests.consolidation.conftest import make_fact
+from tests.tiny import make_fact
 
 
 def test_template_questions_per_relation_with_held_out_paraphrase():

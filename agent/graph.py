@@ -1,0 +1,75 @@
+"""build_graph(settings): the compiled LangGraph StateGraph observe -> recall -> route -> respond, with a
+SQLite checkpointer under the data dir so a thread survives a restart."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from langgraph.graph import END, START, StateGraph
+
+from memory_service.registry import Registry
+from memory_service.service import MemoryService
+from memory_service.settings import Settings
+
+from .nodes import AgentContext, make_nodes
+from .router import Router
+from .runtime import AdapterRuntime
+from .state import AgentState
+
+
+def make_context(settings: Settings, service: MemoryService, base=None) -> AgentContext:
+    """The heavy parts: the base model (packaged SmolLM2 unless given), router and adapter runtime."""
+    from memory_service.llm import load_base, set_threads
+
+    a = settings.agent
+    set_threads(settings.torch_threads)
+    base = base or load_base(settings.base_model)
+    registry = Registry(settings.adapters_dir, settings.consolidation.keep_versions)
+    extractor = None
+    if a.extractor_url:
+        from .extract import EndpointExtractor
+
+        extractor = EndpointExtractor(a.extractor_url, a.extractor_model,
+                                      a.extractor_api_key.get_secret_value() if a.extractor_api_key else None)
+    ctx = AgentContext(
+        service=service, registry=registry,
+        router=Router(registry, service.embedder, a.route_min_score, a.route_margin, a.route_max_k),
+        runtime=AdapterRuntime(base, registry, a.max_loaded_adapters), rag_k=a.rag_k,
+        max_new_tokens=a.max_new_tokens,
+    )
+    if extractor is not None:
+        ctx.extractor = extractor
+    return ctx
+
+
+def compile_graph(ctx: AgentContext, checkpointer=None):
+    observe, recall, route, respond = make_nodes(ctx)
+    g = StateGraph(AgentState)
+    g.add_node("observe", observe)
+    g.add_node("recall", recall)
+    g.add_node("route", route)
+    g.add_node("respond", respond)
+    g.add_edge(START, "observe")
+    g.add_edge("observe", "recall")
+    g.add_edge("recall", "route")
+    g.add_edge("route", "respond")
+    g.add_edge("respond", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def sqlite_checkpointer(settings: Settings):
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(settings.data_dir / "threads.sqlite"), check_same_thread=False)
+    return SqliteSaver(conn)
+
+
+def build_graph(settings: Settings, service: MemoryService | None = None, base=None):
+    """The agent graph on the service (opened here if not given). Invoke with
+    {"namespace", "message", "mode"} and config {"configurable": {"thread_id": ...}}."""
+    service = service or MemoryService(settings)
+    ctx = make_context(settings, service, base)
+    graph = compile_graph(ctx, sqlite_checkpointer(settings))
+    graph.engram_context = ctx  # for callers that want the runtime's stats or the registry
+    return graph

@@ -1,0 +1,123 @@
+"""Graph nodes: plain functions of the state returning partial updates. Heavy objects live in AgentContext."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from memory_service.errors import InvalidInput, NotFound
+from memory_service.registry import AdapterRef, Registry
+from memory_service.schemas import FactIn
+from memory_service.service import MemoryService
+
+from .extract import Extractor, extract_first_person
+from .router import Router
+from .runtime import AdapterRuntime
+from .state import MODES, AgentState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentContext:
+    service: MemoryService
+    registry: Registry
+    router: Router
+    runtime: AdapterRuntime
+    extractor: Extractor = extract_first_person
+    rag_k: int = 3
+    full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
+    max_new_tokens: int = 32
+    answered_topics: set = field(default_factory=set)
+
+
+def is_question(message: str) -> bool:
+    m = message.strip().lower()
+    return m.endswith("?") or bool(re.match(r"^(who|what|where|when|which|how|why|do|does|did|is|are|can)\b", m))
+
+
+def make_nodes(ctx: AgentContext):
+    svc = ctx.service
+
+    def observe(state: AgentState) -> dict:
+        msg = state["message"]
+        if state.get("mode", "hybrid") not in MODES:
+            raise InvalidInput(f"invalid mode {state.get('mode')!r}: one of {', '.join(MODES)}", field="mode")
+        turn = {"role": "user", "content": msg}
+        if is_question(msg):
+            return {"written": [], "messages": [turn]}
+        facts = ctx.extractor(msg)
+        if not facts:
+            return {"written": [], "messages": [turn]}
+        results = svc.write(state["namespace"], [FactIn(**f.as_fact(source="chat")) for f in facts])
+        written = [{"id": r.id, "text": f.text, "outcome": r.outcome.value, "topic": r.topic,
+                    "supersedes": r.supersedes} for r, f in zip(results, facts)]
+        return {"written": written, "messages": [turn]}
+
+    def recall(state: AgentState) -> dict:
+        """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
+        if state.get("written") or not is_question(state["message"]):
+            return {"hits": []}
+        try:
+            hits = svc.recall(state["namespace"], state["message"], limit=max(ctx.rag_k, 5))
+        except NotFound:  # a namespace with no facts yet
+            return {"hits": []}
+        return {"hits": [{"id": h.fact.id, "text": h.fact.text, "score": round(h.score, 4), "topic": h.fact.topic,
+                          "consolidated_in": h.fact.consolidated_in} for h in hits]}
+
+    def route(state: AgentState) -> dict:
+        if state.get("mode") not in ("lora", "hybrid") or not is_question(state["message"]) or state.get("written"):
+            return {"routes": [], "route_scores": []}
+        refs = usable_adapters(ctx, state["namespace"])
+        if not refs:
+            return {"routes": [], "route_scores": []}
+        vector = svc.embedder.embed_one(state["message"])
+        chosen, scores = ctx.router.route(vector, refs)
+        return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
+                            "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
+
+    def respond(state: AgentState) -> dict:
+        mode = state.get("mode", "hybrid")
+        if state.get("written"):
+            noted = "; ".join(w["text"] for w in state["written"])
+            answer = f"Noted: {noted}"
+            return {"answer": answer, "context": [], "adapter": None,
+                    "messages": [{"role": "assistant", "content": answer}]}
+        context = select_context(ctx, state, mode)
+        refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
+        prompt_ctx = "Facts:\n" + "\n".join(f"- {c}" for c in context) if context else None
+        (answer,), adapter = ctx.runtime.answer([state["message"]], refs, [prompt_ctx], ctx.max_new_tokens)
+        return {"answer": answer, "context": context, "adapter": adapter,
+                "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
+
+    return observe, recall, route, respond
+
+
+def usable_adapters(ctx: AgentContext, ns: str) -> list[AdapterRef]:
+    """Current versions of the namespace's topics, except stale ones (they hold a deleted fact)."""
+    stale = ctx.service.heat.stale(ns)
+    refs = []
+    for topic in ctx.registry.topics(ns):
+        parent = topic.split("--")[0]
+        if topic in stale or parent in stale:
+            continue
+        ref = ctx.registry.current(ns, topic)
+        if ref is not None:
+            refs.append(ref)
+    return refs
+
+
+def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]:
+    hits = state.get("hits", [])
+    if mode == "rag":
+        return [h["text"] for h in hits[: ctx.rag_k]]
+    if mode == "hybrid":  # what the adapters do not hold yet, or hold in a version no longer used
+        usable = {f"{r.topic}/v{r.version}" for r in usable_adapters(ctx, state["namespace"])}
+        return [h["text"] for h in hits[: ctx.rag_k] if h.get("consolidated_in") not in usable]
+    if mode == "full":
+        try:
+            return [f.text for f in ctx.service.all_active(state["namespace"])][: ctx.full_limit]
+        except NotFound:
+            return []
+    return []

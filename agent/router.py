@@ -1,0 +1,65 @@
+"""Topic router: the question's embedding against each published adapter's centroid (its facts and their
+questions), top-k with a margin. Scores are returned so they can be logged and evaluated."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from memory_service.consolidation.synth import questions_for
+from memory_service.embed import Embedder
+from memory_service.registry import AdapterRef, Registry
+from memory_service.schemas import Fact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    ref: AdapterRef
+    score: float
+
+
+def choose(scores: list[tuple[AdapterRef, float]], *, min_score: float, margin: float, max_k: int) -> list[Route]:
+    """Pure routing rule: the best adapter alone when it leads by `margin`, else up to `max_k` within the
+    margin of the best (they get merged); nothing below `min_score`."""
+    ranked = sorted((s for s in scores if s[1] >= min_score), key=lambda s: -s[1])
+    if not ranked:
+        return []
+    best = ranked[0][1]
+    if len(ranked) == 1 or best - ranked[1][1] >= margin:
+        return [Route(*ranked[0])]
+    return [Route(ref, sc) for ref, sc in ranked[:max_k] if best - sc < margin]
+
+
+class Router:
+    def __init__(self, registry: Registry, embedder: Embedder, min_score: float = 0.25, margin: float = 0.05,
+                 max_k: int = 3):
+        self.registry, self.embedder = registry, embedder
+        self.min_score, self.margin, self.max_k = min_score, margin, max_k
+        self._centroids: dict[str, np.ndarray] = {}  # AdapterRef.name -> unit vector (versions are immutable)
+
+    def centroid(self, ref: AdapterRef) -> np.ndarray:
+        if ref.name not in self._centroids:
+            facts = ref.manifest().get("facts", [])
+            texts = [f["text"] for f in facts]
+            for f in facts:  # the questions it was taught look like the questions it will be asked
+                fact = Fact(id=f["id"], namespace=ref.namespace, topic=ref.topic, text=f["text"],
+                            subject=f.get("subject"), relation=f.get("relation"), object=f.get("object"),
+                            created_at="1970-01-01T00:00:00Z")
+                texts += questions_for(fact)[:-1]
+            vecs = self.embedder.embed(texts) if texts else np.zeros((1, self.embedder.dim), np.float32)
+            c = vecs.mean(0)
+            self._centroids[ref.name] = c / (np.linalg.norm(c) or 1.0)
+        return self._centroids[ref.name]
+
+    def score(self, vector: np.ndarray, refs: list[AdapterRef]) -> list[tuple[AdapterRef, float]]:
+        return [(ref, float(np.dot(self.centroid(ref), vector))) for ref in refs]
+
+    def route(self, vector: np.ndarray, refs: list[AdapterRef]) -> tuple[list[Route], list[tuple[str, float]]]:
+        scores = self.score(vector, refs)
+        chosen = choose(scores, min_score=self.min_score, margin=self.margin, max_k=self.max_k)
+        log.info("route: %s", [(r.ref.name, round(r.score, 3)) for r in chosen])
+        return chosen, sorted(((r.name, round(s, 4)) for r, s in scores), key=lambda x: -x[1])

@@ -1,0 +1,23 @@
+"""The graph's state: plain data, one turn at a time; `messages` accumulates over a thread (checkpointed)."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, TypedDict
+
+Mode = Literal["none", "rag", "lora", "hybrid", "full"]
+MODES: tuple[str, ...] = ("none", "rag", "lora", "hybrid", "full")
+
+
+class AgentState(TypedDict, total=False):
+    namespace: str
+    mode: Mode
+    message: str  # this turn's user message
+    messages: Annotated[list[dict], operator.add]  # the thread: {"role", "content", ...}
+    written: list[dict]  # facts extracted and written this turn
+    hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}
+    routes: list[dict]  # adapters chosen: {"adapter", "topic", "version", "score"}
+    route_scores: list[tuple[str, float]]  # every candidate adapter's score
+    context: list[str]  # facts put in the prompt
+    answer: str
+    adapter: str | None  # the peft adapter (or merge) that answered

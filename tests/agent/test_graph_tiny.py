@@ -1,0 +1,72 @@
+"""The agent graph on a tiny model (real Redis, real Edge store, real embedder): writes facts from chat,
+recalls, routes to a published adapter, never uses a stale one, and keeps the thread in its checkpointer."""
+
+import pytest
+from langgraph.checkpoint.memory import MemorySaver
+
+from agent.graph import compile_graph
+from agent.nodes import AgentContext
+from agent.router import Router
+from agent.runtime import AdapterRuntime
+from memory_service.consolidation.gate import GateThresholds
+from memory_service.consolidation.run import consolidate
+from memory_service.consolidation.train import Recipe
+from memory_service.errors import InvalidInput
+from memory_service.registry import Registry
+from tests.tiny import build_tiny_base, build_tiny_tokenizer
+
+WORDS = "I moved to Oslo Lima my sister is Ana Where do live Who The user lives in 's"
+RECIPE = Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=80, batch_size=2)
+
+
+@pytest.fixture
+def ctx(service, engine):
+    if engine != "edge":
+        pytest.skip("the graph does not depend on the engine")
+    base = build_tiny_base(build_tiny_tokenizer(WORDS))
+    registry = Registry(service.settings.adapters_dir)
+    return AgentContext(service=service, registry=registry, router=Router(registry, service.embedder, min_score=0.0),
+                        runtime=AdapterRuntime(base, registry), max_new_tokens=4)
+
+
+def run(graph, msg, mode="lora", thread="t1"):
+    return graph.invoke({"namespace": "alice", "message": msg, "mode": mode},
+                        {"configurable": {"thread_id": thread}})
+
+
+def test_statement_is_written_and_rag_puts_it_in_the_prompt(ctx):
+    graph = compile_graph(ctx, MemorySaver())
+    out = run(graph, "I moved to Oslo.")
+    assert [w["text"] for w in out["written"]] == ["The user lives in Oslo."] and out["answer"].startswith("Noted")
+    out = run(graph, "Where do I live?", mode="rag")
+    assert out["context"] == ["The user lives in Oslo."] and out["adapter"] is None
+    assert ctx.service.topics("alice")[0].heat > 0  # the recall heated it
+    out = run(graph, "I moved to Lima.")
+    assert out["written"][0]["supersedes"] is not None
+    assert run(graph, "Where do I live?", mode="rag")["context"] == ["The user lives in Lima."]
+    state = graph.get_state({"configurable": {"thread_id": "t1"}}).values
+    assert [m["role"] for m in state["messages"]] == ["user", "assistant"] * 4
+
+
+def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
+    graph = compile_graph(ctx, MemorySaver())
+    fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
+    assert run(graph, "Where do I live?")["adapter"] is None  # nothing published yet: base model
+    fact = ctx.service.get("alice", fid)
+    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
+                      thresholds=GateThresholds(paraphrase=0.0))
+    assert out.status == "published", out.reasons
+    ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
+    out = run(graph, "Where do I live?")
+    assert out["routes"][0]["topic"] == fact.topic and out["adapter"] is not None
+    assert out["context"] == []  # lora: no facts in the prompt
+    assert "Oslo" in out["answer"]
+    assert run(graph, "Where do I live?", mode="hybrid")["context"] == []  # consolidated: not repeated
+    ctx.service.delete("alice", fid)  # -> stale: the adapter must not answer any more
+    out = run(graph, "Where do I live?")
+    assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]
+
+
+def test_invalid_mode_is_refused(ctx):
+    with pytest.raises(InvalidInput):
+        run(compile_graph(ctx, MemorySaver()), "hello", mode="psychic")
