@@ -54,7 +54,7 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     assert run(graph, "Where do I live?")["adapter"] is None  # nothing published yet: base model
     fact = ctx.service.get("alice", fid)
     out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
-                      thresholds=GateThresholds(paraphrase=0.0))
+                      thresholds=GateThresholds(paraphrase=0.0, probe_slack=8))
     assert out.status == "published", out.reasons
     ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
     out = run(graph, "Where do I live?")
