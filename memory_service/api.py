@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -51,6 +52,21 @@ class ConsolidationAccepted(BaseModel):
     task_ids: list[str]
 
 
+class ChatRequest(BaseModel):
+    message: str = Field(..., min_length=1, max_length=4000)
+    thread_id: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,128}$")
+    mode: str | None = Field(None, pattern="^(none|rag|lora|hybrid|full)$", description="Default: settings")
+
+
+class ChatResponse(BaseModel):
+    answer: str
+    mode: str
+    adapter: str | None = Field(None, description="peft adapter (or TIES merge) that answered")
+    routes: list[dict] = []
+    facts: list[str] = Field([], description="Short-term facts put in the prompt")
+    written: list[dict] = Field([], description="Facts extracted from the message and written")
+
+
 class ErrorBody(BaseModel):
     error: str
     field: str | None = None
@@ -64,6 +80,19 @@ def field_name(loc) -> str:
             continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+_graph_lock = threading.Lock()
+
+
+def agent_graph(app: FastAPI):
+    """The agent graph, built on first use (it loads the base model: seconds, hundreds of MB)."""
+    with _graph_lock:
+        if getattr(app.state, "graph", None) is None:
+            from agent.graph import build_graph
+
+            app.state.graph = build_graph(app.state.service.settings, app.state.service)
+        return app.state.graph
 
 
 def get_service(request: Request) -> MemoryService:
@@ -157,6 +186,18 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
     @app.get("/v1/namespaces/{ns}/consolidations/{task_id}", responses=errors)
     def consolidation_state(ns: str, task_id: str, request: Request) -> dict:
         return request.app.state.consolidations.state(ns, task_id)
+
+    @app.post("/v1/namespaces/{ns}/chat", response_model=ChatResponse, responses=errors)
+    def chat(ns: str, body: ChatRequest, request: Request) -> ChatResponse:
+        from .schemas import check_namespace
+
+        check_namespace(ns)
+        graph = agent_graph(request.app)
+        mode = body.mode or settings.agent.mode
+        out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode},
+                           {"configurable": {"thread_id": f"{ns}:{body.thread_id}"}})
+        return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), routes=out.get("routes", []),
+                            facts=out.get("context", []), written=out.get("written", []))
 
     @app.get("/v1/namespaces/{ns}/topics", response_model=list[TopicInfo], responses=errors)
     def topics(ns: str, svc: Service) -> list[TopicInfo]:

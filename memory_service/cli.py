@@ -266,6 +266,24 @@ def _wait(poll, timeout: float) -> dict:
 
 
 @app.command()
+def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="none, rag, lora, hybrid or full"),
+         thread: Optional[str] = typer.Option(None, help="Thread id to continue (kept on disk)")):
+    """Talk to the agent: it writes what you state and answers from adapters and/or facts."""
+    from agent.chat import chat_loop
+    from agent.graph import build_graph
+    from agent.state import MODES
+
+    settings = Settings()
+    mode = mode or settings.agent.mode
+    if mode not in MODES:
+        fail(f"invalid --mode {mode!r}: one of {', '.join(MODES)}")
+    try:
+        chat_loop(build_graph(settings), namespace, mode, thread, console)
+    except EngramError as exc:
+        fail(exc.message)
+
+
+@app.command()
 def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
     """Write facts about a fictional person, recall them until hot, and show heat and due topics."""
     from .demo import run_demo

@@ -108,8 +108,11 @@ class MemoryService:
         return self._centroids[ns]
 
     # write -----------------------------------------------------------------------------------------------
-    def write(self, ns: str, facts: list[FactIn]) -> list[WriteResult]:
-        """Write a batch: all of it or, on any bad input or unreachable service, none of it."""
+    def write(self, ns: str, facts: list[FactIn], ids: list[str] | None = None) -> list[WriteResult]:
+        """Write a batch: all of it or, on any bad input or unreachable service, none of it.
+
+        `ids` (optional, one per fact) are caller-chosen keys: such a write replaces the fact with that id
+        instead of being checked for near-duplicates (the LangGraph store's put semantics)."""
         check_namespace(ns)
         if not facts:
             raise InvalidInput("facts is empty", field="facts")
@@ -120,12 +123,17 @@ class MemoryService:
         for i, f in enumerate(facts):
             if f.topic is not None:
                 check_topic(f.topic, f"facts[{i}].topic")
+        if ids is not None:
+            if len(ids) != len(facts):
+                raise InvalidInput("ids and facts differ in length", field="ids")
+            ids = [self._check_fact_id(i) for i in ids]
         self.heat.ping()  # fail before touching the store if Redis is down
         vectors = self.embedder.embed(texts)
         with self._write_lock:
-            return self._write_locked(ns, facts, texts, vectors)
+            return self._write_locked(ns, facts, texts, vectors, ids)
 
-    def _write_locked(self, ns: str, facts: list[FactIn], texts: list[str], vectors: np.ndarray):
+    def _write_locked(self, ns: str, facts: list[FactIn], texts: list[str], vectors: np.ndarray,
+                      ids: list[str] | None = None):
         s = self.settings
         plans = [_Planned(i, f, texts[i], vectors[i], f.topic) for i, f in enumerate(facts)]
         # 1. near-duplicates of stored active facts (one batched search) and of earlier facts in this batch
@@ -133,6 +141,10 @@ class MemoryService:
         accepted: list[_Planned] = []
         twins: list[tuple[_Planned, _Planned]] = []
         for plan, hits in zip(plans, nearest):
+            if ids is not None:  # explicit key: replace, never deduplicate
+                plan.result = WriteResult(id=ids[plan.index], outcome=WriteOutcome.created, topic="")
+                accepted.append(plan)
+                continue
             if hits and hits[0].score is not None and hits[0].score >= s.duplicate_threshold:
                 plan.result = WriteResult(id=hits[0].id, outcome=WriteOutcome.duplicate, topic=hits[0].payload["topic"])
                 continue

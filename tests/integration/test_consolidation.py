@@ -67,8 +67,8 @@ def test_due_event_to_published_adapter(service, worker, base_model):
     c = Consolidations(service)
     relay = Relay(c, block_ms=200)
     ids = [r.id for r in service.write("alice", FACTS)]
-    for q in QUESTIONS:  # one recall each makes them hot (threshold 0.9) -> topic due (min_facts 4)
-        service.recall("alice", q, limit=1)
+    # a recall that returns all four makes them hot (threshold 0.9) -> the topic is due (min_facts 4)
+    assert len(service.recall("alice", "Quorlan Veddick and Ysolde Marrak", limit=4)) == 4
     assert {t.topic: t.due for t in service.topics("alice")}["friends"]
     relay.step(block_ms=200)  # topic.due -> one consolidate task
     tasks = service.heat.r.hkeys(f"{service.settings.redis.key_prefix}:tasks:alice")
