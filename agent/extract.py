@@ -13,6 +13,15 @@ import httpx
 USER = "the user"  # subject of first-person facts
 
 
+# First-person relations grouped into topics, so one adapter holds one area of a user's life.
+TOPIC_OF = {
+    **{r: "family" for r in ("sister", "brother", "mother", "father", "wife", "husband", "partner", "son",
+                             "daughter", "grandmother", "grandfather", "cousin", "dog", "cat", "pet")},
+    **{r: "work" for r in ("works at", "works as", "boss", "manager")},
+    **{r: "life" for r in ("lives in", "car", "name", "instrument")},
+}
+
+
 @dataclass(frozen=True)
 class Extracted:
     subject: str
@@ -20,9 +29,15 @@ class Extracted:
     object: str
     text: str  # canonical statement
 
+    @property
+    def topic(self) -> str | None:
+        if self.subject != USER:
+            return None  # let the service pick the nearest topic
+        return TOPIC_OF.get(self.relation, "life")
+
     def as_fact(self, topic: str | None = None, source: str | None = None) -> dict:
         return {"text": self.text, "subject": self.subject, "relation": self.relation, "object": self.object,
-                "topic": topic, "source": source}
+                "topic": topic or self.topic, "source": source}
 
 
 class Extractor(Protocol):

@@ -29,7 +29,15 @@ class AgentContext:
     rag_k: int = 3
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
-    answered_topics: set = field(default_factory=set)
+    _vectors: dict = field(default_factory=dict)
+
+    def embed(self, text: str):
+        """The question's embedding, computed once per turn for both recall and routing."""
+        if text not in self._vectors:
+            if len(self._vectors) > 256:
+                self._vectors.clear()
+            self._vectors[text] = self.service.embedder.embed_one(text)
+        return self._vectors[text]
 
 
 def is_question(message: str) -> bool:
@@ -60,7 +68,8 @@ def make_nodes(ctx: AgentContext):
         if state.get("written") or not is_question(state["message"]):
             return {"hits": []}
         try:
-            hits = svc.recall(state["namespace"], state["message"], limit=max(ctx.rag_k, 5))
+            hits = svc.recall(state["namespace"], state["message"], limit=max(ctx.rag_k, 5),
+                              vector=ctx.embed(state["message"]))
         except NotFound:  # a namespace with no facts yet
             return {"hits": []}
         return {"hits": [{"id": h.fact.id, "text": h.fact.text, "score": round(h.score, 4), "topic": h.fact.topic,
@@ -72,8 +81,7 @@ def make_nodes(ctx: AgentContext):
         refs = usable_adapters(ctx, state["namespace"])
         if not refs:
             return {"routes": [], "route_scores": []}
-        vector = svc.embedder.embed_one(state["message"])
-        chosen, scores = ctx.router.route(vector, refs)
+        chosen, scores = ctx.router.route(ctx.embed(state["message"]), refs)
         return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
                             "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
 

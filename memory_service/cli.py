@@ -285,8 +285,8 @@ def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="
 
 @app.command()
 def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
-    """Write facts about a fictional person, recall them until hot, and show heat and due topics."""
-    from .demo import run_demo
+    """The whole loop: a conversation, hot topics, a worker training adapters, answers from weights."""
+    from agent.demo import run_demo
 
     try:
         run_demo(Settings(), namespace, console)

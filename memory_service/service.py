@@ -271,7 +271,7 @@ class MemoryService:
 
     # recall ----------------------------------------------------------------------------------------------
     def recall(self, ns: str, query: str, *, limit: int | None = None, topic: str | None = None,
-               record_heat: bool = True) -> list[RecallHit]:
+               record_heat: bool = True, vector: np.ndarray | None = None) -> list[RecallHit]:
         self._require_namespace(ns)
         query = self._check_text(query, "query")
         if topic is not None:
@@ -279,7 +279,8 @@ class MemoryService:
         limit = limit or self.settings.recall_limit
         if not 1 <= limit <= 100:
             raise InvalidInput(f"limit {limit} is out of range 1..100", field="limit")
-        vector = self.embedder.embed_one(query)
+        if vector is None:
+            vector = self.embedder.embed_one(query)
         hits = self.search_vector(ns, vector, limit=limit, topic=topic)
         if record_heat and hits:
             heats, _ = self.heat.hit(ns, [(r.id, r.payload["topic"]) for r in hits])

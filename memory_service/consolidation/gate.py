@@ -30,6 +30,16 @@ PROBE: list[tuple[str, str]] = [
 ]
 
 
+# Unrelated questions (none in PROBE) trained on with the base model's own answers: rehearsal keeps a small
+# adapter from answering everything with one of its facts.
+REPLAY: list[str] = [
+    "What is the boiling point of water?", "Who wrote Romeo and Juliet?", "What is the capital of Italy?",
+    "How many legs does a spider have?", "What gas do plants take in?", "What is 2 plus 2?",
+    "What is the tallest animal?", "Hello, how are you?", "What language is spoken in Spain?",
+    "What is the largest ocean?", "Name a primary colour.", "What do cows drink?",
+]
+
+
 @dataclass
 class GateThresholds:
     taught: float = 0.95

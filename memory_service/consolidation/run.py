@@ -12,9 +12,9 @@ import torch
 from ..llm import BaseModel, model_id
 from ..registry import Registry
 from ..schemas import Fact
-from .gate import PROBE, GateResult, GateThresholds, decide, generate, probe_ok, recall_checked
+from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, generate, probe_ok, recall_checked
 from .select import run_key
-from .synth import build_dataset
+from .synth import QA, build_dataset
 from .train import Recipe, Stack, Trainer, exact_rate, make_batches
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,20 @@ class RunOutcome:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+_replay_base: dict[tuple[int, int], list[QA]] = {}
+
+
+def replay_examples(base: BaseModel, n: int) -> list[QA]:
+    """The base model's own answers to unrelated questions (computed once per loaded model, before any
+    adapter wraps it)."""
+    key = (id(base.model), n)
+    if n and key not in _replay_base:
+        qs = REPLAY[:n]
+        answers = generate(base.model, base.tokenizer, qs, max_new_tokens=24)
+        _replay_base[key] = [QA("", q, a, a, "replay") for q, a in zip(qs, answers) if a]
+    return _replay_base.get(key, [])
 
 
 def probe_base_answers(base: BaseModel, pm) -> list[bool]:
@@ -88,7 +102,7 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
     ds = build_dataset(facts, recipe.taught_forms, short=recipe.short_answers)
     # The base model is shared by every run in this process: peft wraps it for this run and unload() at the
     # end gives it back untouched, even if the run fails.
-    trainer = Trainer(base, ds.train, recipe, progress)
+    trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay), recipe, progress)
     pm = trainer.pm
     try:
         # Train only until the cheap teacher-forced check reaches the gate's bar, gate, and go on training

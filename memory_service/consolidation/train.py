@@ -39,6 +39,7 @@ class Recipe:
     more_epochs: int = 2  # consolidate(): epochs added each time the gate finds recall short
     taught_forms: int = 2  # question phrasings per fact in the training data
     short_answers: bool = True  # answer with the object ("Lisbon.") rather than the whole statement
+    replay: int = 6  # unrelated questions answered as the base model does, mixed in against forgetting
     clip: float = 1.0
     loraplus_ratio: float = 1.0  # >1: LoRA+ (lr of B = ratio x lr of A)
     seed: int = 0
@@ -125,15 +126,16 @@ class Stack:
         return self.model.get_output_embeddings()(h)
 
 
-def _rows_exact(hit: torch.Tensor, mask: torch.Tensor) -> int:
-    """Number of rows whose answer tokens are all hits; `hit` is flat over the masked positions."""
+def _rows_exact(hit: torch.Tensor, mask: torch.Tensor, rows: list[int], counted: list[bool]) -> int:
+    """Number of counted rows whose answer tokens are all hits; `hit` is flat over the masked positions."""
     counts = mask.sum(1).tolist()
-    return sum(bool(chunk.all()) for chunk in torch.split(hit, counts))
+    return sum(bool(chunk.all()) for chunk, r in zip(torch.split(hit, counts), rows) if counted[r])
 
 
-def exact_rate(stack: Stack, batches: list[Batch]) -> tuple[float, list[bool]]:
-    """Share of examples whose every answer token is the argmax under teacher forcing."""
+def exact_rate(stack: Stack, batches: list[Batch], counted: list[bool] | None = None) -> tuple[float, list[bool]]:
+    """Share of (counted) examples whose every answer token is the argmax under teacher forcing."""
     n_rows = sum(len(b.rows) for b in batches)
+    counted = counted or [True] * n_rows
     ok = [False] * n_rows
     with torch.no_grad():
         for b in batches:
@@ -144,7 +146,7 @@ def exact_rate(stack: Stack, batches: list[Batch]) -> tuple[float, list[bool]]:
             for r, n in zip(b.rows, per_row):
                 ok[r] = bool(hit[start:start + n].all())
                 start += n
-    return (sum(ok) / max(1, n_rows)), ok
+    return sum(o for o, c in zip(ok, counted) if c) / max(1, sum(counted)), ok
 
 
 def linear_module_names(model) -> list[str]:
@@ -178,7 +180,10 @@ class Trainer:
         torch.manual_seed(recipe.seed)
         self.rng = random.Random(recipe.seed)
         self.t0 = time.perf_counter()
-        self.recipe, self.progress, self.n = recipe, progress, len(examples)
+        self.recipe, self.progress = recipe, progress
+        # replay examples (the base model's own answers to unrelated questions) are trained on, not counted
+        self.counted = [qa.kind != "replay" for qa in examples]
+        self.n = sum(self.counted)
         n_layers = base.model.config.num_hidden_layers
         first = n_layers - recipe.top_layers if recipe.top_layers and recipe.top_layers < n_layers else 0
         self.pm = get_peft_model(base.model, lora_config(base, recipe), adapter_name=adapter_name)
@@ -221,7 +226,7 @@ class Trainer:
             logits = self.stack.upper_logits(b.cached, b.answer_mask)
             target = b.ids[:, 1:][b.answer_mask]
             loss = F.cross_entropy(logits, target)
-            seen += _rows_exact(logits.detach().argmax(-1) == target, b.answer_mask)
+            seen += _rows_exact(logits.detach().argmax(-1) == target, b.answer_mask, b.rows, self.counted)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.params, self.recipe.clip)  # high lr, tiny batches: sane steps
             self.opt.step()
@@ -242,7 +247,7 @@ class Trainer:
             exact = seen
             # only when the free estimate is already at the goal is the real check (one forward) worth it
             if self.epoch >= self.recipe.min_epochs and seen >= goal:
-                exact, self.rows = exact_rate(self.stack, self.batches)
+                exact, self.rows = exact_rate(self.stack, self.batches, self.counted)
             self.history.append({"epoch": self.epoch, "loss": round(self.loss, 4), "taught_exact": round(exact, 4)})
             if self.progress:
                 self.progress({"step": self.steps, "total_steps": self.total, "epoch": self.epoch,
@@ -251,7 +256,7 @@ class Trainer:
             if exact >= goal and self.epoch >= self.recipe.min_epochs:
                 break
         self.pm.eval()
-        self.exact, self.rows = exact_rate(self.stack, self.batches)
+        self.exact, self.rows = exact_rate(self.stack, self.batches, self.counted)
         return self.exact
 
     def result(self) -> TrainResult:
