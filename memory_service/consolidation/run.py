@@ -78,10 +78,14 @@ def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recip
             b.cached = stack.lower(b.ids)
         para_tf = exact_rate(stack, batches)[1] if batches else []
     para_ok = recall_checked(pm, tok, ds.paraphrase, para_tf)
+    failed = sorted({qa.fact_id for qa, ok in zip(taught + ds.paraphrase, taught_ok + para_ok) if not ok})
+    probe_base = probe_base_answers(base, pm)
+    recall = decide(taught_ok, para_ok, probe_base, probe_base, thresholds, failed)
+    if not recall.passed:  # more training comes first; the probe is only worth generating for a candidate
+        return recall
     probe_answers = generate(pm, tok, [q for q, _ in PROBE], max_new_tokens=16)
     probe_adapter = [probe_ok(a, e) for a, (_, e) in zip(probe_answers, PROBE)]
-    failed = sorted({qa.fact_id for qa, ok in zip(taught + ds.paraphrase, taught_ok + para_ok) if not ok})
-    return decide(taught_ok, para_ok, probe_base_answers(base, pm), probe_adapter, thresholds, failed)
+    return decide(taught_ok, para_ok, probe_base, probe_adapter, thresholds, failed)
 
 
 def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, registry: Registry,
