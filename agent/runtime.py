@@ -51,7 +51,9 @@ class AdapterRuntime:
         from peft import PeftModel
         from peft.utils.hotswap import hotswap_adapter
 
-        with self.lock:
+        # Everything the runtime loads lives in inference mode (no autograd, and in-place hot-swaps of tensors
+        # created under it are only allowed under it).
+        with self.lock, torch.inference_mode():
             name = slot_name(ref)
             slot = self.slots.get(name)
             if slot is not None and slot.ref.version == ref.version:
@@ -110,7 +112,7 @@ class AdapterRuntime:
         """Load and activate: one adapter as is; several as a cached TIES merge. None = base model."""
         if not refs:
             return None
-        with self.lock:
+        with self.lock, torch.inference_mode():
             names = [self.ensure(r) for r in refs]
             if len(names) == 1:
                 target = names[0]

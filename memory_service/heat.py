@@ -167,8 +167,13 @@ class HeatTracker:
         self._run(pipe.execute)
 
     def mark_stale(self, ns: str, topic: str) -> None:
-        """The topic's adapter holds a fact that is no longer active: the agent must not use it."""
-        self._run(self.r.sadd, f"{self.prefix}:stale:{ns}", topic)
+        """The topic's adapter holds a fact that is no longer active: the agent must not use it, and a
+        `topic.stale` event asks for a rebuild without it."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.sadd(f"{self.prefix}:stale:{ns}", topic)
+        pipe.xadd(self.stream, {"type": "topic.stale", "namespace": ns, "topic": topic}, maxlen=100_000,
+                  approximate=True)
+        self._run(pipe.execute)
 
     def clear_stale(self, ns: str, topic: str) -> None:
         self._run(self.r.srem, f"{self.prefix}:stale:{ns}", topic)

@@ -111,12 +111,8 @@ class Consolidations:
         self.svc.heat.clear_due(ns, parent)
         if gone:  # deleted or superseded while it trained: the new version is stale already
             self.svc.heat.mark_stale(ns, parent)
-            self._emit({"type": "topic.stale", "namespace": ns, "topic": parent})
         else:
             self.svc.heat.clear_stale(ns, parent)
-
-    def _emit(self, event: dict) -> None:
-        self.r.xadd(f"{self.prefix}:events", event, maxlen=100_000, approximate=True)
 
     # the event loop ------------------------------------------------------------------------------------------
     def handle(self, event: dict[str, str]) -> None:

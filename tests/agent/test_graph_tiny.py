@@ -70,3 +70,20 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
 def test_invalid_mode_is_refused(ctx):
     with pytest.raises(InvalidInput):
         run(compile_graph(ctx, MemorySaver()), "hello", mode="psychic")
+
+
+def test_chat_endpoint(ctx):
+    from fastapi.testclient import TestClient
+
+    from memory_service.api import create_app
+
+    app = create_app(ctx.service.settings, ctx.service, relay=False)
+    with TestClient(app) as client:
+        app.state.graph = compile_graph(ctx, MemorySaver())  # the tiny model instead of the packaged one
+        r = client.post("/v1/namespaces/alice/chat", json={"message": "I moved to Oslo.", "thread_id": "x"})
+        assert r.status_code == 200 and r.json()["written"][0]["text"] == "The user lives in Oslo."
+        r = client.post("/v1/namespaces/alice/chat", json={"message": "Where do I live?", "mode": "rag"})
+        assert r.json()["facts"] == ["The user lives in Oslo."] and r.json()["mode"] == "rag"
+        r = client.post("/v1/namespaces/alice/chat", json={"message": "hi", "mode": "psychic"})
+        assert r.status_code == 422 and r.json()["field"] == "mode"
+        assert client.post("/v1/namespaces/a%20b/chat", json={"message": "hi"}).json()["field"] == "namespace"
