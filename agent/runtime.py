@@ -44,6 +44,7 @@ class AdapterRuntime:
         self.merges: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # merge name -> slot@version names
         self.lock = threading.RLock()
         self.stats = {"loads": 0, "hotswaps": 0, "merges": 0, "evictions": 0}
+        self.min_new_tokens = 0  # benchmarks fix the answer length to compare modes at equal output
 
     # loading ---------------------------------------------------------------------------------------------
     def ensure(self, ref: AdapterRef) -> str:
@@ -147,8 +148,10 @@ class AdapterRuntime:
             active = self.activate(refs)
             if active is None and self.pm is not None:
                 with self.pm.disable_adapter():
-                    out = generate(self.pm, self.base.tokenizer, questions, max_new_tokens, context=contexts)
+                    out = generate(self.pm, self.base.tokenizer, questions, max_new_tokens, context=contexts,
+                                   min_new_tokens=self.min_new_tokens)
             else:
                 model = self.pm if self.pm is not None else self.base.model
-                out = generate(model, self.base.tokenizer, questions, max_new_tokens, context=contexts)
+                out = generate(model, self.base.tokenizer, questions, max_new_tokens, context=contexts,
+                               min_new_tokens=self.min_new_tokens)
             return out, active

@@ -84,7 +84,7 @@ def decide(taught_ok: list[bool], para_ok: list[bool], probe_base: list[bool], p
 
 @torch.no_grad()
 def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_size: int = 32,
-             context: list[str | None] | None = None) -> list[str]:
+             context: list[str | None] | None = None, min_new_tokens: int = 0) -> list[str]:
     """Greedy answers, batched with left padding."""
     out: list[str] = []
     side = tok.padding_side
@@ -95,8 +95,8 @@ def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_s
             ctx = (context or [None] * len(questions))[i:i + batch_size]
             enc = tok([chat_prompt(tok, q, c) for q, c in zip(qs, ctx)], return_tensors="pt", padding=True,
                       add_special_tokens=False).to(model.device)
-            ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tok.pad_token_id)
+            ids = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
+                                 do_sample=False, pad_token_id=tok.pad_token_id)
             out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
     finally:
         tok.padding_side = side
