@@ -97,12 +97,15 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         console.print("[bold]3. The worker consolidates due topics into adapters[/]")
         registry = Registry(settings.adapters_dir)
         topics = sorted({t.topic for t in svc.topics(namespace)})
+        consolidations = Consolidations(svc)
+        tasks_key = f"{settings.redis.key_prefix}:tasks:{namespace}"
         with Progress(console=console) as bar:
-            task = bar.add_task("adapters published", total=len(topics))
+            task = bar.add_task("consolidations finished", total=len(topics))
             while time.time() - t0 < timeout_s:
-                done = [t for t in topics if registry.current(namespace, t) is not None]
-                bar.update(task, completed=len(done))
-                if len(done) == len(topics):
+                ids = [t.decode() for t in svc.heat.r.hkeys(tasks_key)]
+                finished = [i for i in ids if consolidations.state(namespace, i)["state"] in ("SUCCESS", "FAILURE")]
+                bar.update(task, completed=len(finished), total=max(len(topics), len(ids)))
+                if len(ids) >= len(topics) and len(finished) == len(ids):
                     break
                 if worker.poll() is not None:
                     raise RuntimeError(f"the worker exited; see {settings.data_dir / 'demo-worker.log'}")

@@ -44,7 +44,8 @@ REPLAY: list[str] = [
 class GateThresholds:
     taught: float = 0.95
     paraphrase: float = 0.85
-    probe_slack: int = 0  # extra probe questions the adapter may get wrong compared with the base model
+    # One of the eight probe answers may flip: a 135M model's answers to them are themselves noisy.
+    probe_slack: int = 1
 
 
 @dataclass

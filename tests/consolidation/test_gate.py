@@ -7,8 +7,8 @@ def test_gate_passes_at_thresholds():
 
 
 def test_gate_names_each_failure():
-    r = decide([True] * 18 + [False] * 2, [True] * 8 + [False] * 2, [True, True], [True, False], GateThresholds(),
-               failed_facts=["f1"])
+    r = decide([True] * 18 + [False] * 2, [True] * 8 + [False] * 2, [True, True], [True, False],
+               GateThresholds(probe_slack=0), failed_facts=["f1"])
     assert not r.passed
     assert any("taught recall 0.900" in x for x in r.reasons)
     assert any("paraphrase recall 0.800" in x for x in r.reasons)
@@ -17,8 +17,9 @@ def test_gate_names_each_failure():
 
 
 def test_probe_slack_and_base_mistakes_do_not_count_against_adapter():
-    assert decide([True], [True], [False, False], [False, False], GateThresholds()).passed
+    assert decide([True], [True], [False, False], [False, False], GateThresholds(probe_slack=0)).passed
     assert decide([True], [True], [True, True], [True, False], GateThresholds(probe_slack=1)).passed
+    assert not decide([True], [True], [True, True], [False, False], GateThresholds()).passed
 
 
 def test_probe_alternatives():
