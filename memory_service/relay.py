@@ -149,14 +149,21 @@ class Relay:
         self.claim_idle_ms = claim_idle_ms
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        try:
-            self.r.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        self._group = False
+
+    def _ensure_group(self) -> None:
+        """Created on first use, not at start-up: the service starts (and answers 503) while Redis is down."""
+        if not self._group:
+            try:
+                self.r.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._group = True
 
     def step(self, block_ms: int | None = None) -> int:
         """Handle this consumer's unacked events first (a restart), then new ones. Returns how many."""
+        self._ensure_group()
         n = 0
         # entries another consumer took and never acked (it died) are taken over after claim_idle_ms
         self.r.xautoclaim(self.stream, GROUP, self.consumer, min_idle_time=self.claim_idle_ms, start_id="0-0",

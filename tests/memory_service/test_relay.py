@@ -56,7 +56,7 @@ def test_event_taken_by_a_dead_consumer_is_relayed_once(svc):
     svc.write("alice", FACTS)
     c = Consolidations(svc)
     r, stream = svc.heat.r, f"{svc.settings.redis.key_prefix}:events"
-    Relay(c)  # creates the group
+    Relay(c)._ensure_group()
     r.xadd(stream, {"type": "consolidation.requested", "namespace": "alice", "topic": "friends"})
     r.xreadgroup(GROUP, "crashed-consumer", {stream: ">"}, count=10)  # read, never acked: it died
     relay = Relay(c, block_ms=100, claim_idle_ms=0)
