@@ -115,6 +115,9 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
             gate = ref.manifest()["gate"] if ref else None
             console.print(f"  {t}: " + (f"v{ref.version} taught {gate['taught']:.2f} paraphrase "
                                        f"{gate['paraphrase']:.2f}" if ref else "not published (see worker log)"))
+        # Step 4 recalls heat the facts again; new consolidations now would only compete for the CPU.
+        relay.stop()
+        graph.engram_context.max_new_tokens = 16
         console.print("[bold]4. The same questions, per mode[/] (lora: no facts in the prompt)")
         table = Table()
         for col in ("question", "expected", *MODES, "adapter"):
