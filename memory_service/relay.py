@@ -22,7 +22,6 @@ from .errors import NotFound
 from .queue import CONSOLIDATE, make_celery
 from .schemas import check_namespace, check_topic
 from .service import MemoryService
-from .store import FactFilter
 
 log = logging.getLogger(__name__)
 GROUP = "engram-service"
