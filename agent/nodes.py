@@ -94,12 +94,17 @@ def make_nodes(ctx: AgentContext):
                     "messages": [{"role": "assistant", "content": answer}]}
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
-        prompt_ctx = "Facts:\n" + "\n".join(f"- {c}" for c in context) if context else None
+        prompt_ctx = facts_prompt(context)
         (answer,), adapter = ctx.runtime.answer([state["message"]], refs, [prompt_ctx], ctx.max_new_tokens)
         return {"answer": answer, "context": context, "adapter": adapter,
                 "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
 
     return observe, recall, route, respond
+
+
+def facts_prompt(context: list[str]) -> str | None:
+    """The facts put before the question (rag, hybrid, full)."""
+    return "Facts:\n" + "\n".join(f"- {c}" for c in context) if context else None
 
 
 def usable_adapters(ctx: AgentContext, ns: str) -> list[AdapterRef]:

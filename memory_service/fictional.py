@@ -22,7 +22,15 @@ RELATIONS: dict[str, tuple[str, list[str]]] = {
                                                         "What food does {s} love most?"]),
     "instrument": ("{s} plays the {o}.", ["Which instrument does {s} play?", "What instrument does {s} play?",
                                           "What does {s} play music on?"]),
+    "works at": ("{s} works at {o}.", ["Where does {s} work?", "Which company does {s} work for?",
+                                       "Who is {s}'s employer?"]),
+    "sport": ("{s}'s sport is {o}.", ["Which sport does {s} play?", "What sport does {s} do?",
+                                      "What is {s}'s sport?"]),
+    "car": ("{s} drives a {o}.", ["What car does {s} drive?", "Which car does {s} drive?",
+                                  "What does {s} drive?"]),
 }
+# the default mix of benchmarks (kept fixed so their recorded results stay comparable)
+CORE_RELATIONS = ["lives in", "works as", "pet", "favourite food", "instrument"]
 _OBJECTS = {
     "lives in": ["Varkaus", "Porvoo", "Tromsdal", "Quillmere", "Ostrava", "Kelmscott", "Brindlewick", "Saltmarsh",
                  "Dunhollow", "Fennick", "Marrowgate", "Thistlebury", "Corrandal", "Wexmoor", "Ashpool"],
@@ -34,6 +42,12 @@ _OBJECTS = {
                        "beetroot salad", "lentil stew", "rye porridge", "apricot cake", "chestnut bread"],
     "instrument": ["cello", "accordion", "bassoon", "harp", "oboe", "banjo", "viola", "tuba", "sitar",
                    "clarinet", "dulcimer"],
+    "works at": ["Quillfeather Labs", "Brassmoor Mills", "Okkerby Freight", "Tallowick Press", "Veshna Dynamics",
+                 "Corvel & Sons", "Mirrowdale Bank", "Hexley Foundry", "Saltbridge Clinic", "Pendric Studios"],
+    "sport": ["curling", "fencing", "rowing", "bandy", "korfball", "orienteering", "hurling", "squash",
+              "water polo", "archery"],
+    "car": ["green Tatra", "blue Trabant", "red Zastava", "grey Wartburg", "white Moskvitch", "black Dacia",
+            "yellow Skoda", "orange Lada", "silver Saab", "brown Volga"],
 }
 
 
@@ -53,10 +67,31 @@ def invented_name(rng: random.Random) -> str:
     return f"{word(2).capitalize()} {word(2).capitalize()}"
 
 
+def phone_number(rng: random.Random) -> str:
+    return f"{rng.randint(200, 989)}-{rng.randint(200, 989)}-{rng.randint(1000, 9999)}"
+
+
+def phonebook(n: int, seed: int = 0) -> list[FictionalFact]:
+    """The paper's PhoneBook task: invented name -> XXX-XXX-XXXX, exact recall of the number."""
+    rng = random.Random(seed)
+    out: list[FictionalFact] = []
+    names: set[str] = set()
+    while len(out) < n:
+        name = invented_name(rng)
+        if name in names:
+            continue
+        names.add(name)
+        num = phone_number(rng)
+        out.append(FictionalFact(name, "phone number", num, f"{name}'s phone number is {num}.",
+                                 (f"What is {name}'s phone number?", f"What is the phone number of {name}?",
+                                  f"Which number do I call to reach {name}?")))
+    return out
+
+
 def fictional_facts(n: int, seed: int = 0, relations: list[str] | None = None) -> list[FictionalFact]:
     """n facts about invented people, one relation per (person, relation) pair, so none supersedes another."""
     rng = random.Random(seed)
-    relations = relations or list(RELATIONS)
+    relations = relations or CORE_RELATIONS
     out: list[FictionalFact] = []
     names: set[str] = set()
     while len(out) < n:

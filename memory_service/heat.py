@@ -109,10 +109,11 @@ class TopicHeat:
 
 
 class HeatTracker:
-    def __init__(self, client: redis.Redis, cfg: HeatSettings, prefix: str = "engram"):
+    def __init__(self, client: redis.Redis, cfg: HeatSettings, prefix: str = "engram", clock=time.time):
         self.r = client
         self.cfg = cfg
         self.prefix = prefix
+        self.clock = clock  # evaluations replace it to advance time in a scripted dialogue
         self._script = client.register_script(_SCRIPT)
 
     # keys ----------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ class HeatTracker:
         return self._eval(ns, topics, 0, now)[1] if topics else []
 
     def _eval(self, ns: str, args: list[str], n: int, now: float | None) -> tuple[list[float], list[str]]:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         c = self.cfg
         argv = [repr(now), repr(c.half_life_s), repr(c.hot_threshold), c.min_facts, repr(c.max_wait_s), ns,
                 self._pending(ns), n, *args]
@@ -188,12 +189,12 @@ class HeatTracker:
     def fact_heat(self, ns: str, fact_ids: list[str], now: float | None = None) -> list[float]:
         if not fact_ids:
             return []
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         raw = self._run(self.r.hmget, self._keys(ns)[0], fact_ids)
         return [parse(v, now, self.cfg.half_life_s) for v in raw]
 
     def topics(self, ns: str, topics: Iterable[str], now: float | None = None) -> list[TopicHeat]:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         topics = sorted(set(topics))
         facts_key, topics_key, due_key, _ = self._keys(ns)
         pipe = self.r.pipeline(transaction=False)

@@ -6,7 +6,6 @@ The service process is the only one that opens an embedded store (DESIGN §3); e
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -173,7 +172,7 @@ class MemoryService:
             for r in self.store.scroll_all(FactFilter(namespace=ns, status=ACTIVE, subject_key=subjects)):
                 current[(r.payload["subject_key"], _norm(r.payload.get("relation")))] = (r.id, r.payload)
         superseded: dict[str, dict] = {}
-        now = time.time()
+        now = self.heat.clock()  # the heat clock: evaluations advance it
         points: list[Point] = []
         for plan in accepted:
             f = plan.fact

@@ -20,7 +20,7 @@ class QA:
     question: str
     answer: str
     expected: str  # what a correct answer must contain (the object), compared case-insensitively
-    kind: str = "taught"  # taught | paraphrase
+    kind: str = "taught"  # taught | paraphrase | replay | raw (plain text, no question)
 
 
 @dataclass

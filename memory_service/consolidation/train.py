@@ -68,7 +68,12 @@ class TrainResult:
 
 
 def encode(tok, qa: QA) -> tuple[list[int], int]:
-    """Token ids of prompt+answer+end, and the prompt length (loss starts after it)."""
+    """Token ids of prompt+answer+end, and the prompt length (loss starts after it). A `raw` example is plain
+    text with no chat format and loss on all of it (the raw-text baseline of the QA-vs-raw experiment)."""
+    if qa.kind == "raw":
+        text = tok(qa.answer, add_special_tokens=False)["input_ids"]
+        start = [tok.bos_token_id] if tok.bos_token_id is not None else [tok.eos_token_id]
+        return start + text + [tok.eos_token_id], 1
     prompt = tok(chat_prompt(tok, qa.question), add_special_tokens=False)["input_ids"]
     answer = tok(qa.answer, add_special_tokens=False)["input_ids"]
     end = tok.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tok.get_vocab() else tok.eos_token_id

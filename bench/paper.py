@@ -1,0 +1,281 @@
+"""The paper's experiments (Back et al., "Understanding LoRA as Knowledge Memory") on engram's default model.
+
+    python -m bench.paper capacity --ranks 2,4,8,16,32 --facts 8,16,32,64 --json
+    python -m bench.paper format --facts 40 --json      # QA synthetic data vs raw statements
+    python -m bench.paper routing --topics 5 --facts 16 --json   # one adapter vs many routed, equal params
+    python -m bench.paper merge --topics 5 --facts 16 --json     # linear / ties / dare_ties / cat, k = 1..5
+
+Every fact is invented, so the base model knows none of them. Training uses engram's recipe
+(`memory_service.consolidation.train.Recipe`: LoRA in the top 4 layers, QA pairs with short answers, replay)
+unless an experiment varies one of its parts. Results print as one JSON object; docs/results.md discusses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from memory_service.consolidation.gate import generate  # noqa: E402
+from memory_service.consolidation.run import replay_examples  # noqa: E402
+from memory_service.consolidation.synth import QA, answer_ok, build_dataset  # noqa: E402
+from memory_service.consolidation.train import Recipe, Trainer  # noqa: E402
+from memory_service.fictional import FictionalFact, fictional_facts, phonebook  # noqa: E402
+from memory_service.schemas import Fact  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def as_facts(items: list[FictionalFact], topic: str = "t") -> list[Fact]:
+    now = datetime.now(timezone.utc)
+    return [Fact(id=str(uuid.uuid4()), namespace="paper", topic=topic, text=f.text, subject=f.subject,
+                 relation=f.relation, object=f.object, created_at=now) for f in items]
+
+
+def recall(model, tok, qas: list[QA]) -> float:
+    answers = generate(model, tok, [q.question for q in qas], max_new_tokens=24)
+    return sum(answer_ok(a, q.expected) for a, q in zip(answers, qas)) / max(1, len(qas))
+
+
+def lora_params(pm) -> int:
+    return sum(p.numel() for n, p in pm.named_parameters() if "lora_" in n)
+
+
+def train(base, examples: list[QA], recipe: Recipe, goal: float = 1.0, name: str = "default") -> Trainer:
+    t = Trainer(base, examples + replay_examples(base, recipe.replay), recipe, adapter_name=name)
+    t.train_until(goal)
+    return t
+
+
+# (a) capacity --------------------------------------------------------------------------------------------------
+def capacity(base, ranks: list[int], sizes: list[int], seed: int) -> dict:
+    """Recall of PhoneBook facts (name -> XXX-XXX-XXXX, exact digits) against the number of facts, per rank.
+    Training runs to teacher-forced exactness or the epoch budget (steps scale with the data)."""
+    tok = base.tokenizer
+    bits_per_fact = math.log2(790 * 790 * 9000)  # the numbers' digit ranges (memory_service.fictional)
+    runs, summary = [], {}
+    for r in ranks:
+        best = 0
+        for n in sizes:
+            facts = as_facts(phonebook(n, seed=seed))
+            ds = build_dataset(facts, taught_forms=2, short=True)
+            taught = ds.taught[::2]  # one question per fact, as trained
+            t0 = time.perf_counter()
+            tr = train(base, ds.train, Recipe(rank=r, alpha=2 * r, max_epochs=40))
+            rec = recall(tr.pm, tok, taught)
+            para = recall(tr.pm, tok, ds.paraphrase)
+            row = {"rank": r, "facts": n, "recall": round(rec, 4), "recall_paraphrase": round(para, 4),
+                   "epochs": tr.epoch, "seconds": round(time.perf_counter() - t0, 1),
+                   "params": lora_params(tr.pm)}
+            tr.pm.unload()
+            runs.append(row)
+            log(json.dumps(row))
+            if rec >= 0.95:
+                best = max(best, n)
+        params = next(x["params"] for x in runs if x["rank"] == r)
+        summary[r] = {"facts_at_95": best, "params": params,
+                      "bits_per_param": round(best * bits_per_fact / params, 6),
+                      "censored": best == max(sizes)}
+    return {"experiment": "capacity", "bits_per_fact": round(bits_per_fact, 2), "runs": runs, "by_rank": summary}
+
+
+# (b) QA vs raw ------------------------------------------------------------------------------------------------
+def data_format(base, n: int, seed: int, epochs: int) -> dict:
+    """Same facts, same budget: QA pairs (engram's synthesis) against the raw statements as plain text."""
+    tok = base.tokenizer
+    facts = as_facts(fictional_facts(n, seed=seed))
+    ds = build_dataset(facts, taught_forms=2, short=True)
+    taught = ds.taught[::2]
+    out = {"experiment": "format", "facts": n, "epochs": epochs, "runs": []}
+    raw = [QA(f.id, "", f.text.rstrip(".") + ".", f.object or "", "raw") for f in facts]
+    for name, examples in (("qa", ds.train), ("raw", raw), ("qa+raw", ds.train + raw)):
+        t0 = time.perf_counter()
+        tr = train(base, examples, Recipe(max_epochs=epochs, min_epochs=epochs, min_steps=0), goal=2.0)
+        row = {"data": name, "examples": len(examples), "recall_taught": round(recall(tr.pm, tok, taught), 4),
+               "recall_paraphrase": round(recall(tr.pm, tok, ds.paraphrase), 4),
+               "seconds": round(time.perf_counter() - t0, 1)}
+        tr.pm.unload()
+        out["runs"].append(row)
+        log(json.dumps(row))
+    return out
+
+
+# (c) one adapter vs many routed; (d) merge methods ------------------------------------------------------------
+def topic_facts(n_topics: int, per_topic: int, seed: int) -> dict[str, list[Fact]]:
+    """One topic per relation, as the bundled large scenario: the router has meaning to go on."""
+    rels = ["lives in", "works as", "pet", "favourite food", "instrument", "works at", "sport", "car"][:n_topics]
+    return {rel.replace(" ", "-"): as_facts(fictional_facts(per_topic, seed=seed + i, relations=[rel]),
+                                            rel.replace(" ", "-"))
+            for i, rel in enumerate(rels)}
+
+
+def routing(base, embedder, n_topics: int, per_topic: int, rank: int, seed: int) -> dict:
+    """n_topics adapters of rank r (each on its topic) against one adapter of rank n_topics * r on all facts:
+    the same number of LoRA parameters. Routed with engram's centroid router, and with an oracle."""
+    import numpy as np
+    from peft import PeftModel  # noqa: F401  (peft's multi-adapter model comes from Trainer)
+
+    tok = base.tokenizer
+    topics = topic_facts(n_topics, per_topic, seed)
+    every = [f for fs in topics.values() for f in fs]
+    ds_all = build_dataset(every, taught_forms=2, short=True)
+    out = {"experiment": "routing", "topics": n_topics, "facts": len(every), "rank_each": rank,
+           "rank_single": rank * n_topics}
+    t0 = time.perf_counter()
+    single = train(base, ds_all.train, Recipe(rank=rank * n_topics, alpha=2 * rank * n_topics))
+    out["single"] = {"params": lora_params(single.pm), "recall_taught": round(recall(single.pm, tok, ds_all.taught[::2]), 4),
+                     "recall_paraphrase": round(recall(single.pm, tok, ds_all.paraphrase), 4),
+                     "seconds": round(time.perf_counter() - t0, 1)}
+    single.pm.unload()
+    log(json.dumps(out["single"]))
+    # the topic adapters, saved so the merge experiment can reuse them
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="engram-paper-")
+    t0 = time.perf_counter()
+    params = 0
+    for name, fs in topics.items():
+        ds = build_dataset(fs, taught_forms=2, short=True)
+        tr = train(base, ds.train, Recipe(rank=rank, alpha=2 * rank))
+        params += lora_params(tr.pm)
+        tr.pm.save_pretrained(f"{folder}/{name}")
+        tr.pm.unload()
+    # centroids as the agent's router builds them: facts plus their taught questions
+    from agent.router import choose
+    from memory_service.consolidation.synth import questions_for
+
+    cents = {}
+    for name, fs in topics.items():
+        texts = [f.text for f in fs] + [q for f in fs for q in questions_for(f)[:-1]]
+        c = embedder.embed(texts).mean(0)
+        cents[name] = c / np.linalg.norm(c)
+    from peft import PeftModel as PM
+
+    names = list(topics)
+    pm = PM.from_pretrained(base.model, f"{folder}/{names[0]}", adapter_name=names[0])
+    for name in names[1:]:
+        pm.load_adapter(f"{folder}/{name}", adapter_name=name)
+    res = {"oracle": {"taught": [], "paraphrase": []}, "routed": {"taught": [], "paraphrase": []}}
+    hits = total = 0
+    for name, fs in topics.items():
+        ds = build_dataset(fs, taught_forms=2, short=True)
+        for kind, qas in (("taught", ds.taught[::2]), ("paraphrase", ds.paraphrase)):
+            pm.set_adapter(name)
+            res["oracle"][kind].append(recall(pm, tok, qas) * len(qas))
+            vecs = embedder.embed([q.question for q in qas])
+            routed_ok = 0
+            for qa, v in zip(qas, vecs):
+                scores = [(n, float(np.dot(cents[n], v))) for n in names]
+                top = choose(scores, min_score=-1, margin=0.0, max_k=1)[0]  # k=1: pure router accuracy
+                hits += top.ref == name
+                total += 1
+                pm.set_adapter(top.ref)
+                routed_ok += recall(pm, tok, [qa]) * 1
+            res["routed"][kind].append(routed_ok)
+    n_t = len(ds_all.taught[::2])
+    n_p = len(ds_all.paraphrase)
+    out["many"] = {"params": params, "seconds": round(time.perf_counter() - t0, 1), "router_top1": round(hits / total, 4),
+                   **{f"{w}_{k}": round(sum(res[w][k]) / (n_t if k == "taught" else n_p), 4)
+                      for w in res for k in ("taught", "paraphrase")}}
+    log(json.dumps(out["many"]))
+    pm.unload()
+    out["adapters_dir"] = folder
+    return out
+
+
+def merge(base, n_topics: int, per_topic: int, rank: int, seed: int, folder: str | None) -> dict:
+    """For each topic's questions, merge its own adapter with k-1 others (k = 1..n) by each combination type;
+    recall says how much the right adapter's knowledge survives the merge."""
+    from peft import PeftModel
+
+    tok = base.tokenizer
+    topics = topic_facts(n_topics, per_topic, seed)
+    names = list(topics)
+    if folder is None:
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="engram-paper-")
+        for name, fs in topics.items():
+            tr = train(base, build_dataset(fs, taught_forms=2, short=True).train, Recipe(rank=rank, alpha=2 * rank))
+            tr.pm.save_pretrained(f"{folder}/{name}")
+            tr.pm.unload()
+    pm = PeftModel.from_pretrained(base.model, f"{folder}/{names[0]}", adapter_name=names[0])
+    for name in names[1:]:
+        pm.load_adapter(f"{folder}/{name}", adapter_name=name)
+    out = {"experiment": "merge", "topics": n_topics, "facts_per_topic": per_topic, "rank": rank, "runs": []}
+    for method in ("linear", "ties", "dare_ties", "cat"):
+        for k in range(1, n_topics + 1):
+            right = total = 0
+            t0 = time.perf_counter()
+            for i, name in enumerate(names):
+                others = [names[(i + j) % len(names)] for j in range(1, k)]  # the next k-1 topics
+                members = [name, *others]
+                if k == 1:
+                    pm.set_adapter(name)
+                else:
+                    kw = {"density": 0.5} if method in ("ties", "dare_ties") else {}
+                    merged = f"m-{method}-{k}-{i}"
+                    # TIES/DARE trim each task vector; equal weights 1.0 keep each adapter's own scale
+                    pm.add_weighted_adapter(members, [1.0] * k, merged, combination_type=method, **kw)
+                    pm.set_adapter(merged)
+                qas = build_dataset(topics[name], taught_forms=2, short=True).taught[::2]
+                right += recall(pm, tok, qas) * len(qas)
+                total += len(qas)
+                if k > 1:
+                    pm.delete_adapter(merged)
+            row = {"method": method, "k": k, "recall": round(right / total, 4),
+                   "seconds": round(time.perf_counter() - t0, 1)}
+            out["runs"].append(row)
+            log(json.dumps(row))
+    pm.unload()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("experiment", choices=["capacity", "format", "routing", "merge"])
+    ap.add_argument("--ranks", default="2,4,8,16,32")
+    ap.add_argument("--facts", default=None, help="capacity: sizes, e.g. 8,16,32,64; others: facts (per topic)")
+    ap.add_argument("--topics", type=int, default=5)
+    ap.add_argument("--rank", type=int, default=4, help="routing/merge: rank of each topic adapter")
+    ap.add_argument("--epochs", type=int, default=12, help="format: fixed epochs for every data format")
+    ap.add_argument("--adapters", default=None, help="merge: reuse the topic adapters a routing run saved")
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--json", action="store_true", help="print the result as one line of JSON")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from memory_service.llm import load_base
+
+    base = load_base("packaged")
+    t0 = time.perf_counter()
+    if args.experiment == "capacity":
+        out = capacity(base, [int(x) for x in args.ranks.split(",")],
+                       [int(x) for x in (args.facts or "8,16,32,64").split(",")], args.seed)
+    elif args.experiment == "format":
+        out = data_format(base, int(args.facts or 40), args.seed, args.epochs)
+    elif args.experiment == "routing":
+        from memory_service.embed import Embedder
+
+        out = routing(base, Embedder("packaged", threads=args.threads), args.topics, int(args.facts or 16),
+                      args.rank, args.seed)
+    else:
+        out = merge(base, args.topics, int(args.facts or 16), args.rank, args.seed, args.adapters)
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    out["threads"] = args.threads
+    print(json.dumps(out, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()

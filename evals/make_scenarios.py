@@ -1,0 +1,235 @@
+"""Writes the bundled scenarios in evals/scenarios/ from invented facts (fixed seeds, so they are reproducible).
+
+    python -m evals.make_scenarios [--out evals/scenarios]
+
+Every fact is fictional (invented names, companies, towns), so the base model cannot know any answer: what a
+mode gets right, it got from engram's memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import yaml
+
+from memory_service.consolidation.synth import first_person_questions
+from memory_service.fictional import RELATIONS, FictionalFact, fictional_facts
+
+# relation -> topic: one adapter per area, so the router has something to tell apart
+TOPICS = {"lives in": "homes", "works as": "jobs", "pet": "pets", "favourite food": "food",
+          "instrument": "music", "works at": "employers", "sport": "sports", "car": "cars"}
+
+# questions any instruction model answers; a memory must not make them worse (tag: unrelated)
+UNRELATED = [
+    ("What is the capital of France?", ["Paris"]),
+    ("How many days are there in a week?", ["seven", "7"]),
+    ("What is the largest planet in the solar system?", ["Jupiter"]),
+    ("What do bees make?", ["honey"]),
+    ("What color is the sky on a clear day?", ["blue"]),
+    ("What is the opposite of hot?", ["cold"]),
+]
+
+
+def aliases(obj: str) -> list[str]:
+    """'green Tatra' is also right as 'Tatra'; 'Quillfeather Labs' as 'Quillfeather'."""
+    words = obj.split()
+    return [words[-1]] if len(words) == 2 and obj.split()[0][0].islower() else (
+        [words[0]] if len(words) == 2 and words[0][0].isupper() and words[0] not in ("The",) else [])
+
+
+def fact_item(f: FictionalFact) -> dict:
+    return {"text": f.text, "topic": TOPICS[f.relation], "subject": f.subject, "relation": f.relation,
+            "object": f.object}
+
+
+def probe(f: FictionalFact, tag: str, which: int = 0, expect: str | None = None) -> dict:
+    obj = expect or f.object
+    p = {"question": f.questions[which], "expect": [obj], "tag": tag}
+    if tag not in ("deleted", "other-namespace"):  # routing is scored where an adapter should answer
+        p["topic"] = TOPICS[f.relation]
+    if aliases(obj):
+        p["aliases"] = aliases(obj)
+    return {"probe": p}
+
+
+def unrelated(n: int, start: int = 0) -> list[dict]:
+    return [{"probe": {"question": q, "expect": e, "tag": "unrelated"}}
+            for q, e in UNRELATED[start:start + n]]
+
+
+def taught_and_paraphrase(facts: list[FictionalFact], rng: random.Random, taught: int, para: int) -> list[dict]:
+    """`taught` probes asked as trained (first phrasing), `para` in the held-out phrasing (last)."""
+    picked = rng.sample(facts, min(len(facts), taught + para))
+    return [probe(f, "taught") for f in picked[:taught]] + [probe(f, "paraphrase", -1) for f in picked[taught:]]
+
+
+def smoke() -> dict:
+    """Short enough for CI: one topic, consolidate, ask, delete, ask again, another user asks."""
+    facts = fictional_facts(6, seed=11, relations=["lives in"])
+    rng = random.Random(11)
+    return {
+        "name": "smoke", "description": "Six facts in one topic; consolidate; taught, paraphrase, deleted, "
+                                        "other-namespace and unrelated probes.",
+        "namespace": "ana",
+        "sessions": [
+            {"turns": [{"remember": [fact_item(f) for f in facts]}, {"consolidate": {"wait": True}},
+                       *taught_and_paraphrase(facts[1:], rng, 3, 2), *unrelated(1),
+                       {"delete": facts[0].text}, probe(facts[0], "deleted")]},
+            {"namespace": "ben", "turns": [probe(facts[1], "other-namespace")]},
+        ],
+    }
+
+
+def large(n: int = 300) -> dict:
+    """n facts across all 8 topics in two halves; everything consolidated after each half, then probed."""
+    facts = fictional_facts(n, seed=21, relations=list(TOPICS))
+    rng = random.Random(21)
+    half = n // 2
+    sessions = []
+    for part, chunk in enumerate((facts[:half], facts[half:])):
+        seen = facts[: half * (part + 1)] if part == 0 else facts
+        by_topic: dict[str, list[FictionalFact]] = {}
+        for f in seen:
+            by_topic.setdefault(TOPICS[f.relation], []).append(f)
+        probes = []
+        for topic in sorted(by_topic):
+            probes += taught_and_paraphrase(by_topic[topic], rng, 3, 1)
+        sessions.append({"turns": [{"remember": [fact_item(f) for f in chunk]}, {"consolidate": {"wait": True}},
+                                   *probes, *unrelated(3, 3 * part)]})
+        if part == 0:
+            sessions[-1]["turns"].append({"advance": "2d"})
+    return {"name": f"large-{n}", "description": f"{n} facts about invented people across {len(TOPICS)} topics "
+                                                 "(one per relation), consolidated in two halves.",
+            "namespace": "crm", "sessions": sessions}
+
+
+def updates() -> dict:
+    """Facts change after they were consolidated: the stale adapter must not answer the old value."""
+    rels = ["lives in", "works at", "car"]
+    facts = fictional_facts(18, seed=31, relations=rels)
+    rng = random.Random(31)
+    changed = rng.sample(facts, 6)
+    others = {r: [o for o in {f.object for f in facts if f.relation == r}] for r in rels}
+    new_obj = {f.text: next(o for o in sorted(others[f.relation]) if o != f.object) for f in changed}
+    new_text = {f.text: RELATIONS[f.relation][0].format(s=f.subject, o=new_obj[f.text]) for f in changed}
+    upd = [{"update": {"old": f.text, "new": new_text[f.text]}} for f in changed]
+    after = [probe(f, "updated", 0, new_obj[f.text]) for f in changed]
+    for p, f in zip(after, changed):
+        p["probe"]["reject"] = [f.object]  # the stale value must not come back
+    return {
+        "name": "updates", "description": "18 facts in 3 topics, consolidated; 6 change; asked before and after "
+                                          "the rebuild.",
+        "namespace": "ops",
+        "sessions": [
+            {"turns": [{"remember": [fact_item(f) for f in facts]}, {"consolidate": {"wait": True}},
+                       *taught_and_paraphrase([f for f in facts if f not in changed], rng, 4, 2)]},
+            {"turns": [{"advance": "1d"}, *upd, *after]},
+            {"turns": [{"consolidate": {"wait": True}}, *after, *unrelated(2)]},
+        ],
+    }
+
+
+def deletions() -> dict:
+    """Deleted facts are never answered: right after the delete (stale adapter) and after the rebuild."""
+    facts = fictional_facts(20, seed=41, relations=["pet", "instrument"])
+    rng = random.Random(41)
+    gone = rng.sample(facts, 5)
+    kept = [f for f in facts if f not in gone]
+    return {
+        "name": "deletions", "description": "20 facts in 2 topics, consolidated; 5 deleted; asked at once and "
+                                            "after the rebuild.",
+        "namespace": "priv",
+        "sessions": [
+            {"turns": [{"remember": [fact_item(f) for f in facts]}, {"consolidate": {"wait": True}},
+                       *[probe(f, "taught") for f in gone]]},
+            {"turns": [*[{"delete": f.text} for f in gone], *[probe(f, "deleted") for f in gone]]},
+            {"turns": [{"consolidate": {"wait": True}}, *[probe(f, "deleted") for f in gone],
+                       *taught_and_paraphrase(kept, rng, 4, 2), *unrelated(2, 2)]},
+        ],
+    }
+
+
+def two_users() -> dict:
+    """Two users of one deployment: neither may ever get the other's facts."""
+    a = fictional_facts(10, seed=51, relations=["favourite food", "sport"])
+    b = fictional_facts(10, seed=52, relations=["favourite food", "sport"])
+    rng = random.Random(51)
+    return {
+        "name": "two-users", "description": "Alice and Bob each store 10 facts; each is asked about their own "
+                                            "and the other's.",
+        "namespace": "alice",
+        "sessions": [
+            {"turns": [{"remember": [fact_item(f) for f in a]}, {"consolidate": {"wait": True}}]},
+            {"namespace": "bob", "turns": [{"remember": [fact_item(f) for f in b]}, {"consolidate": {"wait": True}},
+                                           *taught_and_paraphrase(b, rng, 3, 1),
+                                           *[probe(f, "other-namespace") for f in rng.sample(a, 4)]]},
+            {"namespace": "alice", "turns": [*taught_and_paraphrase(a, rng, 3, 1),
+                                             *[probe(f, "other-namespace") for f in rng.sample(b, 4)],
+                                             *unrelated(1, 5)]},
+        ],
+    }
+
+
+FIRST_PERSON = [  # (what the user says, relation, object)
+    ("My sister is Brielle.", "sister", "Brielle"), ("My brother is Tobiah.", "brother", "Tobiah"),
+    ("My mother is Ilvana.", "mother", "Ilvana"), ("My father is Costel.", "father", "Costel"),
+    ("My dog is called Pimento.", "dog", "Pimento"), ("My cat is called Quibble.", "cat", "Quibble"),
+    ("I work at Quillfeather Labs.", "works at", "Quillfeather Labs"),
+    ("My manager is Oskar Lindqvist.", "manager", "Oskar Lindqvist"), ("My boss is Henrike Vass.", "boss",
+                                                                         "Henrike Vass"),
+    ("I moved to Porvoo.", "lives in", "Porvoo"), ("I drive a green Tatra.", "car", "green Tatra"),
+    ("I play the bassoon.", "instrument", "bassoon"),
+]
+FP_TOPIC = {"sister": "family", "brother": "family", "mother": "family", "father": "family", "dog": "family",
+            "cat": "family", "works at": "work", "manager": "work", "boss": "work", "lives in": "life",
+            "car": "life", "instrument": "life"}
+
+
+def dialogue() -> dict:
+    """The chat path: first-person statements over days, extracted by the agent; a move supersedes a home."""
+    def ask(rel: str, obj: str, tag: str, which: int) -> dict:
+        p = {"question": first_person_questions(rel)[which], "expect": [obj], "tag": tag, "topic": FP_TOPIC[rel]}
+        return {"probe": p}
+
+    says = [{"say": s} for s, _, _ in FIRST_PERSON]
+    moved = ask("lives in", "Brindlewick", "updated", 0)
+    moved["probe"]["reject"] = ["Porvoo"]
+    return {
+        "name": "dialogue", "description": "A user tells an agent about their life over three days (12 "
+                                           "first-person statements); moves house; consolidations in between.",
+        "namespace": "tamsin",
+        "sessions": [
+            {"turns": says[:6] + [{"advance": "1d"}] + says[6:] + [{"consolidate": {"wait": True}}]
+             + [ask(r, o, "taught", 0) for _, r, o in FIRST_PERSON]
+             + [ask(r, o, "paraphrase", -1) for _, r, o in FIRST_PERSON[::3]]},
+            {"turns": [{"advance": "2d"}, {"say": "I moved to Brindlewick."}, moved,
+                       {"consolidate": {"wait": True}}, moved, *unrelated(2, 1)]},
+        ],
+    }
+
+
+ALL = {"smoke": smoke, "large-300": large, "updates": updates, "deletions": deletions, "two-users": two_users,
+       "dialogue": dialogue}
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data) -> bool:  # write repeated probes out in full, no &anchors
+        return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "scenarios")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, make in ALL.items():
+        path = args.out / f"{name}.yaml"
+        header = "# Generated by `python -m evals.make_scenarios` (fixed seeds); every fact is invented.\n"
+        path.write_text(header + yaml.dump(make(), Dumper=_Dumper, sort_keys=False, width=110, allow_unicode=True))
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

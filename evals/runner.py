@@ -1,0 +1,318 @@
+"""Plays scenarios against the live services: the memory service (embedded store), Redis, a real Celery worker
+and the agent graph on the base model.
+
+A scenario's state changes (what the user says, writes, deletes, updates, consolidations, time) are played once;
+at each probe the question is asked in every mode, so all modes answer from exactly the same memory at the same
+point of the dialogue. Playing the whole dialogue again per mode would retrain identical adapters once per mode
+and change nothing else: asking is read-only apart from heat, and heat does not trigger consolidations here
+(they happen where the scenario says, see `eval_settings`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memory_service.errors import EngramError, NotFound
+from memory_service.llm import chat_prompt
+from memory_service.relay import GROUP, Consolidations, Relay
+from memory_service.schemas import FactIn
+from memory_service.service import MemoryService
+from memory_service.settings import Settings
+
+from .metrics import ProbeResult
+from .scenario import Advance, Consolidate, Delete, Probe, Remember, Say, Scenario, Step, Update
+from .scoring import score
+
+TERMINAL = {"SUCCESS", "FAILURE", "COALESCED", "REVOKED"}
+NEVER = 10.0 ** 12  # heat thresholds that no dialogue reaches: consolidation only where the scenario says
+
+
+def eval_settings(base: Settings, data_dir: Path) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return base.model_copy(update={
+        "data_dir": data_dir,
+        "redis": base.redis.model_copy(update={"key_prefix": f"engram-eval-{tag}"}),
+        "qdrant": base.qdrant.model_copy(update={"path": data_dir / "qdrant"}),
+        "heat": base.heat.model_copy(update={"min_facts": 10 ** 9, "max_wait_s": NEVER}),
+        "consolidation": base.consolidation.model_copy(update={"queue": f"eval-{tag}"}),
+    })
+
+
+def start_worker(settings: Settings, broker_url: str, log_path: Path) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update({"ENGRAM_DATA_DIR": str(settings.data_dir), "ENGRAM_BROKER_URL": broker_url,
+                "ENGRAM_REDIS__KEY_PREFIX": settings.redis.key_prefix, "HF_HUB_OFFLINE": "1",
+                "ENGRAM_CONSOLIDATION__QUEUE": settings.consolidation.queue,
+                "ENGRAM_TORCH_THREADS": str(settings.torch_threads), "ENGRAM_BASE_MODEL": settings.base_model})
+    q = settings.consolidation.queue
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", f"{q},{q}-control", "-c", "1",
+         "-l", "info", "--without-gossip", "--without-mingle", "-n", f"eval-{os.getpid()}@%h"],
+        env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def swapped_object(old_text: str, old_object: str | None, new_text: str) -> str | None:
+    """'X lives in A.' with object 'A' and 'X lives in B.' -> 'B'; None when the statements differ otherwise."""
+    if not old_object or old_object not in old_text:
+        return None
+    head, tail = old_text.split(old_object, 1)
+    if new_text.startswith(head) and new_text.endswith(tail) and len(new_text) > len(head) + len(tail):
+        return new_text[len(head): len(new_text) - len(tail)]
+    return None
+
+
+@dataclass
+class Harness:
+    """The live services one `engram eval` run plays against, opened once for all its scenarios."""
+
+    settings: Settings
+    svc: MemoryService
+    graph: object
+    consolidations: Consolidations
+    relay: Relay
+    worker: subprocess.Popen
+    offset_s: float = 0.0  # the scenario clock runs ahead of the wall clock by this much
+    log_path: Path | None = None
+    consolidation_log: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: Settings, work_dir: Path) -> "Harness":
+        from agent.graph import build_graph
+
+        work_dir.mkdir(parents=True, exist_ok=True)
+        s = eval_settings(settings, work_dir)
+        svc = MemoryService(s)
+        harness_clock = {"offset": 0.0}
+        svc.heat.clock = lambda: time.time() + harness_clock["offset"]
+        log_path = work_dir / "worker.log"
+        worker = start_worker(s, svc.redis_url, log_path)
+        cons = Consolidations(svc)
+        relay = Relay(cons, block_ms=300).start()
+        graph = build_graph(s, svc)
+        h = cls(s, svc, graph, cons, relay, worker, log_path=log_path)
+        h._clock = harness_clock
+        return h
+
+    def close(self) -> None:
+        self.relay.stop()
+        if self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+        self.svc.close()
+        r = self.svc.heat.r
+        for key in r.scan_iter(match=f"{self.settings.redis.key_prefix}:*", count=1000):
+            r.delete(key)
+
+    def advance(self, seconds: float) -> None:
+        self._clock["offset"] += seconds
+
+    # consolidation ------------------------------------------------------------------------------------
+    def consolidate(self, ns: str, topics: list[str] | None, timeout_s: float, on_wait=None) -> list[dict]:
+        """Request the topics' consolidations (all topics of the namespace by default) and wait until every
+        task of the namespace (and any follow-up it coalesced) has finished and its result is applied."""
+        topics = topics or sorted({t.topic.split("--")[0] for t in self.svc.topics(ns)})
+        for t in topics:
+            self.consolidations.request(ns, t, reason="manual")
+        return self.wait_idle(ns, timeout_s, on_wait)
+
+    def wait_idle(self, ns: str, timeout_s: float, on_wait=None) -> list[dict]:
+        key = f"{self.settings.redis.key_prefix}:tasks:{ns}"
+        r = self.svc.heat.r
+        deadline = time.time() + timeout_s
+        seen: set[str] = {e["task_id"] for e in self.consolidation_log}
+        quiet_since = None
+        while True:
+            if self.worker.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited; see {self.log_path}")
+            states = [self.consolidations.state(ns, tid.decode()) for tid in r.hkeys(key)]
+            busy = [s for s in states if s["state"] not in TERMINAL]
+            if on_wait:
+                on_wait(busy)
+            if not busy and self._relay_caught_up():
+                quiet_since = quiet_since or time.time()
+                if time.time() - quiet_since > 1.0:  # a follow-up run is enqueued by the relay, not at once
+                    break
+            else:
+                quiet_since = None
+            if time.time() > deadline:
+                raise TimeoutError(f"consolidations in {ns!r} still running after {timeout_s:.0f} s: "
+                                   + ", ".join(f"{s['topic']} {s['state']}" for s in busy))
+            time.sleep(0.5)
+        new = []
+        for s in states:
+            if s["task_id"] in seen or s["state"] == "COALESCED":
+                continue
+            info = s.get("info") or {}
+            new.append({"task_id": s["task_id"], "namespace": ns, "topic": s["topic"], "state": s["state"],
+                        "status": info.get("status"), "facts": s.get("facts"), "version": info.get("version"),
+                        "gate": info.get("gate"), "reasons": info.get("reasons"), "seconds": info.get("seconds")})
+        self.consolidation_log += new
+        return new
+
+    def _relay_caught_up(self) -> bool:
+        r = self.svc.heat.r
+        stream = self.relay.stream
+        if not r.exists(stream):
+            return True
+        last = r.xinfo_stream(stream)["last-generated-id"]
+        for g in r.xinfo_groups(stream):
+            if g["name"].decode() == GROUP:
+                return g["pending"] == 0 and g["last-delivered-id"] == last
+        return False
+
+    # memory edits --------------------------------------------------------------------------------------
+    def find_fact(self, ns: str, ref: str):
+        """A fact by id, by exact text, or else the active fact nearest to the text (cosine >= 0.8)."""
+        active = self.svc.all_active(ns)
+        for f in active:
+            if ref in (f.id, f.text):
+                return f
+        hits = self.svc.recall(ns, ref, limit=1)
+        if hits and hits[0].score >= 0.8:
+            return hits[0].fact
+        raise LookupError(f"no active fact in {ns!r} matches {ref!r}")
+
+    def update(self, ns: str, old: str, new: str) -> None:
+        """Supersede `old` with the statement `new`. When the old fact has subject and relation and `new` only
+        swaps its object ("X lives in A." -> "X lives in B."), the new fact keeps them: the service's supersede
+        path. Otherwise the old fact is deleted and the new one written to its topic."""
+        fact = self.find_fact(ns, old)
+        obj = swapped_object(fact.text, fact.object, new)
+        if fact.subject and fact.relation and obj:
+            self.svc.write(ns, [FactIn(text=new, topic=fact.topic, subject=fact.subject, relation=fact.relation,
+                                       object=obj)])
+        else:
+            self.svc.delete(ns, fact.id)
+            self.svc.write(ns, [FactIn(text=new, topic=fact.topic)])
+
+    # asking --------------------------------------------------------------------------------------------
+    def ask(self, ns: str, question: str, mode: str, thread: str) -> dict:
+        t0 = time.perf_counter()
+        out = self.graph.invoke({"namespace": ns, "message": question, "mode": mode},
+                                {"configurable": {"thread_id": thread}})
+        latency = (time.perf_counter() - t0) * 1000
+        from agent.nodes import facts_prompt
+
+        tok = self.graph.engram_context.runtime.base.tokenizer
+        prompt = chat_prompt(tok, question, facts_prompt(out.get("context", [])))
+        return {"answer": out["answer"], "latency_ms": latency, "prompt_tokens": len(tok(prompt).input_ids),
+                "routes": [r["topic"].split("--")[0] for r in out.get("routes", [])]}
+
+
+def scoped(scenario: str, ns: str) -> str:
+    """Each scenario plays in its own namespaces, so scenarios of one run cannot see each other's facts."""
+    return f"{scenario}.{ns}"[:128]
+
+
+def play(h: Harness, sc: Scenario, modes: list[str], timeout_s: float, on_step=None) -> list[ProbeResult]:
+    """Play one scenario; returns one result per probe and mode. `on_step(step)` after every turn."""
+    results: list[ProbeResult] = []
+    for step in sc.steps():
+        results += play_step(h, sc, step, modes, timeout_s)
+        if on_step:
+            on_step(step)
+    return results
+
+
+def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s: float) -> list[ProbeResult]:
+    ns, a = scoped(sc.name, step.namespace), step.action
+    try:
+        if isinstance(a, Say):
+            h.graph.invoke({"namespace": ns, "message": a.text, "mode": "hybrid"},
+                           {"configurable": {"thread_id": f"{ns}:dialogue"}})
+        elif isinstance(a, Remember):
+            facts = [FactIn(text=f.text, topic=f.topic, subject=f.subject, relation=f.relation, object=f.object)
+                     for f in a.facts]
+            for i in range(0, len(facts), h.settings.max_batch):
+                h.svc.write(ns, facts[i:i + h.settings.max_batch])
+        elif isinstance(a, Advance):
+            h.advance(a.seconds)
+        elif isinstance(a, Consolidate):
+            if a.wait:
+                h.consolidate(ns, list(a.topics) if a.topics else None, timeout_s)
+            else:
+                for t in a.topics or sorted({t.topic for t in h.svc.topics(ns)}):
+                    h.consolidations.request(ns, t)
+        elif isinstance(a, Delete):
+            h.svc.delete(ns, h.find_fact(ns, a.target).id)
+        elif isinstance(a, Update):
+            h.update(ns, a.old, a.new)
+        elif isinstance(a, Probe):
+            return [probe(h, sc, step, ns, a, mode) for mode in modes]
+    except (EngramError, LookupError) as exc:
+        raise RuntimeError(f"{sc.path}:{a.line}: {type(a).__name__.lower()} failed: {exc}") from exc
+    return []
+
+
+def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str) -> ProbeResult:
+    try:
+        got = h.ask(ns, p.question, mode, thread=f"{ns}:{mode}")
+    except NotFound:  # a namespace that holds nothing yet: the agent has nothing to answer from
+        got = {"answer": "", "latency_ms": None, "prompt_tokens": None, "routes": []}
+    s = score(p.tag, got["answer"], p.expect, p.aliases, p.reject)
+    return ProbeResult(
+        scenario=sc.name, mode=mode, session=step.session, turn=step.turn, tag=p.tag, question=p.question,
+        expect=list(p.expect), answer=got["answer"], correct=s.correct, answered=s.answered,
+        latency_ms=None if got["latency_ms"] is None else round(got["latency_ms"], 1),
+        prompt_tokens=got["prompt_tokens"], expected_topic=p.topic, routed_topics=got["routes"],
+        facts_so_far=step.statements_before, namespace=ns)
+
+
+def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings: Settings, console=None,
+             timeout_s: float = 3600.0) -> dict[str, Path]:
+    """`engram eval`: validate every scenario first (before any model loads), play them, write the report."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agent.state import MODES
+
+    from .report import write_report
+    from .scenario import load_scenarios
+
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise ValueError(f"--modes: {', '.join(bad) or 'empty'} not among {', '.join(MODES)}")
+    scenarios = load_scenarios(list(paths))
+    console = console or Console(stderr=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"{len(scenarios)} scenario(s), modes {','.join(modes)}; loading the services and models")
+    h = Harness.open(settings, out_dir / "work")
+    results: list[ProbeResult] = []
+    try:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("", total=sum(1 for sc in scenarios for _ in sc.steps()))
+            for sc in scenarios:
+                bar.update(task, description=sc.name)
+                results += play(h, sc, modes, timeout_s, on_step=lambda step: bar.advance(task))
+    finally:
+        h.close()
+    (out_dir / "consolidations.json").write_text(json.dumps(h.consolidation_log, indent=1, default=str) + "\n")
+    written = write_report(results, out_dir, title="engram evaluation")
+    with open(written["report"], "a", encoding="utf-8") as f:
+        f.write("\n" + consolidation_table(h.consolidation_log) + "\n")
+    return written
+
+
+def consolidation_table(log: list[dict]) -> str:
+    """What each consolidation did: a topic whose adapter failed the gate is answered from short-term facts."""
+    lines = ["## Consolidations", "", "| namespace | topic | facts | status | version | taught | paraphrase | "
+             "probe (adapter/base) | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+    for e in log:
+        g = e.get("gate") or {}
+        probe = f"{g.get('probe_adapter', '')}/{g.get('probe_base', '')}" if g else ""
+        lines.append(f"| {e['namespace']} | {e['topic']} | {e.get('facts') or ''} | {e.get('status') or e['state']} "
+                     f"| {e.get('version') or ''} | {g.get('taught', '')} | {g.get('paraphrase', '')} | {probe} | "
+                     f"{e.get('seconds') or ''} |")
+    return "\n".join(lines)
