@@ -1,4 +1,8 @@
-"""REST API (FastAPI; OpenAPI at /docs). Domain errors map to HTTP status codes in one handler."""
+"""REST API (FastAPI; OpenAPI at /docs). Domain errors map to HTTP status codes in one handler.
+
+Every /v1 route sits behind `authorize` (API keys, auth.py); /healthz is open, /metrics open unless
+auth.metrics_public is false. Request bodies over max_body_bytes get 413 (body_limit.py).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,18 @@ import threading
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .auth import KeyRing
+from .body_limit import BodySizeLimit
 from .errors import EngramError, ServiceUnavailable
+from .metrics import metrics_registry
 from .schemas import Fact, FactIn, RecallHit, TopicInfo, WriteResult
 from .service import MemoryService
 from .settings import Settings
@@ -101,6 +111,14 @@ def get_service(request: Request) -> MemoryService:
 
 Service = Annotated[MemoryService, Depends(get_service)]
 
+bearer = HTTPBearer(auto_error=False, description="API key from `engram keys add`; needed once any key exists")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def authorize(request: Request, ns: str, credentials: Credentials) -> None:
+    """401 without a known key, 403 when the key is not granted the namespace in the path."""
+    request.app.state.keyring.authorize(credentials.credentials if credentials else None, ns)
+
 
 def create_app(settings: Settings | None = None, service: MemoryService | None = None,
                relay: bool = True) -> FastAPI:
@@ -124,12 +142,23 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
     app = FastAPI(title="engram", version="0.1.0", lifespan=lifespan,
                   description="Long-term memory for conversational agents: short-term facts in Qdrant, "
                               "consolidated into per-topic LoRA adapters.")
+    app.state.keyring = KeyRing.from_settings(settings.auth)
+    app.state.metrics = metrics_registry(lambda: app.state.service)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    v1 = APIRouter(dependencies=[Depends(authorize)])
 
     @app.exception_handler(EngramError)
     async def domain_error(_: Request, exc: EngramError) -> JSONResponse:
         if isinstance(exc, ServiceUnavailable):
             log.warning("%s", exc.message)
-        return JSONResponse(status_code=exc.status_code, content={"error": exc.message, "field": exc.field})
+        return JSONResponse(status_code=exc.status_code, content={"error": exc.message, "field": exc.field},
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # 404 unknown route, 405, 413 from the body limit: the same error body as everything else
+        return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail), "field": None},
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -146,7 +175,7 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         log.exception("unhandled error")  # the trace goes to the log, never to the client
         return JSONResponse(status_code=500, content={"error": "internal error", "field": None})
 
-    errors = {c: {"model": ErrorBody} for c in (404, 422, 503)}
+    errors = {c: {"model": ErrorBody} for c in (401, 403, 404, 413, 422, 503)}
 
     @app.get("/healthz")
     def healthz(svc: Service) -> JSONResponse:
@@ -154,40 +183,46 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(status_code=200 if ok else 503, content={"status": "ok" if ok else "degraded", **checks})
 
-    @app.post("/v1/namespaces/{ns}/facts", status_code=201, response_model=WriteResponse, responses=errors)
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request, credentials: Credentials) -> Response:
+        if not settings.auth.metrics_public:  # then any valid key may scrape: it shows no namespace
+            request.app.state.keyring.authorize(credentials.credentials if credentials else None, None)
+        return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+    @v1.post("/v1/namespaces/{ns}/facts", status_code=201, response_model=WriteResponse, responses=errors)
     def write_facts(ns: str, body: WriteRequest, svc: Service) -> WriteResponse:
         return WriteResponse(results=svc.write(ns, body.facts))
 
-    @app.get("/v1/namespaces/{ns}/facts", response_model=FactList, responses=errors)
+    @v1.get("/v1/namespaces/{ns}/facts", response_model=FactList, responses=errors)
     def list_facts(ns: str, svc: Service, topic: str | None = None,
                    status: str | None = Query("active", description="active, superseded, deleted; empty = all"),
                    limit: int = Query(100, ge=1, le=1000), offset: str | None = None) -> FactList:
         facts, nxt = svc.list(ns, topic=topic, status=status or None, limit=limit, offset=offset)
         return FactList(facts=facts, next_offset=nxt)
 
-    @app.get("/v1/namespaces/{ns}/facts/{fact_id}", response_model=Fact, responses=errors)
+    @v1.get("/v1/namespaces/{ns}/facts/{fact_id}", response_model=Fact, responses=errors)
     def get_fact(ns: str, fact_id: str, svc: Service) -> Fact:
         return svc.get(ns, fact_id)
 
-    @app.delete("/v1/namespaces/{ns}/facts/{fact_id}", response_model=Fact, responses=errors)
+    @v1.delete("/v1/namespaces/{ns}/facts/{fact_id}", response_model=Fact, responses=errors)
     def delete_fact(ns: str, fact_id: str, svc: Service) -> Fact:
         return svc.delete(ns, fact_id)
 
-    @app.post("/v1/namespaces/{ns}/recall", response_model=RecallResponse, responses=errors)
+    @v1.post("/v1/namespaces/{ns}/recall", response_model=RecallResponse, responses=errors)
     def recall(ns: str, body: RecallRequest, svc: Service) -> RecallResponse:
         return RecallResponse(hits=svc.recall(ns, body.query, limit=body.limit, topic=body.topic))
 
-    @app.post("/v1/namespaces/{ns}/consolidations", status_code=202, response_model=ConsolidationAccepted,
+    @v1.post("/v1/namespaces/{ns}/consolidations", status_code=202, response_model=ConsolidationAccepted,
               responses=errors)
     def consolidate(ns: str, body: ConsolidationRequest, request: Request) -> ConsolidationAccepted:
         ids = request.app.state.consolidations.request(ns, body.topic, reason="manual")
         return ConsolidationAccepted(task_id=ids[0] if ids else None, task_ids=ids)
 
-    @app.get("/v1/namespaces/{ns}/consolidations/{task_id}", responses=errors)
+    @v1.get("/v1/namespaces/{ns}/consolidations/{task_id}", responses=errors)
     def consolidation_state(ns: str, task_id: str, request: Request) -> dict:
         return request.app.state.consolidations.state(ns, task_id)
 
-    @app.post("/v1/namespaces/{ns}/chat", response_model=ChatResponse, responses=errors)
+    @v1.post("/v1/namespaces/{ns}/chat", response_model=ChatResponse, responses=errors)
     def chat(ns: str, body: ChatRequest, request: Request) -> ChatResponse:
         from .schemas import check_namespace
 
@@ -199,8 +234,9 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), routes=out.get("routes", []),
                             facts=out.get("context", []), written=out.get("written", []))
 
-    @app.get("/v1/namespaces/{ns}/topics", response_model=list[TopicInfo], responses=errors)
+    @v1.get("/v1/namespaces/{ns}/topics", response_model=list[TopicInfo], responses=errors)
     def topics(ns: str, svc: Service) -> list[TopicInfo]:
         return svc.topics(ns)
 
+    app.include_router(v1)  # after its routes: include_router copies them
     return app

@@ -31,12 +31,18 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def api_client(api: str):
+    """A client of a running server, sending ENGRAM_API_KEY (Settings.api_key) when set."""
+    from .client import ApiClient
+
+    key = Settings().api_key
+    return ApiClient(api, key.get_secret_value() if key else None)
+
+
 def backend(api: str | None):
     """The API client when --api is given, else the in-process service (which opens the embedded store)."""
     if api:
-        from .client import ApiClient
-
-        return ApiClient(api, os.environ.get("ENGRAM_API_KEY"))
+        return api_client(api)
     from .service import MemoryService
 
     return MemoryService(Settings())
@@ -153,12 +159,14 @@ def serve(host: Optional[str] = None, port: Optional[int] = None,
     import uvicorn
 
     from .api import create_app
+    from .auth import KeyRing, warn_if_open
 
     settings = Settings()
     logging.basicConfig(level=log_level.upper())
+    host = host or settings.api_host
     try:
-        uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                    log_level=log_level)
+        warn_if_open(host, KeyRing.from_settings(settings.auth))
+        uvicorn.run(create_app(settings), host=host, port=port or settings.api_port, log_level=log_level)
     except EngramError as exc:
         fail(exc.message)
 
@@ -203,9 +211,7 @@ def consolidate(namespace: str = NsOpt, topic: str = typer.Option(..., help="Top
                 api: Optional[str] = ApiOpt):
     """Consolidate a topic now (every active fact of it) into a new adapter version."""
     if api:
-        from .client import ApiClient
-
-        client = ApiClient(api, os.environ.get("ENGRAM_API_KEY"))
+        client = api_client(api)
         try:
             ids = client.consolidate(namespace, topic)
             console.print(f"queued: {', '.join(ids)}")
@@ -266,6 +272,116 @@ def _wait(poll, timeout: float) -> dict:
 
 
 @app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print the data as JSON (one line per refresh)"),
+           watch: bool = typer.Option(False, "--watch", help="Refresh until Ctrl-C"),
+           interval: float = typer.Option(2.0, min=0.2, help="Seconds between refreshes (--watch)"),
+           timeout: float = typer.Option(1.0, min=0.05, help="Seconds to wait for workers to answer")):
+    """Queue depth, workers and their consolidations (with progress), failures, hottest topics, adapters."""
+    import time
+
+    import redis
+
+    from .queue import make_celery
+    from .redis_conn import connect_redis
+    from .status import collect
+    from .status_view import render
+
+    settings = Settings()
+    try:
+        r, url = connect_redis(settings)
+    except EngramError as exc:
+        fail(exc.message)
+    celery = make_celery(settings, url)  # one connection pool for every refresh
+
+    def snapshot() -> dict:
+        return collect(settings, r=r, celery=celery, timeout=timeout)
+
+    def show(data: dict) -> None:
+        if as_json and watch:
+            print(json.dumps(data), flush=True)  # one line per refresh, for piping
+        elif as_json:
+            console.print_json(json.dumps(data))
+        else:
+            console.print(render(data))
+
+    try:
+        if not watch or as_json:
+            while True:
+                show(snapshot())
+                if not watch:
+                    break
+                time.sleep(interval)
+        else:
+            from rich.live import Live
+
+            with Live(render(snapshot()), console=console, auto_refresh=False) as live:
+                while True:
+                    time.sleep(interval)
+                    live.update(render(snapshot()), refresh=True)
+    except KeyboardInterrupt:
+        pass
+    except redis.RedisError as exc:
+        fail(f"redis: {exc}")
+
+
+keys_app = typer.Typer(help="API keys: each grants namespaces; the server stores only their sha256.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("add")
+def keys_add(namespace: list[str] = typer.Option(..., "--namespace", "-n",
+                                                  help="Namespace or pattern it may use ('alice', 'team-*', '*'); repeatable"),
+             label: str = typer.Option("", help="A note to recognise it by (who, what for)")):
+    """Create a key: printed once here, only its hash is kept (in auth.keys_file)."""
+    from .auth import KeyFile
+
+    path = Settings().auth.keys_file
+    try:
+        key, entry = KeyFile(path).add(namespace, label)
+    except EngramError as exc:
+        fail(exc.message)
+    err.print(f"added key {entry.sha256[:12]} for {', '.join(entry.namespaces)} to {path}; "
+              "it is shown only now. Clients send it as `Authorization: Bearer <key>` (CLI: ENGRAM_API_KEY).")
+    print(key)  # alone on stdout, so `KEY=$(engram keys add -n alice)` works
+
+
+@keys_app.command("list")
+def keys_list():
+    """Keys in the keys file (hash prefix, namespaces, label); keys set in ENGRAM_AUTH__KEYS are listed too."""
+    import datetime
+
+    from .auth import KeyFile
+
+    settings = Settings()
+    try:
+        entries = KeyFile(settings.auth.keys_file).load()
+    except EngramError as exc:
+        fail(exc.message)
+    t = Table()
+    for col in ("sha256", "namespaces", "label", "created", "from"):
+        t.add_column(col)
+    for e in entries:
+        created = datetime.datetime.fromtimestamp(e.created_at).isoformat(timespec="seconds") if e.created_at else "-"
+        t.add_row(e.sha256[:12], ", ".join(e.namespaces), e.label, created, "keys file")
+    for digest, patterns in settings.auth.keys.items():
+        t.add_row(digest[:12], ", ".join(patterns), "", "-", "settings")
+    console.print(t)
+
+
+@keys_app.command("revoke")
+def keys_revoke(sha256: str = typer.Argument(..., help="The hash prefix `engram keys list` shows")):
+    """Remove a key from the keys file; a running server refuses it from its next request."""
+    from .auth import KeyFile
+
+    try:
+        entry = KeyFile(Settings().auth.keys_file).revoke(sha256)
+    except EngramError as exc:
+        fail(exc.message)
+    console.print(f"revoked {entry.sha256[:12]} ({', '.join(entry.namespaces)})")
+
+
+@app.command()
 def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="none, rag, lora, hybrid or full"),
          thread: Optional[str] = typer.Option(None, help="Thread id to continue (kept on disk)")):
     """Talk to the agent: it writes what you state and answers from adapters and/or facts."""
@@ -292,6 +408,42 @@ def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
         run_demo(Settings(), namespace, console)
     except EngramError as exc:
         fail(exc.message)
+
+
+@app.command("eval")
+def evaluate(scenarios: list[str] = typer.Argument(..., help="Scenario files or folders (evals/scenarios)"),
+             modes: str = typer.Option("none,rag,lora,hybrid,full", help="Comma-separated recall modes"),
+             out: str = typer.Option("eval-report", help="Folder for report.md, results.json, plots"),
+             timeout: float = typer.Option(3600.0, help="Longest wait for one consolidation step, seconds")):
+    """Play scripted dialogues against the live services in each mode and write a report."""
+    from pathlib import Path
+
+    from evals.runner import run_eval
+    from evals.scenario import ScenarioError
+
+    try:
+        written = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out), Settings(),
+                           console, timeout)
+    except (ScenarioError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    except EngramError as exc:
+        fail(exc.message)
+    console.print(f"report: {written['report']}  results: {written['results']}")
+
+
+@app.command("import-locomo")
+def import_locomo(path: str = typer.Argument(..., help="locomo10.json"),
+                  out: str = typer.Argument(..., help="Folder for the scenario files"),
+                  categories: str = typer.Option("1,2,3,4", help="QA categories to keep (5 has no answer)"),
+                  max_conversations: Optional[int] = typer.Option(None, min=1)):
+    """Turn LoCoMo conversations into scenarios for `engram eval`."""
+    from evals.locomo import import_locomo as run_import
+
+    try:
+        files = run_import(path, out, tuple(int(c) for c in categories.split(",")), max_conversations)
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"{path}: {exc}")
+    console.print(f"{len(files)} scenario(s) in {out}")
 
 
 def main() -> None:  # python -m memory_service.cli

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from .errors import EngramError, InvalidInput, NotFound, ServiceUnavailable
+from .errors import EngramError, Forbidden, InvalidInput, NotFound, ServiceUnavailable, Unauthorized
 from .schemas import Fact, FactIn, RecallHit, TopicInfo, WriteResult
 
 
 class ApiClient:
+    """`api_key`: sent as a bearer token (Settings.api_key, i.e. ENGRAM_API_KEY, for the CLI)."""
+
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 30.0):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
@@ -24,7 +26,7 @@ class ApiClient:
             except ValueError:
                 body = {"error": resp.text}
             message, field = body.get("error", resp.text), body.get("field")
-            cls = {404: NotFound, 422: InvalidInput}.get(resp.status_code)
+            cls = {401: Unauthorized, 403: Forbidden, 404: NotFound, 422: InvalidInput}.get(resp.status_code)
             if resp.status_code == 503:
                 raise ServiceUnavailable("api", message)
             raise (cls or EngramError)(message, field=field)

@@ -18,6 +18,19 @@ class InvalidInput(EngramError):
     status_code = 422
 
 
+class Unauthorized(EngramError):
+    """No API key, or one the server does not know."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(EngramError):
+    """A known API key used on a namespace it is not allowed."""
+
+    status_code = 403
+
+
 class NotFound(EngramError):
     status_code = 404
 

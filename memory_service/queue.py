@@ -48,3 +48,17 @@ def make_celery(settings: Settings, redis_url: str | None = None, include: list[
     app = Celery("engram", broker=url, backend=url, include=include or [])
     app.conf.update(celery_config(settings))
     return app
+
+
+def queue_keys(queue: str) -> list[str]:
+    """Redis lists that hold a queue's waiting messages: kombu keeps priorities 3, 6, 9 in siblings of the list
+    named after the queue (kombu.transport.redis: sep '\\x06\\x16', PRIORITY_STEPS)."""
+    return [queue] + [f"{queue}\x06\x16{p}" for p in (3, 6, 9)]
+
+
+def queue_depth(r, queue: str) -> int:
+    """Messages waiting in `queue` (not those a worker has taken: see `engram status` for those)."""
+    pipe = r.pipeline(transaction=False)
+    for key in queue_keys(queue):
+        pipe.llen(key)
+    return int(sum(pipe.execute()))

@@ -6,7 +6,8 @@
     adapters/<ns>/<topic>/current                            "v<N>": the newest version that passed the gate
 
 A version is written to a hidden temp folder and renamed into place, so a reader never sees a half version;
-`current` is replaced atomically. Namespace and topic are validated before any path is built.
+`current` is replaced atomically. Namespace, topic and version are validated before any path is built, and a
+version is loaded only after `verify`: safetensors weights, every file listed in the manifest with its hash.
 """
 
 from __future__ import annotations
@@ -23,9 +24,22 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import InvalidInput, NotFound
-from .schemas import check_namespace, check_topic
+from .schemas import NAMESPACE_RE, TOPIC_RE, check_namespace, check_topic
 
 VERSION_RE = re.compile(r"^v([0-9]{1,9})$")
+WEIGHTS = "adapter_model.safetensors"  # peft's file name; peft would fall back to a pickled .bin without it
+# What a version folder may hold besides manifest.json: peft's save_pretrained writes the weights, the config
+# and a README model card. Anything else (a .bin, .pt, .pkl next to the weights) makes the version unloadable.
+ALLOWED_SUFFIXES = (".safetensors", ".json", ".md")
+
+
+def check_version(value: int | str, field: str = "version") -> int:
+    """1, "1" or "v1" -> 1; anything else (negative, "1/../x", "latest") is refused before it reaches a path."""
+    text = str(value) if not isinstance(value, bool) else ""
+    m = re.fullmatch(r"v?([0-9]{1,9})", text)
+    if not m or int(m.group(1)) < 1:
+        raise InvalidInput(f"invalid {field} {value!r}: a positive number, optionally written v<N>", field=field)
+    return int(m.group(1))
 
 
 def sha256_file(path: Path) -> str:
@@ -76,11 +90,12 @@ class Registry:
             return []
         return sorted(int(m.group(1)) for p in d.iterdir() if (m := VERSION_RE.match(p.name)) and p.is_dir())
 
-    def ref(self, ns: str, topic: str, version: int) -> AdapterRef:
-        path = self.topic_dir(ns, topic) / f"v{int(version)}"
+    def ref(self, ns: str, topic: str, version: int | str) -> AdapterRef:
+        version = check_version(version)
+        path = self.topic_dir(ns, topic) / f"v{version}"
         if not path.is_dir():
             raise NotFound(f"adapter {ns}/{topic}/v{version} not found", field="version")
-        return AdapterRef(ns, topic, int(version), path)
+        return AdapterRef(ns, topic, version, path)
 
     def current(self, ns: str, topic: str) -> AdapterRef | None:
         pointer = self.topic_dir(ns, topic) / "current"
@@ -93,13 +108,28 @@ class Registry:
             raise InvalidInput(f"corrupt pointer {pointer}: {name!r}", field="version")
         return self.ref(ns, topic, int(m.group(1)))
 
-    def topics(self, ns: str) -> list[str]:
+    def topics(self, ns: str, with_current: bool = True) -> list[str]:
+        """Topic folders of a namespace (only valid slugs), by default those with a current version."""
         check_namespace(ns)
         d = self.root / ns
-        return sorted(p.name for p in d.iterdir() if (p / "current").exists()) if d.is_dir() else []
+        if not d.is_dir():
+            return []
+        return sorted(p.name for p in d.iterdir() if TOPIC_RE.fullmatch(p.name) and p.is_dir()
+                      and (not with_current or (p / "current").exists()))
 
     def namespaces(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and NAMESPACE_RE.fullmatch(p.name))
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Per namespace: topics with a current version and versions kept on disk (status and /metrics)."""
+        out = {}
+        for ns in self.namespaces():
+            topics = self.topics(ns, with_current=False)
+            out[ns] = {"topics": sum((self.root / ns / t / "current").exists() for t in topics),
+                       "versions": sum(len(self.versions(ns, t)) for t in topics)}
+        return out
 
     def publish(self, ns: str, topic: str, write: Callable[[Path], None], manifest: dict) -> AdapterRef:
         """`write(folder)` saves the peft files; the manifest gets their hashes. Atomic: all or nothing.
@@ -113,8 +143,12 @@ class Registry:
         try:
             write(tmp)
             files = sorted(p for p in tmp.iterdir() if p.is_file())
-            if not any(p.suffix == ".safetensors" for p in files):
-                raise InvalidInput("adapter folder has no .safetensors file", field="adapter")
+            names = [p.name for p in files]
+            if WEIGHTS not in names:
+                raise InvalidInput(f"adapter folder has no {WEIGHTS}", field="adapter")
+            if bad := [n for n in names if not n.endswith(ALLOWED_SUFFIXES)]:  # verify() would refuse it later
+                raise InvalidInput(f"adapter folder holds {', '.join(bad)}: only safetensors/json/md files",
+                                   field="adapter")
             version = (self.versions(ns, topic) or [0])[-1] + 1
             manifest = {**manifest, "namespace": ns, "topic": topic, "version": version,
                         "files": {p.name: sha256_file(p) for p in files}, "published_at": time.time()}
@@ -137,7 +171,7 @@ class Registry:
         tmp.write_text(f"v{version}\n")
         os.replace(tmp, d / "current")
 
-    def rollback(self, ns: str, topic: str, version: int) -> AdapterRef:
+    def rollback(self, ns: str, topic: str, version: int | str) -> AdapterRef:
         ref = self.ref(ns, topic, version)
         self._point(self.topic_dir(ns, topic), version)
         return ref
@@ -152,9 +186,30 @@ class Registry:
                 shutil.rmtree(stray, ignore_errors=True)
 
     def verify(self, ref: AdapterRef) -> dict:
-        """Check the files against the manifest's hashes before anything loads them."""
-        manifest = ref.manifest()
-        for name, digest in manifest.get("files", {}).items():
-            if sha256_file(ref.path / name) != digest:
-                raise InvalidInput(f"adapter {ref.name}: {name} does not match its manifest hash", field="adapter")
+        """Check a version before anything loads it: it is the version its manifest says, its weights are
+        safetensors, it holds exactly the files the manifest lists, and each matches its hash."""
+
+        def refuse(why: str) -> InvalidInput:
+            return InvalidInput(f"adapter {ref.name}: {why}; refusing to load it", field="adapter")
+
+        try:
+            manifest = ref.manifest()
+        except (OSError, ValueError) as exc:
+            raise refuse(f"unreadable manifest ({type(exc).__name__})") from exc
+        files = manifest.get("files") or {}
+        claimed = (manifest.get("namespace"), manifest.get("topic"), manifest.get("version"))
+        if claimed != (ref.namespace, ref.topic, ref.version):
+            raise refuse(f"its manifest describes {claimed}, not this folder")
+        if WEIGHTS not in files:
+            raise refuse(f"the manifest lists no {WEIGHTS}")
+        present = {p.name for p in ref.path.iterdir()} - {"manifest.json"}
+        for name in sorted(present | set(files)):
+            if not name.endswith(ALLOWED_SUFFIXES):
+                raise refuse(f"{name} is not a safetensors/json/md file")
+            if name not in files:
+                raise refuse(f"{name} is not in its manifest")
+            if name not in present:
+                raise refuse(f"{name} is missing")
+            if sha256_file(ref.path / name) != files[name]:
+                raise refuse(f"{name} does not match its manifest hash")
         return manifest

@@ -65,6 +65,30 @@ class AgentSettings(BaseModel):
     extractor_api_key: SecretStr | None = None
 
 
+class AuthSettings(BaseModel):
+    """API keys, stored only as sha256 hashes, each mapped to the namespaces it may use. No keys = auth off."""
+
+    keys: dict[str, list[str]] = Field(
+        {}, description="sha256 hex of a key -> namespace patterns it may use ('alice', 'team-*', '*'); "
+                        "ENGRAM_AUTH__KEYS='{\"<sha256>\": [\"alice\"]}'")
+    keys_file: Path | None = Field(None, description="JSON file `engram keys add` writes; default <data_dir>/api-keys.json")
+    metrics_public: bool = Field(True, description="/metrics without a key (it shows totals, no namespace names)")
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> "AuthSettings":
+        from .auth import check_hash, check_pattern  # the key rules live in auth.py (it imports no settings)
+        from .errors import InvalidInput
+
+        try:
+            for digest, patterns in self.keys.items():
+                check_hash(digest, "auth.keys")
+                for p in patterns:
+                    check_pattern(p, f"auth.keys[{digest[:12]}…]")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ENGRAM_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -76,6 +100,7 @@ class Settings(BaseSettings):
     heat: HeatSettings = HeatSettings()
     consolidation: ConsolidationSettings = ConsolidationSettings()
     agent: AgentSettings = AgentSettings()
+    auth: AuthSettings = AuthSettings()
 
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")
@@ -90,12 +115,18 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(None, description="Key the CLI/ApiClient sends to a server (--api)")
+    # A full write (max_batch facts of max_text_chars) is ~2 MB of JSON; 4 MiB leaves room for escaping.
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body the API reads (413)")
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "Settings":
         self.data_dir = self.data_dir.expanduser()
         if self.qdrant.path is None:
             self.qdrant.path = self.data_dir / "qdrant"
+        if self.auth.keys_file is None:
+            self.auth.keys_file = self.data_dir / "api-keys.json"
+        self.auth.keys_file = self.auth.keys_file.expanduser()
         return self
 
     @property

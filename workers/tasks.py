@@ -24,6 +24,7 @@ from memory_service.queue import CONSOLIDATE, SWEEP
 from memory_service.registry import Registry
 from memory_service.schemas import Fact, check_namespace, check_topic
 from memory_service.settings import Settings
+from memory_service.stats import record_finished, record_started
 
 log = logging.getLogger(__name__)
 _state: dict = {}  # per worker process: settings, redis, the base model (loaded on first use, kept)
@@ -84,19 +85,30 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
         def progress(p: dict) -> None:
             self.update_state(state="PROGRESS", meta={"namespace": namespace, "topic": topic, **p})
 
+        record_started(r, prefix)
         progress({"phase": "load"})
-        outcome = run_consolidation(
-            namespace, topic, [Fact(**f) for f in facts], base=base_model(),
-            registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=recipe_from(s),
-            thresholds=GateThresholds(), progress=progress,
-            extra={"parent_topic": parent, "task_id": self.request.id},
-        )
+        try:
+            outcome = run_consolidation(
+                namespace, topic, [Fact(**f) for f in facts], base=base_model(),
+                registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=recipe_from(s),
+                thresholds=GateThresholds(), progress=progress,
+                extra={"parent_topic": parent, "task_id": self.request.id},
+            )
+        except Exception as exc:
+            # counted and announced (`engram status` lists failures from the stream), then Celery retries or fails it
+            try:
+                record_finished(r, prefix, "error")
+                emit(r, prefix, {"type": "consolidation.failed", "namespace": namespace, "topic": topic,
+                                 "parent_topic": parent, "version": "", "status": "error", "fact_ids": [],
+                                 "reasons": [f"{type(exc).__name__}: {exc}"[:500]], "task_id": self.request.id or ""})
+            except redis.RedisError:
+                log.warning("could not record the failure of %s/%s in Redis", namespace, topic)
+            raise
         kind = "adapter.published" if outcome.status in ("published", "skipped") else "consolidation.failed"
         emit(r, prefix, {"type": kind, "namespace": namespace, "topic": topic, "parent_topic": parent,
                          "version": str(outcome.version or ""), "status": outcome.status,
                          "fact_ids": outcome.fact_ids, "reasons": outcome.reasons, "task_id": self.request.id or ""})
-        r.hincrby(f"{prefix}:stats", f"consolidations_{outcome.status}", 1)
-        r.hincrbyfloat(f"{prefix}:stats", "training_seconds", outcome.seconds)
+        record_finished(r, prefix, outcome.status, outcome.seconds if outcome.training else None)
         return {**outcome.to_dict(), "parent_topic": parent, "started_at": started}
 
     # coalesced requests become one follow-up run, with fresh facts selected by the service

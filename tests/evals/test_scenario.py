@@ -159,7 +159,7 @@ def test_every_turn_kind_builds():
 
 
 def test_steps_follow_namespace_switches_and_count_statements():
-    s = load_scenario(SCENARIOS / "basics.yaml")
+    s = load_scenario(Path(__file__).parent / "fixtures" / "basics.yaml")
     probes = s.probes()
     assert [p.action.tag for p in probes] == [
         "taught", "taught", "paraphrase", "taught", "updated", "deleted", "unrelated", "other-namespace", "taught"]

@@ -1,0 +1,110 @@
+"""What `engram status` shows, gathered as plain data: queue depth, workers with their active and reserved
+consolidations (progress from the result backend), run counters, recent failures, hottest topics, adapters.
+
+Reads Redis, Celery and the adapter registry only, never the fact store: the embedded store belongs to the
+service process (DESIGN §3), and status must work while `engram serve` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+from celery import Celery
+
+from . import stats
+from .heat import HeatTracker
+from .queue import make_celery, queue_depth
+from .redis_conn import connect_redis
+from .registry import Registry
+from .schemas import NAMESPACE_RE
+from .settings import Settings
+
+PROGRESS_KEYS = ("phase", "epoch", "step", "total_steps", "loss")
+
+
+def collect(settings: Settings, *, r: redis.Redis | None = None, celery: Celery | None = None,
+            timeout: float = 1.0, top: int = 10, failures: int = 10) -> dict:
+    """`timeout`: seconds to wait for workers to answer (each inspect round; with none running, one round)."""
+    r, url = connect_redis(settings) if r is None else (r, settings.redis.url)
+    celery = celery or make_celery(settings, url)
+    prefix, queue = settings.redis.key_prefix, settings.consolidation.queue
+    workers, active, reserved = tasks(celery, queue, timeout)
+    st = stats.read(r, prefix)
+    training = st.pop("training")
+    return {
+        "queue": {"name": queue, "depth": queue_depth(r, queue)},
+        "workers": workers,
+        "active": [with_progress(celery, t) for t in active],
+        "reserved": reserved,
+        "consolidations": {**st, "training_runs": training["count"], "training_seconds": round(training["sum"], 3)},
+        "failures": recent_failures(r, prefix, failures),
+        "topics": hottest_topics(r, settings, top),
+        "adapters": Registry(settings.adapters_dir).summary(),
+        "collected_at": time.time(),
+    }
+
+
+def tasks(celery: Celery, queue: str, timeout: float) -> tuple[list[dict], list[dict], list[dict]]:
+    """Workers consuming `queue` (others on the same broker are not ours) and their active/reserved tasks."""
+    queues = celery.control.inspect(timeout=timeout).active_queues() or {}
+    ours = sorted(w for w, qs in queues.items() if any(q.get("name") == queue for q in qs or []))
+    if not ours:
+        return [], [], []
+    # with a destination, each round returns as soon as every named worker has answered
+    inspect = celery.control.inspect(destination=ours, timeout=timeout)
+    active, reserved = inspect.active() or {}, inspect.reserved() or {}
+    workers = [{"name": w, "active": len(active.get(w) or []), "reserved": len(reserved.get(w) or [])}
+               for w in ours]
+    return (workers, [task_row(w, t) for w in ours for t in active.get(w) or []],
+            [task_row(w, t) for w in ours for t in reserved.get(w) or []])
+
+
+def task_row(worker: str, t: dict) -> dict:
+    kwargs = t.get("kwargs") if isinstance(t.get("kwargs"), dict) else {}  # the facts list is left out: large
+    return {"id": t.get("id"), "name": t.get("name"), "worker": worker, "namespace": kwargs.get("namespace"),
+            "topic": kwargs.get("topic"), "reason": kwargs.get("reason"), "started_at": t.get("time_start")}
+
+
+def with_progress(celery: Celery, row: dict) -> dict:
+    """The task's state and PROGRESS meta from the result backend (the worker updates it every few steps)."""
+    res = celery.AsyncResult(row["id"])
+    info = res.info if isinstance(res.info, dict) else {}
+    return {**row, "state": res.state, "progress": {k: info[k] for k in PROGRESS_KEYS if k in info}}
+
+
+def recent_failures(r: redis.Redis, prefix: str, n: int, scan: int = 1000) -> list[dict]:
+    """The newest `consolidation.failed` events among the last `scan` of the event stream."""
+    out = []
+    for eid, fields in r.xrevrange(f"{prefix}:events", count=scan):
+        event = {k.decode(): v.decode() for k, v in fields.items()}
+        if event.get("type") != "consolidation.failed":
+            continue
+        try:
+            reasons = json.loads(event.get("reasons", "[]"))
+        except ValueError:
+            reasons = [event.get("reasons", "")]
+        out.append({"at": int(eid.decode().split("-")[0]) / 1000, "namespace": event.get("namespace"),
+                    "topic": event.get("topic"), "status": event.get("status"), "reasons": reasons,
+                    "task_id": event.get("task_id")})
+        if len(out) >= n:
+            break
+    return out
+
+
+def hottest_topics(r: redis.Redis, settings: Settings, n: int) -> list[dict]:
+    """Topics of every namespace by decayed heat, hottest first, with hot/unconsolidated counts and flags."""
+    prefix = settings.redis.key_prefix
+    tracker = HeatTracker(r, settings.heat, prefix)
+    head, tail = f"{prefix}:heat:", ":topics"
+    rows = []
+    for key in r.scan_iter(match=f"{head}*{tail}", count=1000):
+        ns = key.decode()[len(head):-len(tail)]
+        if not NAMESPACE_RE.fullmatch(ns):
+            continue
+        topics = [t.decode() for t in r.hkeys(key)]
+        for t in tracker.topics(ns, topics):
+            rows.append({"namespace": ns, "topic": t.topic, "heat": round(t.heat, 3), "hot": t.hot,
+                         "unconsolidated": t.unconsolidated, "due": t.due, "stale": t.stale})
+    return sorted(rows, key=lambda x: -x["heat"])[:n]

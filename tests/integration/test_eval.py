@@ -1,0 +1,54 @@
+"""`engram eval` end to end on the bundled smoke scenario: a real worker trains the topic, the agent answers in
+four modes on the packaged SmolLM2, and the report says what happened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memory_service.cli import app
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_smoke_scenario_end_to_end(tmp_path, redis_url, monkeypatch):
+    monkeypatch.setenv("ENGRAM_REDIS__URL", redis_url)
+    monkeypatch.setenv("ENGRAM_REDIS__EMBEDDED_FALLBACK", "false")
+    monkeypatch.setenv("ENGRAM_TORCH_THREADS", "2")
+    out = tmp_path / "report"
+    res = CliRunner().invoke(app, ["eval", str(ROOT / "evals/scenarios/smoke.yaml"), "--modes",
+                                   "none,rag,lora,hybrid", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "results.json").read_text())
+    probes = data["probes"]
+    assert {p["mode"] for p in probes} == {"none", "rag", "lora", "hybrid"}
+    by = {(p["mode"], p["tag"]): [] for p in probes}
+    for p in probes:
+        by[(p["mode"], p["tag"])].append(p)
+    # the base model knows none of the invented facts; the adapter knows them without any fact in the prompt
+    assert not any(p["correct"] for p in by[("none", "taught")])
+    assert sum(p["correct"] for p in by[("lora", "taught")]) >= 2
+    tokens = {(p["mode"], p["question"]): p["prompt_tokens"] for p in probes}
+    for p in by[("lora", "taught")]:  # lora puts no facts in the prompt; rag does
+        assert tokens[("lora", p["question"])] == tokens[("none", p["question"])] < tokens[("rag", p["question"])]
+    # a deleted fact and another user's fact are never answered, in any mode
+    assert not any(p["answered"] for p in probes if p["tag"] in ("deleted", "other-namespace"))
+    consolidations = json.loads((out / "consolidations.json").read_text())
+    assert [c["status"] for c in consolidations][:1] == ["published"]
+    md = (out / "report.md").read_text()
+    assert "## Scenario `smoke`" in md and "| smoke.ana | homes | 6 | published |" in md
+    assert (out / "accuracy-smoke.png").stat().st_size > 1000
+
+
+def test_eval_rejects_a_malformed_scenario_before_loading_anything(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ndescription: x\nsessions:\n  - turns:\n      - probe: {question: q, expect: [a], "
+                   "tag: nope}\n")
+    res = CliRunner().invoke(app, ["eval", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "bad.yaml:5" in res.output and "sessions[0].turns[0].probe.tag" in res.output
+    assert not (tmp_path / "o").exists()
