@@ -65,9 +65,20 @@ def taught_and_paraphrase(facts: list[FictionalFact], rng: random.Random, taught
     return [probe(f, "taught") for f in picked[:taught]] + [probe(f, "paraphrase", -1) for f in picked[taught:]]
 
 
+def unique_objects(facts: list[FictionalFact], others: list[FictionalFact] = ()) -> list[FictionalFact]:
+    """Facts whose answer no other fact shares: a must-not-answer probe on them cannot be passed or failed by
+    the model naming a value it legitimately learned from another fact (objects come from small pools)."""
+    counts: dict[str, int] = {}
+    for f in [*facts, *others]:
+        counts[f.object] = counts.get(f.object, 0) + 1
+    return [f for f in facts if counts[f.object] == 1]
+
+
 def smoke() -> dict:
     """Short enough for CI: one topic, consolidate, ask, delete, ask again, another user asks."""
     facts = fictional_facts(6, seed=11, relations=["lives in"])
+    first = unique_objects(facts)[0]
+    facts = [first] + [f for f in facts if f is not first]  # the deleted one: its answer is nobody else's
     rng = random.Random(11)
     return {
         "name": "smoke", "description": "Six facts in one topic; consolidate; taught, paraphrase, deleted, "
@@ -135,7 +146,7 @@ def deletions() -> dict:
     """Deleted facts are never answered: right after the delete (stale adapter) and after the rebuild."""
     facts = fictional_facts(20, seed=41, relations=["pet", "instrument"])
     rng = random.Random(41)
-    gone = rng.sample(facts, 5)
+    gone = rng.sample(unique_objects(facts), 5)
     kept = [f for f in facts if f not in gone]
     return {
         "name": "deletions", "description": "20 facts in 2 topics, consolidated; 5 deleted; asked at once and "
@@ -164,9 +175,9 @@ def two_users() -> dict:
             {"turns": [{"remember": [fact_item(f) for f in a]}, {"consolidate": {"wait": True}}]},
             {"namespace": "bob", "turns": [{"remember": [fact_item(f) for f in b]}, {"consolidate": {"wait": True}},
                                            *taught_and_paraphrase(b, rng, 3, 1),
-                                           *[probe(f, "other-namespace") for f in rng.sample(a, 4)]]},
+                                           *[probe(f, "other-namespace") for f in rng.sample(unique_objects(a, b), 3)]]},
             {"namespace": "alice", "turns": [*taught_and_paraphrase(a, rng, 3, 1),
-                                             *[probe(f, "other-namespace") for f in rng.sample(b, 4)],
+                                             *[probe(f, "other-namespace") for f in rng.sample(unique_objects(b, a), 3)],
                                              *unrelated(1, 5)]},
         ],
     }
