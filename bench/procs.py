@@ -1,0 +1,169 @@
+"""Real processes on loopback for fault tests and load benchmarks: the API (uvicorn), a Celery worker and a
+throwaway redis-server. Each is a subprocess in its own session, so killing one kills exactly its tree.
+
+Settings travel to the subprocesses as ENGRAM_* environment variables (`settings_env`), the same way an
+operator configures them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import IO
+
+import httpx
+from pydantic import BaseModel, SecretStr
+
+from memory_service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env_value(value) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        import json
+
+        return json.dumps(value)
+    return str(value)
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes `Settings()` in a child process equal `settings` (None fields are left out)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGRAM_")}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, BaseModel):
+            for sub in type(value).model_fields:
+                v = getattr(value, sub)
+                if v is not None:
+                    env[f"ENGRAM_{name.upper()}__{sub.upper()}"] = _env_value(v)
+        elif value is not None:
+            env[f"ENGRAM_{name.upper()}"] = _env_value(value)
+    env.update({"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT), **extra})
+    return env
+
+
+class Proc:
+    """A subprocess in its own process group, logging to a file."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path):
+        self.log_path = Path(log_path)
+        self.log: IO = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: no shutdown handlers, no flushes — a crash."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if not self.log.closed:
+            self.log.close()
+
+    def tail(self, n: int = 4000) -> str:
+        return self.log_path.read_bytes()[-n:].decode(errors="replace")
+
+
+class RedisServer(Proc):
+    """redis-server on a loopback port, data in `folder`, every write fsynced to the append-only file before
+    it is acknowledged (appendfsync always): what survives a SIGKILL is exactly what was acknowledged."""
+
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        super().__init__(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
+            dict(os.environ), self.folder / "redis.log")
+        self.wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def wait_ready(self, timeout: float = 20) -> None:
+        import redis
+
+        deadline = time.time() + timeout
+        while True:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+                return
+            except redis.RedisError:
+                if not self.alive() or time.time() > deadline:
+                    raise RuntimeError(f"redis-server on :{self.port} did not start:\n{self.tail()}") from None
+                time.sleep(0.1)
+
+
+class ApiServer(Proc):
+    """`uvicorn memory_service.api:create_app --factory` configured by `settings` through the environment."""
+
+    def __init__(self, settings: Settings, log_path: Path, port: int | None = None, timeout: float = 120):
+        self.port = port or free_port()
+        super().__init__(
+            [sys.executable, "-m", "uvicorn", "memory_service.api:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            settings_env(settings), log_path)
+        self.wait_ready(timeout)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until /healthz answers at all (200, or 503 when a backing service is down: the process is up)."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=2)
+                return
+            except httpx.HTTPError:
+                if not self.alive() or time.time() > deadline:
+                    raise RuntimeError(f"API on :{self.port} did not start:\n{self.tail()}") from None
+                time.sleep(0.2)
+
+
+class Worker(Proc):
+    """A Celery worker (prefork, one child: the training process) on the consolidation queues."""
+
+    def __init__(self, settings: Settings, log_path: Path, **env: str):
+        self.settings = settings
+        self.name = f"engram-test-{uuid.uuid4().hex[:6]}@localhost"
+        q = settings.consolidation.queue
+        super().__init__(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", f"{q},{q}-control",
+             "-c", "1", "-P", "prefork", "-l", "info", "-n", self.name, "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-E"],
+            settings_env(settings, **env), log_path)
