@@ -78,10 +78,19 @@ def make_nodes(ctx: AgentContext):
     def route(state: AgentState) -> dict:
         if state.get("mode") not in ("lora", "hybrid") or not is_question(state["message"]) or state.get("written"):
             return {"routes": [], "route_scores": []}
-        refs = usable_adapters(ctx, state["namespace"])
+        ns = state["namespace"]
+        refs = usable_adapters(ctx, ns)
         if not refs:
             return {"routes": [], "route_scores": []}
-        chosen, scores = ctx.router.route(ctx.embed(state["message"]), refs)
+        vector = ctx.embed(state["message"])
+        chosen, scores = ctx.router.route(vector, refs)
+        # A topic no usable adapter answers for (stale after a delete, rejected by the gate, not consolidated
+        # yet) may be the better match: then no adapter answers, the short-term facts do. Without this the
+        # question goes to the nearest other topic's adapter, which answers confidently and wrongly.
+        uncovered = uncovered_score(ctx, ns, vector, refs)
+        if chosen and uncovered is not None and uncovered[1] > chosen[0].score:
+            return {"routes": [], "route_scores": [(f"{uncovered[0]} (no adapter)", round(uncovered[1], 4)),
+                                                   *scores]}
         return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
                             "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
 
@@ -100,6 +109,23 @@ def make_nodes(ctx: AgentContext):
                 "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
 
     return observe, recall, route, respond
+
+
+def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:
+    """Best (topic, cosine) among the namespace's topics that have no usable adapter. (New facts of a topic
+    that has one are not counted: hybrid mode puts them in the prompt next to the adapter.)"""
+    covered = {r.topic.split("--")[0] for r in refs}
+    loose: dict[str, list] = {}
+    for f in ctx.service.all_active(ns):
+        if f.topic not in covered:
+            loose.setdefault(f.topic, []).append(f)
+    best = None
+    for topic, facts in loose.items():
+        key = (ns, topic, frozenset(f.id for f in facts))
+        score = float(ctx.router.facts_centroid(key, facts) @ vector)
+        if best is None or score > best[1]:
+            best = (topic, score)
+    return best
 
 
 def facts_prompt(context: list[str]) -> str | None:

@@ -39,7 +39,8 @@ class Router:
                  max_k: int = 3):
         self.registry, self.embedder = registry, embedder
         self.min_score, self.margin, self.max_k = min_score, margin, max_k
-        self._centroids: dict[str, np.ndarray] = {}  # AdapterRef.name -> unit vector (versions are immutable)
+        # AdapterRef.name (versions are immutable) or a fact-set key -> unit vector
+        self._centroids: dict = {}
 
     def centroid(self, ref: AdapterRef) -> np.ndarray:
         if ref.name not in self._centroids:
@@ -54,6 +55,15 @@ class Router:
             c = vecs.mean(0)
             self._centroids[ref.name] = c / (np.linalg.norm(c) or 1.0)
         return self._centroids[ref.name]
+
+    def facts_centroid(self, key: tuple, facts: list[Fact]) -> np.ndarray:
+        """The same centroid for short-term facts that no usable adapter holds (cached by `key`), so a topic
+        without an adapter is scored like one with."""
+        if key not in self._centroids:
+            texts = [f.text for f in facts] + [q for f in facts for q in questions_for(f)[:-1]]
+            c = self.embedder.embed(texts).mean(0)
+            self._centroids[key] = c / (np.linalg.norm(c) or 1.0)
+        return self._centroids[key]
 
     def score(self, vector: np.ndarray, refs: list[AdapterRef]) -> list[tuple[AdapterRef, float]]:
         return [(ref, float(np.dot(self.centroid(ref), vector))) for ref in refs]

@@ -67,6 +67,23 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]
 
 
+def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):
+    graph = compile_graph(ctx, MemorySaver())
+    fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
+    fact = ctx.service.get("alice", fid)
+    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
+                      thresholds=GateThresholds(paraphrase=0.0, probe_slack=8))
+    assert out.status == "published", out.reasons
+    ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
+    sister = run(graph, "My sister is Ana.")["written"][0]
+    assert sister["topic"] != fact.topic  # family: no adapter yet
+    out = run(graph, "Who is my sister?", mode="hybrid")
+    assert out["routes"] == [] and out["adapter"] is None  # not the life adapter, which would answer "Oslo"
+    assert out["context"] == ["The user's sister is Ana."]
+    assert out["route_scores"][0][0] == f"{sister['topic']} (no adapter)"
+    assert run(graph, "Where do I live?")["routes"][0]["topic"] == fact.topic  # the adapter still answers its own
+
+
 def test_invalid_mode_is_refused(ctx):
     with pytest.raises(InvalidInput):
         run(compile_graph(ctx, MemorySaver()), "hello", mode="psychic")
