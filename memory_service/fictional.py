@@ -71,16 +71,23 @@ def phone_number(rng: random.Random) -> str:
     return f"{rng.randint(200, 989)}-{rng.randint(200, 989)}-{rng.randint(1000, 9999)}"
 
 
+def new_names(rng: random.Random):
+    """Invented names, never the same twice (drawn lazily, so other draws from `rng` interleave)."""
+    seen: set[str] = set()
+    while True:
+        name = invented_name(rng)
+        if name not in seen:
+            seen.add(name)
+            yield name
+
+
 def phonebook(n: int, seed: int = 0) -> list[FictionalFact]:
     """The paper's PhoneBook task: invented name -> XXX-XXX-XXXX, exact recall of the number."""
     rng = random.Random(seed)
     out: list[FictionalFact] = []
-    names: set[str] = set()
-    while len(out) < n:
-        name = invented_name(rng)
-        if name in names:
-            continue
-        names.add(name)
+    for name in new_names(rng):
+        if len(out) == n:
+            break
         num = phone_number(rng)
         out.append(FictionalFact(name, "phone number", num, f"{name}'s phone number is {num}.",
                                  (f"What is {name}'s phone number?", f"What is the phone number of {name}?",
@@ -93,12 +100,9 @@ def fictional_facts(n: int, seed: int = 0, relations: list[str] | None = None) -
     rng = random.Random(seed)
     relations = relations or CORE_RELATIONS
     out: list[FictionalFact] = []
-    names: set[str] = set()
-    while len(out) < n:
-        name = invented_name(rng)
-        if name in names:
-            continue
-        names.add(name)
+    for name in new_names(rng):
+        if len(out) == n:
+            break
         for rel in rng.sample(relations, k=min(len(relations), 2)):
             if len(out) == n:
                 break
