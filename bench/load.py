@@ -36,6 +36,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bench.procs import ApiServer, Worker
 from memory_service.fictional import fictional_facts
 from memory_service.settings import Settings
+from workers.celery_app import DEFAULT_NICE
 
 TRAIN_NS, TRAIN_TOPIC, WARMUP_TOPIC = "load-train", "friends", "warmup"
 WARMUP_FACTS = 4
@@ -203,6 +204,8 @@ def main() -> None:
     ap.add_argument("--facts-per-client", type=int, default=50, help="facts seeded in each client's namespace")
     ap.add_argument("--train-facts", type=int, default=30, help="facts of the topic consolidated in phase 2")
     ap.add_argument("--warmup-timeout", type=float, default=600, help="seconds for the warm-up consolidation")
+    ap.add_argument("--api-threads", type=int, default=1, help="torch threads of the API process (embedding)")
+    ap.add_argument("--worker-threads", type=int, default=2, help="torch threads of the training process")
     ap.add_argument("--worker-nice", type=int, default=None,
                     help="ENGRAM_CONSOLIDATION__WORKER_NICE for the worker (default: the worker's own default)")
     ap.add_argument("--redis-url", default=os.environ.get("ENGRAM_REDIS__URL", "redis://127.0.0.1:6379/0"))
@@ -213,14 +216,18 @@ def main() -> None:
     tag = uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp(prefix="engram-load-"))
     # nothing becomes due by itself (a very high hot threshold): the only consolidation is the requested one
-    s = Settings(data_dir=tmp / "data", torch_threads=2, heat={"hot_threshold": 1e9},
+    s = Settings(data_dir=tmp / "data", torch_threads=args.api_threads, heat={"hot_threshold": 1e9},
                  redis={"url": args.redis_url, "embedded_fallback": False, "key_prefix": f"engram-load-{tag}"},
                  consolidation={"queue": f"consolidate-load-{tag}"})
-    worker_env = {} if args.worker_nice is None else {"ENGRAM_CONSOLIDATION__WORKER_NICE": str(args.worker_nice)}
+    worker_env = {"ENGRAM_TORCH_THREADS": str(args.worker_threads)}
+    if args.worker_nice is not None:
+        worker_env["ENGRAM_CONSOLIDATION__WORKER_NICE"] = str(args.worker_nice)
     api = worker = None
     clients: list[Client] = []
     out: dict = {"clients": args.clients, "seconds": args.seconds, "write_share": args.write_share,
-                 "cpus": len(os.sched_getaffinity(0)), "worker_nice": args.worker_nice}
+                 "cpus": len(os.sched_getaffinity(0)), "api_threads": args.api_threads,
+                 "worker_threads": args.worker_threads,
+                 "worker_nice": DEFAULT_NICE if args.worker_nice is None else args.worker_nice}
     try:
         with console.status("starting the API and a worker"):
             api = ApiServer(s, tmp / "api.log")
