@@ -85,7 +85,7 @@ def setup(tmp_path, redis_url, embedder, smollm2_folder, cleanup_settings):
     svc.close()
 
 
-@pytest.mark.timeout(900)  # ~3 min on an idle 2-core machine; five cold starts of a training process
+@pytest.mark.timeout(900)  # ~2 min on an idle 2-core machine; minutes more when the cores are shared
 def test_training_killed_five_times_publishes_exactly_once(setup):
     svc, worker = setup
     reg = Registry(svc.settings.adapters_dir)
