@@ -36,7 +36,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bench.procs import ApiServer, Worker
 from memory_service.fictional import fictional_facts
 from memory_service.settings import Settings
-from workers.celery_app import DEFAULT_NICE
 
 TRAIN_NS, TRAIN_TOPIC, WARMUP_TOPIC = "load-train", "friends", "warmup"
 WARMUP_FACTS = 4
@@ -221,7 +220,7 @@ def main() -> None:
     s = Settings(data_dir=tmp / "data", torch_threads=args.api_threads, heat={"hot_threshold": 1e9},
                  redis={"url": args.redis_url, "embedded_fallback": False, "key_prefix": f"engram-load-{tag}"},
                  consolidation={"queue": f"consolidate-load-{tag}"})
-    worker_env = {"ENGRAM_TORCH_THREADS": str(args.worker_threads)}
+    worker_env = {"ENGRAM_CONSOLIDATION__WORKER_THREADS": str(args.worker_threads)}
     if args.worker_nice is not None:
         worker_env["ENGRAM_CONSOLIDATION__WORKER_NICE"] = str(args.worker_nice)
     api = worker = None
@@ -229,7 +228,7 @@ def main() -> None:
     out: dict = {"clients": args.clients, "seconds": args.seconds, "write_share": args.write_share,
                  "cpus": len(os.sched_getaffinity(0)), "api_threads": args.api_threads,
                  "worker_threads": args.worker_threads,
-                 "worker_nice": DEFAULT_NICE if args.worker_nice is None else args.worker_nice}
+                 "worker_nice": Settings().consolidation.worker_nice if args.worker_nice is None else args.worker_nice}
     try:
         with console.status("starting the API and a worker"):
             api = ApiServer(s, tmp / "api.log")

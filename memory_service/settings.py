@@ -50,6 +50,8 @@ class ConsolidationSettings(BaseModel):
     max_epochs: int = Field(30, ge=1)
     batch_size: int = Field(8, ge=1)
     max_tasks_per_child: int = Field(20, ge=1, description="Recycle a worker process after this many runs")
+    worker_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes: recall latency wins")
+    worker_threads: int = Field(0, ge=0, description="torch threads of a training process; 0 = torch_threads")
 
 
 class AgentSettings(BaseModel):

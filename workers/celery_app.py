@@ -16,21 +16,6 @@ from memory_service.settings import Settings
 settings = Settings()
 app = make_celery(settings, os.environ.get("ENGRAM_BROKER_URL"), include=["workers.tasks"])
 
-DEFAULT_NICE = 10
-
-
-def worker_nice(s: Settings) -> int:
-    """Niceness of the training processes: ENGRAM_CONSOLIDATION__WORKER_NICE (0..19, default 10).
-
-    Read here until ConsolidationSettings has a `worker_nice` field; the variable is already named as that
-    field will be, so operators set it once."""
-    value = getattr(s.consolidation, "worker_nice", None)
-    value = int(os.environ.get("ENGRAM_CONSOLIDATION__WORKER_NICE", DEFAULT_NICE)) if value is None else value
-    if not 0 <= value <= 19:
-        raise ValueError(f"ENGRAM_CONSOLIDATION__WORKER_NICE={value}: expected 0..19")
-    return value
-
-
 @worker_process_init.connect
 def lower_priority(**_) -> None:
     """Training is batch work that takes every core it is given; on a host it shares with the API, recall
@@ -38,4 +23,4 @@ def lower_priority(**_) -> None:
     Set in each pool process before it starts any thread (Linux niceness is per thread; new threads inherit
     it); never lowered below what the process was started with."""
     current = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, max(current, worker_nice(settings)))
+    os.setpriority(os.PRIO_PROCESS, 0, max(current, settings.consolidation.worker_nice))

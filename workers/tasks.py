@@ -50,7 +50,8 @@ def base_model():
     if "base" not in _state:
         from memory_service.llm import load_base, set_threads
 
-        set_threads(settings().torch_threads)
+        s = settings()
+        set_threads(s.consolidation.worker_threads or s.torch_threads)
         _state["base"] = load_base(settings().base_model)
     return _state["base"]
 
