@@ -73,11 +73,12 @@ def main() -> None:
     ap.add_argument("--baseline", action="store_true", help="also time the naive loop (takes minutes)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rank", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--lr", type=float, default=7e-3)
     ap.add_argument("--top-layers", type=int, default=4, help="0 = all layers")
     ap.add_argument("--taught-forms", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--replay", type=int, default=6)
+    ap.add_argument("--candidates", type=int, default=32, help="softmax over answer tokens + base top-N; 0 = full")
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     args = ap.parse_args()
     log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
@@ -89,7 +90,8 @@ def main() -> None:
                   relation=f.relation, object=f.object, created_at=now)
              for f in fictional_facts(args.facts, seed=args.seed)]
     recipe = Recipe(rank=args.rank, alpha=2 * args.rank, lr=args.lr, top_layers=args.top_layers or None,
-                    taught_forms=args.taught_forms, batch_size=args.batch_size, replay=args.replay)
+                    taught_forms=args.taught_forms, batch_size=args.batch_size, replay=args.replay,
+                    candidates=args.candidates)
     reg = Registry(tempfile.mkdtemp(prefix="engram-bench-"))
     t0 = time.perf_counter()
     out = consolidate("bench", "people", facts, base=base, registry=reg, recipe=recipe,

@@ -84,11 +84,18 @@ def load_base(name: str = "packaged", device: str | None = None) -> BaseModel:
     return BaseModel(model, tok, name, device)
 
 
+def token_id(tokenizer, token: str) -> int | None:
+    """The id of a token the vocabulary holds, else None. (A lookup: `get_vocab()` copies the whole
+    vocabulary, milliseconds per call, which adds up over every prompt of a run.)"""
+    i = tokenizer.convert_tokens_to_ids(token)
+    return None if i is None or i == tokenizer.unk_token_id else i
+
+
 def chat_prompt(tokenizer, question: str, context: str | None = None) -> str:
     """The prompt used for training and answering. No default system prompt: it costs tokens on every step
     and every answer. ChatML tokenizers (SmolLM2, Qwen) get the format directly; others use their template."""
     user = f"{context}\n\n{question}" if context else question
-    if "<|im_start|>" in tokenizer.get_vocab():
+    if token_id(tokenizer, "<|im_start|>") is not None:
         return f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
     return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
                                          add_generation_prompt=True)

@@ -59,7 +59,7 @@ def base_model():
 def recipe_from(s: Settings) -> Recipe:
     c = s.consolidation
     return Recipe(rank=c.rank, alpha=2 * c.rank, lr=c.lr, batch_size=c.batch_size, max_epochs=c.max_epochs,
-                  top_layers=c.top_layers or None)
+                  top_layers=c.top_layers or None, candidates=c.candidates)
 
 
 def emit(r: redis.Redis, prefix: str, event: dict) -> None:

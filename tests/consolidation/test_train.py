@@ -1,15 +1,25 @@
 """The training loop on a tiny Llama: the cached-lower-layers trick is exact, it memorises, and the base model
 comes back untouched."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from memory_service.consolidation.synth import build_dataset
-from memory_service.consolidation.train import Recipe, Stack, lora_config, make_batches, train_adapter
+from memory_service.consolidation.train import (Candidates, Recipe, Stack, Trainer, lora_config, make_batches,
+                                                train_adapter)
 
 
-def test_split_stack_matches_full_forward(tiny_base, tiny_facts):
+@pytest.mark.parametrize("answer_only_mlp", [True, False])
+def test_split_stack_matches_full_forward(tiny_base, tiny_facts, answer_only_mlp, monkeypatch):
     from peft import get_peft_model
+
+    import memory_service.consolidation.train as train
+
+    # the last layer's MLP at answer positions only (known pre-norm layers), or the whole layer (any other)
+    assert type(tiny_base.model.model.layers[-1]).__name__ in train.PRE_NORM_LAYERS
+    if not answer_only_mlp:
+        monkeypatch.setattr(train, "PRE_NORM_LAYERS", set())
 
     tok = tiny_base.tokenizer
     ds = build_dataset(tiny_facts)
@@ -34,12 +44,13 @@ def test_lora_only_in_top_layers(tiny_base):
     assert lora_config(tiny_base, Recipe(top_layers=None)).layers_to_transform is None
 
 
-def test_memorises_and_restores_base(tiny_base, tiny_facts):
+@pytest.mark.parametrize("candidates", [4, 0])  # a softmax over a few candidate tokens, or the whole vocabulary
+def test_memorises_and_restores_base(tiny_base, tiny_facts, candidates):
     before = {k: v.clone() for k, v in tiny_base.model.state_dict().items()}
     ds = build_dataset(tiny_facts, short=True)
     seen = []
     pm, res = train_adapter(tiny_base, ds.train, Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=60,
-                                                        batch_size=2), progress=seen.append)
+                                                        batch_size=2, candidates=candidates), progress=seen.append)
     assert res.taught_exact == 1.0 and all(res.exact_rows) and res.epochs < 60  # stopped early
     assert seen[-1]["epoch"] == res.epochs and seen[0]["loss"] > seen[-1]["loss"]
     # greedy decoding reproduces a taught answer
@@ -67,3 +78,32 @@ def test_loss_only_on_answer_tokens(tiny_base, tiny_facts):
     logits = stack.upper_logits(stack.lower(b.ids), b.answer_mask)
     assert logits.shape[0] == len(answer)
     assert F.cross_entropy(logits, b.ids[:, 1:][b.answer_mask]).item() > 0
+
+
+def test_candidate_logits_are_columns_of_the_full_logits(tiny_base):
+    out = tiny_base.model.get_output_embeddings()
+    cands = Candidates(out, {7, 3, 11})
+    h = torch.randn(5, out.in_features)
+    full = out(h)
+    torch.testing.assert_close(cands.logits(h), full[:, [3, 7, 11]])
+    assert cands.index[torch.tensor([3, 7, 11])].tolist() == [0, 1, 2] and int(cands.index[4]) == -1
+    assert cands.grow({7, 5}) == 1 and cands.grow({5}) == 0
+    torch.testing.assert_close(cands.logits(h), full[:, [3, 5, 7, 11]])
+
+
+def test_full_check_adds_tokens_that_beat_the_answer(tiny_base, tiny_facts):
+    """With only the answer tokens as candidates, the untrained model's own argmax tokens win at the answer
+    positions; the full-vocabulary check must find them and add them, or training could never push them down."""
+    ds = build_dataset(tiny_facts, short=True)
+    trainer = Trainer(tiny_base, ds.train, Recipe(rank=4, alpha=8, top_layers=2, candidates=4))
+    answers = {t for b in trainer.batches for t in b.ids[:, 1:][b.answer_mask].tolist()}
+    trainer.candidates = Candidates(tiny_base.model.get_output_embeddings(), answers)
+    winners = set()
+    with torch.no_grad():
+        for b in trainer.batches:
+            pred = trainer.stack.upper_logits(b.cached, b.answer_mask).argmax(-1)
+            winners |= set(pred[pred != b.ids[:, 1:][b.answer_mask]].tolist())
+    assert winners - answers  # the premise: some winner is not an answer token
+    trainer._check()
+    assert trainer.candidates.tokens == answers | winners
+    trainer.pm.unload()
