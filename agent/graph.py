@@ -23,7 +23,7 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
 
     a = settings.agent
     set_threads(settings.torch_threads)
-    base = base or load_base(settings.base_model)
+    base = base or load_base(settings.base_model, cache_dir=settings.model_cache_dir)
     registry = Registry(settings.adapters_dir, settings.consolidation.keep_versions)
     extractor = None
     if a.extractor_url:

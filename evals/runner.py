@@ -50,7 +50,8 @@ def start_worker(settings: Settings, broker_url: str, log_path: Path) -> subproc
     env.update({"ENGRAM_DATA_DIR": str(settings.data_dir), "ENGRAM_BROKER_URL": broker_url,
                 "ENGRAM_REDIS__KEY_PREFIX": settings.redis.key_prefix, "HF_HUB_OFFLINE": "1",
                 "ENGRAM_CONSOLIDATION__QUEUE": settings.consolidation.queue,
-                "ENGRAM_TORCH_THREADS": str(settings.torch_threads), "ENGRAM_BASE_MODEL": settings.base_model})
+                "ENGRAM_TORCH_THREADS": str(settings.torch_threads), "ENGRAM_BASE_MODEL": settings.base_model,
+                "ENGRAM_MODEL_CACHE_DIR": str(settings.model_cache_dir)})
     q = settings.consolidation.queue
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", f"{q},{q}-control", "-c", "1",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +58,30 @@ class BaseModel:
     device: str
 
 
-def load_base(name: str = "packaged", device: str | None = None) -> BaseModel:
+def converted_dir(cache_dir: Path, gguf: Path) -> Path:
+    """Where the packaged GGUF, converted once, is kept: one folder per file (name and size)."""
+    return cache_dir / f"{gguf.stem}-{gguf.stat().st_size}"
+
+
+def save_converted(model, tok, target: Path) -> None:
+    """Write the converted model and tokenizer next to `target` and rename into place: a folder that exists is
+    complete. Another process that got there first wins; failure only costs the next start a conversion."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        log.warning("could not keep the converted base model in %s: %s", target, exc)
+
+
+def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path | None = None) -> BaseModel:
+    """Load the base model. With `cache_dir`, the packaged GGUF is converted (de-quantized) once and later
+    loads read the converted safetensors: about 20 s -> 1 s per process (workers, CLI commands)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -65,22 +90,32 @@ def load_base(name: str = "packaged", device: str | None = None) -> BaseModel:
     hf_logging.disable_progress_bar()
     device = device or pick_device()
     dtype = torch.bfloat16 if device == "cuda" else torch.float32  # no native bf16 on this CPU: fp32 is faster
+    convert_to = None
     if name == "packaged":
         gguf = packaged_gguf()
-        kwargs = {"gguf_file": gguf.name}
-        source = str(gguf.parent)
+        kwargs, source = {"gguf_file": gguf.name}, str(gguf.parent)
+        if cache_dir is not None:
+            converted = converted_dir(Path(cache_dir), gguf)
+            if (converted / "config.json").exists():
+                kwargs, source = {}, str(converted)
+            else:
+                convert_to = converted
     else:
         kwargs, source = {}, name
     try:
         tok = AutoTokenizer.from_pretrained(source, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype if convert_to is None else torch.float32,
+                                                     **kwargs)
     except OSError as exc:
         raise InvalidInput(f"cannot load base model {name!r}: {exc}", field="base_model") from exc
+    if convert_to is not None:
+        save_converted(model, tok, convert_to)
+        model.to(dtype)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model.to(device).eval()
     model.requires_grad_(False)
-    log.info("loaded base model %s on %s", name, device)
+    log.info("loaded base model %s on %s from %s", name, device, source)
     return BaseModel(model, tok, name, device)
 
 

@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")
     torch_threads: int = Field(0, ge=0, description="torch threads; 0 = number of CPU cores")
+    model_cache_dir: Path | None = Field(None, description="Packaged base model converted once (default DATA_DIR/models)")
 
     duplicate_threshold: float = Field(0.95, gt=0, le=1, description="Cosine at which a write is a duplicate")
     topic_threshold: float = Field(0.45, gt=0, le=1, description="Cosine to join the nearest topic centroid")
@@ -130,6 +131,9 @@ class Settings(BaseSettings):
         if self.auth.keys_file is None:
             self.auth.keys_file = self.data_dir / "api-keys.json"
         self.auth.keys_file = self.auth.keys_file.expanduser()
+        if self.model_cache_dir is None:
+            self.model_cache_dir = self.data_dir / "models"
+        self.model_cache_dir = self.model_cache_dir.expanduser()
         return self
 
     @property

@@ -52,7 +52,7 @@ def base_model():
 
         s = settings()
         set_threads(s.consolidation.worker_threads or s.torch_threads)
-        _state["base"] = load_base(settings().base_model)
+        _state["base"] = load_base(s.base_model, cache_dir=s.model_cache_dir)
     return _state["base"]
 
 

@@ -107,3 +107,21 @@ def test_full_check_adds_tokens_that_beat_the_answer(tiny_base, tiny_facts):
     trainer._check()
     assert trainer.candidates.tokens == answers | winners
     trainer.pm.unload()
+
+
+def test_converted_model_is_written_whole_or_not_at_all(tiny_base, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from memory_service.llm import save_converted
+
+    target = tmp_path / "models" / "tiny-123"
+    save_converted(tiny_base.model, tiny_base.tokenizer, target)
+    reloaded = AutoModelForCausalLM.from_pretrained(target)
+    ids = torch.tensor([[1, 5, 6, 7]])
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(ids).logits, tiny_base.model(ids).logits)
+    # a second process that converted too: the first folder stays, the second copy is discarded
+    before = sorted(p.name for p in target.iterdir())
+    save_converted(tiny_base.model, tiny_base.tokenizer, target)
+    assert sorted(p.name for p in target.iterdir()) == before
+    assert [p.name for p in target.parent.iterdir()] == ["tiny-123"]
