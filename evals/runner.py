@@ -310,10 +310,11 @@ def consolidation_table(log: list[dict]) -> str:
     """What each consolidation did: a topic whose adapter failed the gate is answered from short-term facts."""
     lines = ["## Consolidations", "", "| namespace | topic | facts | status | version | taught | paraphrase | "
              "probe (adapter/base) | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+    num = lambda x, fmt: format(x, fmt) if isinstance(x, (int, float)) else ""  # noqa: E731
     for e in log:
         g = e.get("gate") or {}
         probe = f"{g.get('probe_adapter', '')}/{g.get('probe_base', '')}" if g else ""
         lines.append(f"| {e['namespace']} | {e['topic']} | {e.get('facts') or ''} | {e.get('status') or e['state']} "
-                     f"| {e.get('version') or ''} | {g.get('taught', '')} | {g.get('paraphrase', '')} | {probe} | "
-                     f"{e.get('seconds') or ''} |")
+                     f"| {e.get('version') or ''} | {num(g.get('taught'), '.3f')} | {num(g.get('paraphrase'), '.3f')} "
+                     f"| {probe} | {num(e.get('seconds'), '.1f')} |")
     return "\n".join(lines)

@@ -60,3 +60,17 @@ def test_rerender_from_results_json(tmp_path, capsys):
     main([str(tmp_path / "a" / "results.json"), str(tmp_path / "b")])
     assert (tmp_path / "b" / "report.md").read_text().startswith("# engram evaluation")
     assert "report.md" in capsys.readouterr().out
+
+
+def test_consolidation_table_rounds_and_shows_rejections():
+    from evals.runner import consolidation_table
+
+    table = consolidation_table([
+        {"namespace": "a", "topic": "pets", "facts": 12, "status": "published", "version": 2, "seconds": 21.254971,
+         "gate": {"taught": 0.9868421, "paraphrase": 1.0, "probe_adapter": 5, "probe_base": 4}},
+        {"namespace": "a", "topic": "work", "facts": 4, "status": "rejected", "version": None, "seconds": 30.0,
+         "gate": {"taught": 1.0, "paraphrase": 0.6666667, "probe_adapter": 4, "probe_base": 4}},
+    ])
+    rows = table.splitlines()[4:]
+    assert rows[0] == "| a | pets | 12 | published | 2 | 0.987 | 1.000 | 5/4 | 21.3 |"
+    assert rows[1] == "| a | work | 4 | rejected |  | 1.000 | 0.667 | 4/4 | 30.0 |"
