@@ -65,17 +65,33 @@ def converted_dir(cache_dir: Path, gguf: Path) -> Path:
 
 def save_converted(model, tok, target: Path) -> None:
     """Write the converted model and tokenizer next to `target` and rename into place: a folder that exists is
-    complete. Another process that got there first wins; failure only costs the next start a conversion."""
+    complete. Another process that got there first wins. Best effort: a failure is logged and only costs the
+    next start another conversion.
+
+    transformers marks a GGUF-loaded model as quantized (and refuses save_pretrained), though its weights are
+    plain de-quantized tensors: the weights go through safetensors and the config without that mark."""
+    import copy
+
+    from safetensors.torch import save_model
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
         try:
-            tmp.rename(target)
-        except OSError:  # another process finished first
-            shutil.rmtree(tmp, ignore_errors=True)
-    except OSError as exc:
+            config = copy.deepcopy(model.config)
+            if hasattr(config, "quantization_config"):
+                del config.quantization_config
+            config.save_pretrained(tmp)
+            save_model(model, str(tmp / "model.safetensors"))  # tied weights stored once
+            tok.save_pretrained(tmp)
+            try:
+                tmp.rename(target)
+            except OSError:
+                if not (target / "config.json").exists():
+                    raise  # not another process's finished copy
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # left over only when another process finished first
+    except Exception as exc:  # noqa: BLE001 - a cache must never stop the model from loading
         log.warning("could not keep the converted base model in %s: %s", target, exc)
 
 
