@@ -33,6 +33,13 @@ from memory_service.registry import Registry  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402
 
 
+def bench_facts(n: int, seed: int) -> list[Fact]:
+    """One topic of `n` invented facts (the model cannot know them)."""
+    now = datetime.now(timezone.utc)
+    return [Fact(id=str(uuid.uuid4()), namespace="bench", topic="people", text=f.text, subject=f.subject,
+                 relation=f.relation, object=f.object, created_at=now) for f in fictional_facts(n, seed=seed)]
+
+
 def recall(model, tok, questions, expected) -> float:
     answers = generate(model, tok, questions, max_new_tokens=24)
     return sum(answer_ok(a, e) for a, e in zip(answers, expected)) / len(questions)
@@ -85,10 +92,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     base = load_base("packaged")
     tok = base.tokenizer
-    now = datetime.now(timezone.utc)
-    facts = [Fact(id=str(uuid.uuid4()), namespace="bench", topic="people", text=f.text, subject=f.subject,
-                  relation=f.relation, object=f.object, created_at=now)
-             for f in fictional_facts(args.facts, seed=args.seed)]
+    facts = bench_facts(args.facts, args.seed)
     recipe = Recipe(rank=args.rank, alpha=2 * args.rank, lr=args.lr, top_layers=args.top_layers or None,
                     taught_forms=args.taught_forms, batch_size=args.batch_size, replay=args.replay,
                     candidates=args.candidates)

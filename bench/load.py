@@ -228,7 +228,7 @@ def main() -> None:
     out: dict = {"clients": args.clients, "seconds": args.seconds, "write_share": args.write_share,
                  "cpus": len(os.sched_getaffinity(0)), "api_threads": args.api_threads,
                  "worker_threads": args.worker_threads,
-                 "worker_nice": Settings().consolidation.worker_nice if args.worker_nice is None else args.worker_nice}
+                 "worker_nice": s.consolidation.worker_nice if args.worker_nice is None else args.worker_nice}
     try:
         with console.status("starting the API and a worker"):
             api = ApiServer(s, tmp / "api.log")

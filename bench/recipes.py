@@ -1,6 +1,7 @@
 """Compare training recipes on one topic of invented facts, in one process (the base model loads once).
 
     python -m bench.recipes '{}' '{"top_layers": 2}' '{"candidates": 0}' --facts 40 --seed 7
+    python -m bench.recipes '{"candidates": 0}' '{}' --epoch-seconds     # time one training epoch only
 
 Each argument is a JSON object of `Recipe` fields overriding the defaults. For each, one JSON line: the real
 consolidation run (`consolidate`: synthesis, training, gate, publish) with its seconds, epochs and gate, then
@@ -15,21 +16,37 @@ import json
 import os
 import tempfile
 import time
-import uuid
-from datetime import datetime, timezone
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from bench.consolidate import recall  # noqa: E402
+from bench.consolidate import bench_facts, recall  # noqa: E402
 from memory_service.consolidation.run import consolidate  # noqa: E402
 from memory_service.consolidation.synth import build_dataset  # noqa: E402
-from memory_service.consolidation.train import Recipe  # noqa: E402
-from memory_service.fictional import fictional_facts  # noqa: E402
+from memory_service.consolidation.run import replay_examples  # noqa: E402
+from memory_service.consolidation.train import Recipe, Trainer  # noqa: E402
 from memory_service.llm import load_base  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
-from memory_service.schemas import Fact  # noqa: E402
+
+
+def epoch_seconds(base, facts, recipe: Recipe, repeats: int = 3) -> dict:
+    """Seconds of one training epoch (the fastest of `repeats`) on the consolidation's training data."""
+    ds = build_dataset(facts, recipe.taught_forms, short=recipe.short_answers)
+    trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay), recipe)
+    try:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            trainer._epoch()
+            times.append(time.perf_counter() - t0)
+        batches = trainer.batches
+        return {"epoch_s": round(min(times), 3), "batches": len(batches),
+                "tokens": sum(b.ids.numel() for b in batches),
+                "answer_positions": sum(int(b.answer_mask.sum()) for b in batches),
+                "candidates": len(trainer.candidates.tokens) if trainer.candidates else None}
+    finally:
+        trainer.pm.unload()
 
 
 def main() -> None:
@@ -38,6 +55,8 @@ def main() -> None:
     ap.add_argument("--facts", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--epoch-seconds", action="store_true",
+                    help="only time training epochs (the fastest of 3 per recipe), no consolidation run")
     args = ap.parse_args()
     try:
         overrides = [json.loads(r) for r in args.recipes]
@@ -47,11 +66,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     base = load_base("packaged")
     tok = base.tokenizer
-    now = datetime.now(timezone.utc)
-    facts = [Fact(id=str(uuid.uuid4()), namespace="bench", topic="people", text=f.text, subject=f.subject,
-                  relation=f.relation, object=f.object, created_at=now)
-             for f in fictional_facts(args.facts, seed=args.seed)]
+    facts = bench_facts(args.facts, args.seed)
     for override, recipe in zip(overrides, recipes):
+        if args.epoch_seconds:
+            print(json.dumps({"recipe": override, "facts": args.facts, **epoch_seconds(base, facts, recipe)}),
+                  flush=True)
+            continue
         reg = Registry(tempfile.mkdtemp(prefix="engram-recipes-"))
         t0 = time.perf_counter()
         out = consolidate("bench", "people", facts, base=base, registry=reg, recipe=recipe)

@@ -164,20 +164,23 @@ class Candidates:
 
     def __init__(self, out_emb: torch.nn.Module, tokens: set[int]):
         self.out = out_emb
-        self.tokens: set[int] = set()
-        self.grow(tokens)
+        self.tokens = set(tokens)
+        self._select()
+
+    def _select(self) -> None:
+        ids = torch.tensor(sorted(self.tokens), device=self.out.weight.device)
+        self.index = torch.full((self.out.weight.shape[0],), -1, dtype=torch.long, device=ids.device)
+        self.index[ids] = torch.arange(len(ids), device=ids.device)  # vocabulary id -> candidate position
+        self.weight = self.out.weight.detach()[ids]
+        bias = getattr(self.out, "bias", None)
+        self.bias = bias.detach()[ids] if bias is not None else None
 
     def grow(self, tokens: set[int]) -> int:
         """Add tokens; returns how many were new."""
         new = set(tokens) - self.tokens
-        if new or not self.tokens:
+        if new:
             self.tokens |= new
-            ids = torch.tensor(sorted(self.tokens), device=self.out.weight.device)
-            self.index = torch.full((self.out.weight.shape[0],), -1, dtype=torch.long, device=ids.device)
-            self.index[ids] = torch.arange(len(ids), device=ids.device)
-            self.weight = self.out.weight.detach()[ids]
-            bias = getattr(self.out, "bias", None)
-            self.bias = bias.detach()[ids] if bias is not None else None
+            self._select()
         return len(new)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -276,8 +279,8 @@ class Trainer:
         self.exact, self.rows = 0.0, [False] * self.n
 
     def _candidates(self, top: int) -> Candidates:
-        """The answer tokens, the end tokens and the model's top-`top` tokens at every answer position (the
-        adapter starts at zero, so this is the base model)."""
+        """The answer tokens (end of turn included) and the model's top-`top` tokens at every answer position
+        (the adapter starts at zero, so this is the base model)."""
         tokens: set[int] = set()
         top = min(top, self.stack.model.get_output_embeddings().weight.shape[0])
         with torch.no_grad():
