@@ -19,7 +19,7 @@ from .state import AgentState
 
 def make_context(settings: Settings, service: MemoryService, base=None) -> AgentContext:
     """The heavy parts: the base model (packaged SmolLM2 unless given), router and adapter runtime."""
-    from memory_service.llm import load_base, set_threads
+    from consolidation.model import load_base, set_threads
 
     a = settings.agent
     set_threads(settings.torch_threads)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memory_service.consolidation.synth import questions_for
+from consolidation.synth import questions_for
 from memory_service.embed import Embedder
 from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact

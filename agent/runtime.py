@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from memory_service.consolidation.gate import generate
-from memory_service.llm import BaseModel
+from consolidation.gate import generate
+from consolidation.model import BaseModel
 from memory_service.registry import AdapterRef, Registry
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ import torch  # noqa: E402
 from langgraph.checkpoint.memory import MemorySaver  # noqa: E402
 
 from agent.graph import compile_graph, make_context  # noqa: E402
-from memory_service.consolidation.train import Recipe, lora_config  # noqa: E402
-from memory_service.fictional import fictional_facts  # noqa: E402
-from memory_service.llm import load_base  # noqa: E402
+from consolidation.train import Recipe, lora_config  # noqa: E402
+from evals.fictional import fictional_facts  # noqa: E402
+from consolidation.model import load_base  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402

@@ -2,7 +2,7 @@
 
     python -m bench.consolidate --facts 40 --baseline --json
 
-Times the real run (`memory_service.consolidation.run.consolidate`: synthesis, training, gate, publish) on the
+Times the real run (`consolidation.run.consolidate`: synthesis, training, gate, publish) on the
 packaged SmolLM2-135M, then measures recall by greedy generation: the taught questions, held-out paraphrases,
 and the base model on the same questions. With --baseline it also times the naive loop in the same process
 (chat template with its default system prompt, loss over every position, 12 epochs, batch 8, r=16, lr 2e-3,
@@ -23,12 +23,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from memory_service.consolidation.gate import generate  # noqa: E402
-from memory_service.consolidation.run import consolidate  # noqa: E402
-from memory_service.consolidation.synth import answer_ok, build_dataset  # noqa: E402
-from memory_service.consolidation.train import Recipe  # noqa: E402
-from memory_service.fictional import fictional_facts  # noqa: E402
-from memory_service.llm import load_base  # noqa: E402
+from consolidation.gate import generate  # noqa: E402
+from consolidation.run import consolidate  # noqa: E402
+from consolidation.synth import answer_ok, build_dataset  # noqa: E402
+from consolidation.train import Recipe  # noqa: E402
+from evals.fictional import fictional_facts  # noqa: E402
+from consolidation.model import load_base  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402
 

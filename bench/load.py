@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.procs import ApiServer, Worker
-from memory_service.fictional import fictional_facts
+from evals.fictional import fictional_facts
 from memory_service.settings import Settings
 
 TRAIN_NS, TRAIN_TOPIC, WARMUP_TOPIC = "load-train", "friends", "warmup"

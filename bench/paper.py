@@ -7,7 +7,7 @@
     python -m bench.paper plot                                     # docs/img/*.png from bench/results/paper-*.json
 
 Every fact is invented, so the base model knows none of them. Training uses engram's recipe
-(`memory_service.consolidation.train.Recipe`: LoRA in the top 4 layers, QA pairs with short answers, replay)
+(`consolidation.train.Recipe`: LoRA in the top 4 layers, QA pairs with short answers, replay)
 unless an experiment varies one of its parts. Results print as one JSON object; docs/results.md discusses them.
 """
 
@@ -26,11 +26,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from memory_service.consolidation.gate import generate  # noqa: E402
-from memory_service.consolidation.run import replay_examples  # noqa: E402
-from memory_service.consolidation.synth import QA, answer_ok, build_dataset  # noqa: E402
-from memory_service.consolidation.train import Recipe, Trainer  # noqa: E402
-from memory_service.fictional import FictionalFact, fictional_facts, phonebook  # noqa: E402
+from consolidation.gate import generate  # noqa: E402
+from consolidation.run import replay_examples  # noqa: E402
+from consolidation.synth import QA, answer_ok, build_dataset  # noqa: E402
+from consolidation.train import Recipe, Trainer  # noqa: E402
+from evals.fictional import FictionalFact, fictional_facts, phonebook  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402
 
 
@@ -70,7 +70,7 @@ def capacity(base, ranks: list[int], sizes: list[int], seed: int) -> dict:
     """Recall of PhoneBook facts (name -> XXX-XXX-XXXX, exact digits) against the number of facts, per rank.
     Training runs to teacher-forced exactness or the epoch budget (steps scale with the data)."""
     tok = base.tokenizer
-    bits_per_fact = math.log2(790 * 790 * 9000)  # the numbers' digit ranges (memory_service.fictional)
+    bits_per_fact = math.log2(790 * 790 * 9000)  # the numbers' digit ranges (evals.fictional)
     runs, best, done = [], {r: 0 for r in ranks}, set()
     for n in sizes:  # ascending; a rank stops at the first size it no longer recalls at >= 95%
         facts = as_facts(phonebook(n, seed=seed))
@@ -165,7 +165,7 @@ def routing(base, embedder, n_topics: int, per_topic: int, rank: int, seed: int)
         tr.pm.unload()
     # centroids as the agent's router builds them: facts plus their taught questions
     from agent.router import choose
-    from memory_service.consolidation.synth import questions_for
+    from consolidation.synth import questions_for
 
     cents = {}
     for name, fs in topics.items():
@@ -318,7 +318,7 @@ def main() -> None:
         print(json.dumps(plot("bench/results", "docs/img")))
         return
     torch.set_num_threads(args.threads)
-    from memory_service.llm import load_base
+    from consolidation.model import load_base
 
     base = load_base("packaged")
     t0 = time.perf_counter()

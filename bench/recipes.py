@@ -22,11 +22,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from bench.consolidate import bench_facts, recall  # noqa: E402
-from memory_service.consolidation.run import consolidate  # noqa: E402
-from memory_service.consolidation.synth import build_dataset  # noqa: E402
-from memory_service.consolidation.run import replay_examples  # noqa: E402
-from memory_service.consolidation.train import Recipe, Trainer  # noqa: E402
-from memory_service.llm import load_base  # noqa: E402
+from consolidation.run import consolidate  # noqa: E402
+from consolidation.synth import build_dataset  # noqa: E402
+from consolidation.run import replay_examples  # noqa: E402
+from consolidation.train import Recipe, Trainer  # noqa: E402
+from consolidation.model import load_base  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
 
 

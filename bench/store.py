@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from memory_service.embed import Embedder  # noqa: E402
-from memory_service.fictional import fictional_facts  # noqa: E402
+from evals.fictional import fictional_facts  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402

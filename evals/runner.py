@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from memory_service.errors import EngramError, NotFound
-from memory_service.llm import chat_prompt
+from consolidation.model import chat_prompt
 from memory_service.relay import GROUP, Consolidations, Relay
 from memory_service.schemas import FactIn
 from memory_service.service import MemoryService

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import redis
 
-from .consolidation.select import plan_shards, select_facts
+from .selection import plan_shards, select_facts
 from .errors import NotFound
 from .queue import CONSOLIDATE, make_celery
 from .schemas import check_namespace, check_topic

@@ -11,10 +11,10 @@ import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from memory_service.consolidation.gate import PROBE
-from memory_service.consolidation.synth import FIRST_PERSON
-from memory_service.fictional import RELATIONS
-from memory_service.llm import BaseModel
+from consolidation.gate import PROBE
+from consolidation.synth import FIRST_PERSON
+from evals.fictional import RELATIONS
+from consolidation.model import BaseModel
 from memory_service.schemas import Fact
 
 SPECIALS = ["<pad>", "<|im_start|>", "<|im_end|>", "<unk>"]

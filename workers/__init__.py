@@ -1,1 +1,1 @@
-"""Celery workers: the app (celery_app.py) and thin tasks (tasks.py) that call memory_service.consolidation."""
+"""Celery workers: the app (celery_app.py) and thin tasks (tasks.py) that call consolidation."""

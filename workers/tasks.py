@@ -14,10 +14,10 @@ import redis
 from celery import shared_task
 from celery.exceptions import Ignore
 
-from memory_service.consolidation.gate import GateThresholds
-from memory_service.consolidation.lock import run_exclusive
-from memory_service.consolidation.run import consolidate as run_consolidation
-from memory_service.consolidation.train import Recipe
+from consolidation.gate import GateThresholds
+from consolidation.lock import run_exclusive
+from consolidation.run import consolidate as run_consolidation
+from consolidation.train import Recipe
 from memory_service.errors import ServiceUnavailable
 from memory_service.heat import HeatTracker
 from memory_service.queue import CONSOLIDATE, SWEEP
@@ -48,7 +48,7 @@ def redis_client() -> redis.Redis:
 def base_model():
     # Loaded lazily in the task, not at process init (Celery kills init handlers after 4 s).
     if "base" not in _state:
-        from memory_service.llm import load_base, set_threads
+        from consolidation.model import load_base, set_threads
 
         s = settings()
         set_threads(s.consolidation.worker_threads or s.torch_threads)

@@ -8,9 +8,9 @@ from agent.graph import compile_graph
 from agent.nodes import AgentContext
 from agent.router import Router
 from agent.runtime import AdapterRuntime
-from memory_service.consolidation.gate import GateThresholds
-from memory_service.consolidation.run import consolidate
-from memory_service.consolidation.train import Recipe
+from consolidation.gate import GateThresholds
+from consolidation.run import consolidate
+from consolidation.train import Recipe
 from memory_service.errors import InvalidInput
 from memory_service.registry import Registry
 from tests.tiny import build_tiny_base, build_tiny_tokenizer

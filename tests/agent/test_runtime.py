@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from agent.runtime import AdapterRuntime, slot_name
-from memory_service.consolidation.train import Recipe, lora_config
+from consolidation.train import Recipe, lora_config
 from memory_service.errors import InvalidInput
 from memory_service.registry import Registry
 from tests.tiny import build_tiny_base, build_tiny_tokenizer

@@ -1,4 +1,4 @@
-from memory_service.consolidation.gate import GateThresholds, decide, probe_ok
+from consolidation.gate import GateThresholds, decide, probe_ok
 
 
 def test_gate_passes_at_thresholds():

@@ -6,7 +6,7 @@ import uuid
 
 import redis
 
-from memory_service.consolidation.lock import TopicLock, run_exclusive
+from consolidation.lock import TopicLock, run_exclusive
 
 
 def test_requests_during_a_run_coalesce_into_one_follow_up(redis_url, cleanup_prefix):

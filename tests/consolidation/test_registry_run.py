@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from memory_service.consolidation.gate import GateThresholds
-from memory_service.consolidation.run import consolidate
-from memory_service.consolidation.train import Recipe
+from consolidation.gate import GateThresholds
+from consolidation.run import consolidate
+from consolidation.train import Recipe
 from memory_service.errors import InvalidInput
 from memory_service.registry import Registry
 

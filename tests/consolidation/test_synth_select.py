@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from memory_service.consolidation.select import plan_shards, run_key, select_facts
-from memory_service.consolidation.synth import answer_ok, build_dataset, questions_for, template_qa
+from memory_service.selection import plan_shards, run_key, select_facts
+from consolidation.synth import answer_ok, build_dataset, questions_for, template_qa
 from memory_service.relay import shard_facts, shard_name
 from tests.tiny import make_fact
 

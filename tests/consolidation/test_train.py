@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from memory_service.consolidation.synth import build_dataset
-from memory_service.consolidation.train import (Candidates, Recipe, Stack, Trainer, lora_config, make_batches,
+from consolidation.synth import build_dataset
+from consolidation.train import (Candidates, Recipe, Stack, Trainer, lora_config, make_batches,
                                                 train_adapter)
 
 
@@ -14,7 +14,7 @@ from memory_service.consolidation.train import (Candidates, Recipe, Stack, Train
 def test_split_stack_matches_full_forward(tiny_base, tiny_facts, answer_only_mlp, monkeypatch):
     from peft import get_peft_model
 
-    import memory_service.consolidation.train as train
+    import consolidation.train as train
 
     # the last layer's MLP at answer positions only (known pre-norm layers), or the whole layer (any other)
     assert type(tiny_base.model.model.layers[-1]).__name__ in train.PRE_NORM_LAYERS
@@ -56,7 +56,7 @@ def test_memorises_and_restores_base(tiny_base, tiny_facts, candidates):
     # greedy decoding reproduces a taught answer
     tok = tiny_base.tokenizer
     qa = ds.train[0]
-    from memory_service.llm import chat_prompt
+    from consolidation.model import chat_prompt
 
     ids = tok(chat_prompt(tok, qa.question), return_tensors="pt", add_special_tokens=False)["input_ids"]
     with torch.no_grad():
@@ -112,7 +112,7 @@ def test_full_check_adds_tokens_that_beat_the_answer(tiny_base, tiny_facts):
 def test_converted_model_is_written_whole_or_not_at_all(tiny_base, tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from memory_service.llm import save_converted
+    from consolidation.model import save_converted
 
     target = tmp_path / "models" / "tiny-123"
     save_converted(tiny_base.model, tiny_base.tokenizer, target)

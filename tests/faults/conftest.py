@@ -39,7 +39,7 @@ def smollm2_folder(tmp_path_factory):
     A worker process loads the GGUF in ~40 s (transformers parses its metadata in Python, several times) and
     this folder in under a second; a test that kills the training process five times would otherwise spend
     most of its time reloading the model."""
-    from memory_service.llm import load_base
+    from consolidation.model import load_base
 
     base = load_base("packaged")
     base.model.hf_quantizer = None  # dequantized to float32 on load: nothing quantized is left to refuse saving

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bench.procs import ApiServer, RedisServer
-from memory_service.fictional import fictional_facts
+from evals.fictional import fictional_facts
 from tests.faults.conftest import fault_settings
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ import redis
 from safetensors.torch import save_file
 
 from bench.procs import Worker
-from memory_service.fictional import fictional_facts
+from evals.fictional import fictional_facts
 from memory_service.registry import Registry
 from memory_service.relay import Consolidations
 from memory_service.schemas import FactIn

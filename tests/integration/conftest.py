@@ -38,6 +38,6 @@ def worker(integration_settings, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def base_model():
-    from memory_service.llm import load_base
+    from consolidation.model import load_base
 
     return load_base("packaged")

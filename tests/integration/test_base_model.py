@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from memory_service.llm import chat_prompt, converted_dir, load_base, packaged_gguf
+from consolidation.model import chat_prompt, converted_dir, load_base, packaged_gguf
 
 pytestmark = pytest.mark.integration
 

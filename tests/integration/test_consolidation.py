@@ -14,7 +14,7 @@ import time
 import pytest
 import torch
 
-from memory_service.consolidation.gate import generate
+from consolidation.gate import generate
 from memory_service.registry import Registry
 from memory_service.relay import Consolidations, Relay
 from memory_service.schemas import FactIn

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memory_service.cli import app
+from engram.cli import app
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import uvicorn
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from memory_service import cli
+from engram import cli
 from memory_service.api import create_app
 from memory_service.auth import KeyFile, hash_key
 from memory_service.client import ApiClient

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agent.runtime import AdapterRuntime
-from memory_service.consolidation.train import Recipe, lora_config
+from consolidation.train import Recipe, lora_config
 from memory_service.errors import InvalidInput, NotFound
 from memory_service.registry import Registry, check_version, sha256_file
 from tests.ops.conftest import running_app

@@ -12,7 +12,7 @@ from celery import current_app
 from celery.contrib.testing.worker import start_worker
 from typer.testing import CliRunner
 
-from memory_service import cli
+from engram import cli
 from memory_service.heat import HeatTracker
 from memory_service.queue import CONSOLIDATE, make_celery
 from memory_service.registry import Registry

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from ..llm import chat_prompt
+from .model import chat_prompt
 from .synth import QA, answer_ok
 
 # General questions the packaged base model answers correctly (checked by tests/consolidation/test_gate_probe).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..schemas import Fact
+from .schemas import Fact
 
 
 def select_facts(active: list[Fact], heats: dict[str, float], hot_threshold: float,

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..fictional import RELATIONS
-from ..schemas import Fact
+from evals.fictional import RELATIONS
+from memory_service.schemas import Fact
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidInput
+from memory_service.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from .errors import EngramError
-from .schemas import FactIn
-from .settings import Settings
+from memory_service.errors import EngramError
+from memory_service.schemas import FactIn
+from memory_service.settings import Settings
 
 app = typer.Typer(help="engram: long-term memory for conversational agents, made of LoRA adapters.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -33,7 +33,7 @@ def fail(message: str, code: int = 2) -> None:
 
 def api_client(api: str):
     """A client of a running server, sending ENGRAM_API_KEY (Settings.api_key) when set."""
-    from .client import ApiClient
+    from memory_service.client import ApiClient
 
     key = Settings().api_key
     return ApiClient(api, key.get_secret_value() if key else None)
@@ -43,7 +43,7 @@ def backend(api: str | None):
     """The API client when --api is given, else the in-process service (which opens the embedded store)."""
     if api:
         return api_client(api)
-    from .service import MemoryService
+    from memory_service.service import MemoryService
 
     return MemoryService(Settings())
 
@@ -158,8 +158,8 @@ def serve(host: Optional[str] = None, port: Optional[int] = None,
     """Run the REST API (it owns the embedded store while it runs)."""
     import uvicorn
 
-    from .api import create_app
-    from .auth import KeyRing, warn_if_open
+    from memory_service.api import create_app
+    from memory_service.auth import KeyRing, warn_if_open
 
     settings = Settings()
     logging.basicConfig(level=log_level.upper())
@@ -173,7 +173,7 @@ def serve(host: Optional[str] = None, port: Optional[int] = None,
 
 def _celery_env() -> Settings:
     """Workers reach the same Redis as the service: the URL, or the embedded server's socket."""
-    from .redis_conn import connect_redis
+    from memory_service.redis_conn import connect_redis
 
     settings = Settings()
     _, url = connect_redis(settings)
@@ -219,8 +219,8 @@ def consolidate(namespace: str = NsOpt, topic: str = typer.Option(..., help="Top
         except EngramError as exc:
             fail(exc.message)
     else:
-        from .relay import Consolidations, Relay
-        from .service import MemoryService
+        from memory_service.relay import Consolidations, Relay
+        from memory_service.service import MemoryService
 
         try:
             with MemoryService(Settings()) as svc:
@@ -281,9 +281,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the data as
 
     import redis
 
-    from .queue import make_celery
-    from .redis_conn import connect_redis
-    from .status import collect
+    from memory_service.queue import make_celery
+    from memory_service.redis_conn import connect_redis
+    from memory_service.status import collect
     from .status_view import render
 
     settings = Settings()
@@ -334,7 +334,7 @@ def keys_add(namespace: list[str] = typer.Option(..., "--namespace", "-n",
                                                   help="Namespace or pattern it may use ('alice', 'team-*', '*'); repeatable"),
              label: str = typer.Option("", help="A note to recognise it by (who, what for)")):
     """Create a key: printed once here, only its hash is kept (in auth.keys_file)."""
-    from .auth import KeyFile
+    from memory_service.auth import KeyFile
 
     path = Settings().auth.keys_file
     try:
@@ -351,7 +351,7 @@ def keys_list():
     """Keys in the keys file (hash prefix, namespaces, label); keys set in ENGRAM_AUTH__KEYS are listed too."""
     import datetime
 
-    from .auth import KeyFile
+    from memory_service.auth import KeyFile
 
     settings = Settings()
     try:
@@ -372,7 +372,7 @@ def keys_list():
 @keys_app.command("revoke")
 def keys_revoke(sha256: str = typer.Argument(..., help="The hash prefix `engram keys list` shows")):
     """Remove a key from the keys file; a running server refuses it from its next request."""
-    from .auth import KeyFile
+    from memory_service.auth import KeyFile
 
     try:
         entry = KeyFile(Settings().auth.keys_file).revoke(sha256)
@@ -385,7 +385,7 @@ def keys_revoke(sha256: str = typer.Argument(..., help="The hash prefix `engram 
 def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="none, rag, lora, hybrid or full"),
          thread: Optional[str] = typer.Option(None, help="Thread id to continue (kept on disk)")):
     """Talk to the agent: it writes what you state and answers from adapters and/or facts."""
-    from agent.chat import chat_loop
+    from .chat import chat_loop
     from agent.graph import build_graph
     from agent.state import MODES
 
@@ -402,7 +402,7 @@ def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="
 @app.command()
 def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
     """The whole loop: a conversation, hot topics, a worker training adapters, answers from weights."""
-    from agent.demo import run_demo
+    from .demo import run_demo
 
     try:
         run_demo(Settings(), namespace, console)
@@ -446,7 +446,7 @@ def import_locomo(path: str = typer.Argument(..., help="locomo10.json"),
     console.print(f"{len(files)} scenario(s) in {out}")
 
 
-def main() -> None:  # python -m memory_service.cli
+def main() -> None:  # python -m engram.cli
     app()
 
 

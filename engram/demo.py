@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from memory_service.consolidation.synth import answer_ok
+from consolidation.synth import answer_ok
 from memory_service.registry import Registry
 from memory_service.relay import Consolidations, Relay
 from memory_service.service import MemoryService
@@ -91,7 +91,7 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         for _ in range(2):
             for _, question, _ in SCRIPT:
                 svc.recall(namespace, question, limit=3)  # what the agent's recall node does each turn
-        from memory_service.cli import topics_table
+        from .cli import topics_table
 
         console.print(topics_table(svc.topics(namespace)))
         console.print("[bold]3. The worker consolidates due topics into adapters[/]")

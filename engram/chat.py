@@ -7,7 +7,7 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
-from .state import MODES
+from agent.state import MODES
 
 
 def describe(out: dict) -> Table:

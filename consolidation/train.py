@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..llm import BaseModel, chat_prompt, token_id
+from .model import BaseModel, chat_prompt, token_id
 from .synth import QA
 
 log = logging.getLogger(__name__)

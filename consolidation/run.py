@@ -9,11 +9,11 @@ from typing import Callable
 
 import torch
 
-from ..llm import BaseModel, model_id
-from ..registry import Registry
-from ..schemas import Fact
+from .model import BaseModel, model_id
+from memory_service.registry import Registry
+from memory_service.schemas import Fact
 from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, generate, probe_ok, recall_checked
-from .select import run_key
+from memory_service.selection import run_key
 from .synth import QA, build_dataset
 from .train import Recipe, Stack, Trainer, exact_rate, make_batches
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from memory_service import cli
+from engram import cli
 from memory_service.api import create_app
 from memory_service.client import ApiClient
 from memory_service.errors import InvalidInput, NotFound
