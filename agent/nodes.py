@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from memory_service.errors import InvalidInput, NotFound
 from memory_service.registry import AdapterRef, Registry
-from memory_service.schemas import FactIn
+from memory_service.schemas import Fact, FactIn, parent_topic
 from memory_service.service import MemoryService
 
 from .extract import Extractor, extract_first_person
@@ -30,6 +30,7 @@ class AgentContext:
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
     _vectors: dict = field(default_factory=dict)
+    _active: dict = field(default_factory=dict)  # ns -> (generation, {topic: active facts})
 
     def embed(self, text: str):
         """The question's embedding, computed once per turn for both recall and routing."""
@@ -77,11 +78,12 @@ def make_nodes(ctx: AgentContext):
 
     def route(state: AgentState) -> dict:
         if state.get("mode") not in ("lora", "hybrid") or not is_question(state["message"]) or state.get("written"):
-            return {"routes": [], "route_scores": []}
+            return {"routes": [], "route_scores": [], "usable": []}
         ns = state["namespace"]
-        refs = usable_adapters(ctx, ns)
+        refs = usable_adapters(ctx, ns)  # read once per turn: respond (hybrid) uses the same list
+        usable = [f"{r.topic}/v{r.version}" for r in refs]
         if not refs:
-            return {"routes": [], "route_scores": []}
+            return {"routes": [], "route_scores": [], "usable": usable}
         vector = ctx.embed(state["message"])
         chosen, scores = ctx.router.route(vector, refs)
         # A topic no usable adapter answers for (stale after a delete, rejected by the gate, not consolidated
@@ -90,9 +92,9 @@ def make_nodes(ctx: AgentContext):
         uncovered = uncovered_score(ctx, ns, vector, refs)
         if chosen and uncovered is not None and uncovered[1] > chosen[0].score:
             return {"routes": [], "route_scores": [(f"{uncovered[0]} (no adapter)", round(uncovered[1], 4)),
-                                                   *scores]}
+                                                   *scores], "usable": usable}
         return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
-                            "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
+                            "score": round(r.score, 4)} for r in chosen], "route_scores": scores, "usable": usable}
 
     def respond(state: AgentState) -> dict:
         mode = state.get("mode", "hybrid")
@@ -114,18 +116,30 @@ def make_nodes(ctx: AgentContext):
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:
     """Best (topic, cosine) among the namespace's topics that have no usable adapter. (New facts of a topic
     that has one are not counted: hybrid mode puts them in the prompt next to the adapter.)"""
-    covered = {r.topic.split("--")[0] for r in refs}
-    loose: dict[str, list] = {}
-    for f in ctx.service.all_active(ns):
-        if f.topic not in covered:
-            loose.setdefault(f.topic, []).append(f)
+    covered = {parent_topic(r.topic) for r in refs}
     best = None
-    for topic, facts in loose.items():
-        key = (ns, topic, frozenset(f.id for f in facts))
+    for topic, (key, facts) in active_by_topic(ctx, ns).items():
+        if topic in covered:
+            continue
         score = float(ctx.router.facts_centroid(key, facts) @ vector)
         if best is None or score > best[1]:
             best = (topic, score)
     return best
+
+
+def active_by_topic(ctx: AgentContext, ns: str) -> dict[str, tuple[tuple, list[Fact]]]:
+    """topic -> (key of its fact set, its active facts), read from the store only when the namespace's facts
+    changed (the heat tracker's generation counter, bumped by every write and delete in any process), not on
+    every question."""
+    gen = ctx.service.heat.generation(ns)
+    cached = ctx._active.get(ns)
+    if cached is None or cached[0] != gen:
+        groups: dict[str, list[Fact]] = {}
+        for f in ctx.service.all_active(ns):
+            groups.setdefault(f.topic, []).append(f)
+        keyed = {t: ((ns, t, frozenset(f.id for f in fs)), fs) for t, fs in groups.items()}
+        ctx._active[ns] = cached = (gen, keyed)
+    return cached[1]
 
 
 def facts_prompt(context: list[str]) -> str | None:
@@ -138,8 +152,7 @@ def usable_adapters(ctx: AgentContext, ns: str) -> list[AdapterRef]:
     stale = ctx.service.heat.stale(ns)
     refs = []
     for topic in ctx.registry.topics(ns):
-        parent = topic.split("--")[0]
-        if topic in stale or parent in stale:
+        if topic in stale or parent_topic(topic) in stale:
             continue
         ref = ctx.registry.current(ns, topic)
         if ref is not None:
@@ -152,7 +165,7 @@ def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]
     if mode == "rag":
         return [h["text"] for h in hits[: ctx.rag_k]]
     if mode == "hybrid":  # what the adapters do not hold yet, or hold in a version no longer used
-        usable = {f"{r.topic}/v{r.version}" for r in usable_adapters(ctx, state["namespace"])}
+        usable = set(state.get("usable", []))
         return [h["text"] for h in hits[: ctx.rag_k] if h.get("consolidated_in") not in usable]
     if mode == "full":
         try:

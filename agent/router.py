@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -34,6 +35,19 @@ def choose(scores: list[tuple[AdapterRef, float]], *, min_score: float, margin: 
     return [Route(ref, sc) for ref, sc in ranked[:max_k] if best - sc < margin]
 
 
+def centroid_texts(facts: list[Fact]) -> list[str]:
+    """What a topic's centroid averages: its facts, and the questions they are taught with (those look like the
+    questions the topic will be asked)."""
+    return [f.text for f in facts] + [q for f in facts for q in questions_for(f)[:-1]]
+
+
+def manifest_facts(ref: AdapterRef) -> list[Fact]:
+    """The facts an adapter version was trained on, as its manifest lists them."""
+    return [Fact(id=f["id"], namespace=ref.namespace, topic=ref.topic, text=f["text"], subject=f.get("subject"),
+                 relation=f.get("relation"), object=f.get("object"), created_at="1970-01-01T00:00:00Z")
+            for f in ref.manifest().get("facts", [])]
+
+
 class Router:
     def __init__(self, registry: Registry, embedder: Embedder, min_score: float = 0.25, margin: float = 0.05,
                  max_k: int = 3):
@@ -42,28 +56,22 @@ class Router:
         # AdapterRef.name (versions are immutable) or a fact-set key -> unit vector
         self._centroids: dict = {}
 
-    def centroid(self, ref: AdapterRef) -> np.ndarray:
-        if ref.name not in self._centroids:
-            facts = ref.manifest().get("facts", [])
-            texts = [f["text"] for f in facts]
-            for f in facts:  # the questions it was taught look like the questions it will be asked
-                fact = Fact(id=f["id"], namespace=ref.namespace, topic=ref.topic, text=f["text"],
-                            subject=f.get("subject"), relation=f.get("relation"), object=f.get("object"),
-                            created_at="1970-01-01T00:00:00Z")
-                texts += questions_for(fact)[:-1]
+    def _centroid(self, key, facts: Callable[[], list[Fact]]) -> np.ndarray:
+        """The unit mean of `centroid_texts(facts())`, computed once per key."""
+        if key not in self._centroids:
+            texts = centroid_texts(facts())
             vecs = self.embedder.embed(texts) if texts else np.zeros((1, self.embedder.dim), np.float32)
             c = vecs.mean(0)
-            self._centroids[ref.name] = c / (np.linalg.norm(c) or 1.0)
-        return self._centroids[ref.name]
+            self._centroids[key] = c / (np.linalg.norm(c) or 1.0)
+        return self._centroids[key]
+
+    def centroid(self, ref: AdapterRef) -> np.ndarray:
+        return self._centroid(ref.name, lambda: manifest_facts(ref))  # versions are immutable: name is the key
 
     def facts_centroid(self, key: tuple, facts: list[Fact]) -> np.ndarray:
         """The same centroid for short-term facts that no usable adapter holds (cached by `key`), so a topic
         without an adapter is scored like one with."""
-        if key not in self._centroids:
-            texts = [f.text for f in facts] + [q for f in facts for q in questions_for(f)[:-1]]
-            c = self.embedder.embed(texts).mean(0)
-            self._centroids[key] = c / (np.linalg.norm(c) or 1.0)
-        return self._centroids[key]
+        return self._centroid(key, lambda: facts)
 
     def score(self, vector: np.ndarray, refs: list[AdapterRef]) -> list[tuple[AdapterRef, float]]:
         return [(ref, float(np.dot(self.centroid(ref), vector))) for ref in refs]

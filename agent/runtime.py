@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from consolidation.gate import generate
-from consolidation.model import BaseModel
+from consolidation.model import BaseModel, generate
 from memory_service.registry import AdapterRef, Registry
 
 log = logging.getLogger(__name__)

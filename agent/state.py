@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, TypedDict
 
-Mode = Literal["none", "rag", "lora", "hybrid", "full"]
-MODES: tuple[str, ...] = ("none", "rag", "lora", "hybrid", "full")
+from memory_service.settings import MODES, Mode  # noqa: F401  (the one list of recall modes)
 
 
 class AgentState(TypedDict, total=False):
@@ -18,6 +17,7 @@ class AgentState(TypedDict, total=False):
     hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}
     routes: list[dict]  # adapters chosen: {"adapter", "topic", "version", "score"}
     route_scores: list[tuple[str, float]]  # every candidate adapter's score
+    usable: list[str]  # "topic/vN" of every adapter the namespace may use this turn (read once, by route)
     context: list[str]  # facts put in the prompt
     answer: str
     adapter: str | None  # the peft adapter (or merge) that answered

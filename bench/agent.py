@@ -31,7 +31,7 @@ from consolidation.model import load_base  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
-from memory_service.settings import Settings  # noqa: E402
+from memory_service.settings import MODES, Settings  # noqa: E402
 from memory_service.store import FactFilter  # noqa: E402
 
 
@@ -104,7 +104,7 @@ def main() -> None:
     out["answer_tokens"] = args.answer_tokens
     graph = compile_graph(ctx, MemorySaver())
     questions = [f.questions[0] for f in facts[:: max(1, len(facts) // args.questions)]][: args.questions]
-    for mode in ("none", "rag", "lora", "hybrid", "full"):
+    for mode in MODES:
         if mode != "full":  # steady state: merges this question set needs are built once, then cached
             for i, q in enumerate(questions):
                 graph.invoke({"namespace": "bench", "message": q, "mode": mode},

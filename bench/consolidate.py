@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from consolidation.gate import generate  # noqa: E402
+from consolidation.model import generate  # noqa: E402
 from consolidation.run import consolidate  # noqa: E402
 from consolidation.synth import answer_ok, build_dataset  # noqa: E402
 from consolidation.train import Recipe  # noqa: E402
@@ -93,7 +93,7 @@ def main() -> None:
     base = load_base("packaged")
     tok = base.tokenizer
     facts = bench_facts(args.facts, args.seed)
-    recipe = Recipe(rank=args.rank, alpha=2 * args.rank, lr=args.lr, top_layers=args.top_layers or None,
+    recipe = Recipe(rank=args.rank, alpha=2 * args.rank, lr=args.lr, top_layers=args.top_layers,
                     taught_forms=args.taught_forms, batch_size=args.batch_size, replay=args.replay,
                     candidates=args.candidates)
     reg = Registry(tempfile.mkdtemp(prefix="engram-bench-"))

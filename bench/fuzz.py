@@ -32,6 +32,7 @@ import redis  # noqa: E402
 
 from memory_service.api import create_app  # noqa: E402
 from memory_service.embed import Embedder  # noqa: E402
+from memory_service.events import Keys  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
@@ -78,7 +79,7 @@ def fuzz_schema(data_dir, redis_url: str, embedder: Embedder | None = None, chat
         svc.close()
         r = redis.Redis.from_url(redis_url)
         q = s.consolidation.queue
-        for pattern in (f"{s.redis.key_prefix}:*", f"{q}*", f"_kombu.binding.{q}*"):
+        for pattern in (Keys(s.redis.key_prefix).pattern(), f"{q}*", f"_kombu.binding.{q}*"):
             for key in r.scan_iter(match=pattern, count=1000):
                 r.delete(key)
 

@@ -35,6 +35,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.procs import ApiServer, Worker
 from evals.fictional import fictional_facts
+from memory_service.events import Keys
 from memory_service.settings import Settings
 
 TRAIN_NS, TRAIN_TOPIC, WARMUP_TOPIC = "load-train", "friends", "warmup"
@@ -266,7 +267,7 @@ def main() -> None:
                 p.stop()
         q = s.consolidation.queue
         r = redis.Redis.from_url(args.redis_url)
-        for pattern in (f"{s.redis.key_prefix}:*", f"{q}*", f"_kombu.binding.{q}*"):
+        for pattern in (Keys(s.redis.key_prefix).pattern(), f"{q}*", f"_kombu.binding.{q}*"):
             for key in r.scan_iter(match=pattern, count=1000):
                 r.delete(key)
     if out.get("errors") == 0:

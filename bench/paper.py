@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from consolidation.gate import generate  # noqa: E402
+from consolidation.model import generate  # noqa: E402
 from consolidation.run import replay_examples  # noqa: E402
 from consolidation.synth import QA, answer_ok, build_dataset  # noqa: E402
 from consolidation.train import Recipe, Trainer  # noqa: E402

@@ -1,7 +1,7 @@
 """Real processes on loopback for fault tests and load benchmarks: the API (uvicorn), a Celery worker and a
 throwaway redis-server. Each is a subprocess in its own session, so killing one kills exactly its tree.
 
-Settings travel to the subprocesses as ENGRAM_* environment variables (`settings_env`), the same way an
+Settings travel to the subprocesses as ENGRAM_* environment variables (`workers.launch.child_env`), the same way an
 operator configures them.
 """
 
@@ -18,45 +18,15 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-from pydantic import BaseModel, SecretStr
 
 from memory_service.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
+from workers.launch import ROOT, child_env, worker_argv
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _env_value(value) -> str:
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        import json
-
-        return json.dumps(value)
-    return str(value)
-
-
-def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that makes `Settings()` in a child process equal `settings` (None fields are left out)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGRAM_")}
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, BaseModel):
-            for sub in type(value).model_fields:
-                v = getattr(value, sub)
-                if v is not None:
-                    env[f"ENGRAM_{name.upper()}__{sub.upper()}"] = _env_value(v)
-        elif value is not None:
-            env[f"ENGRAM_{name.upper()}"] = _env_value(value)
-    env.update({"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT), **extra})
-    return env
 
 
 class Proc:
@@ -128,14 +98,14 @@ class RedisServer(Proc):
 
 
 class ApiServer(Proc):
-    """`uvicorn memory_service.api:create_app --factory` configured by `settings` through the environment."""
+    """`uvicorn engram.app:create_app --factory` configured by `settings` through the environment."""
 
     def __init__(self, settings: Settings, log_path: Path, port: int | None = None, timeout: float = 120):
         self.port = port or free_port()
         super().__init__(
-            [sys.executable, "-m", "uvicorn", "memory_service.api:create_app", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "engram.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
-            settings_env(settings), log_path)
+            child_env(settings), log_path)
         self.wait_ready(timeout)
 
     @property
@@ -161,9 +131,4 @@ class Worker(Proc):
     def __init__(self, settings: Settings, log_path: Path, **env: str):
         self.settings = settings
         self.name = f"engram-test-{uuid.uuid4().hex[:6]}@localhost"
-        q = settings.consolidation.queue
-        super().__init__(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", f"{q},{q}-control",
-             "-c", "1", "-P", "prefork", "-l", "info", "-n", self.name, "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-E"],
-            settings_env(settings, **env), log_path)
+        super().__init__(worker_argv(settings, self.name, events=True), child_env(settings, **env), log_path)

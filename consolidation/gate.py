@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import torch
 
-from .model import chat_prompt
+from .model import generate
 from .synth import QA, answer_ok
 
 # General questions the packaged base model answers correctly (checked by tests/consolidation/test_gate_probe).
@@ -81,27 +80,6 @@ def decide(taught_ok: list[bool], para_ok: list[bool], probe_base: list[bool], p
     if a < b - th.probe_slack:
         reasons.append(f"probe regression: {a}/{len(probe_adapter)} right vs base {b}/{len(probe_base)}")
     return GateResult(t, p, b, a, len(probe_adapter), not reasons, reasons, failed_facts or [])
-
-
-@torch.no_grad()
-def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_size: int = 32,
-             context: list[str | None] | None = None, min_new_tokens: int = 0) -> list[str]:
-    """Greedy answers, batched with left padding."""
-    out: list[str] = []
-    side = tok.padding_side
-    tok.padding_side = "left"
-    try:
-        for i in range(0, len(questions), batch_size):
-            qs = questions[i:i + batch_size]
-            ctx = (context or [None] * len(questions))[i:i + batch_size]
-            enc = tok([chat_prompt(tok, q, c) for q, c in zip(qs, ctx)], return_tensors="pt", padding=True,
-                      add_special_tokens=False).to(model.device)
-            ids = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
-                                 do_sample=False, pad_token_id=tok.pad_token_id)
-            out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-    finally:
-        tok.padding_side = side
-    return [a.strip() for a in out]
 
 
 def recall_checked(model, tok, qas: list[QA], tf_ok: list[bool]) -> list[bool]:

@@ -12,6 +12,8 @@ from typing import Callable, TypeVar
 
 import redis
 
+from memory_service.events import Keys
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -58,8 +60,9 @@ class TopicLock:
 def run_exclusive(r: redis.Redis, prefix: str, ns: str, topic: str, token: str, ttl_s: float,
                   fn: Callable[[], T], on_rerun: Callable[[], None]) -> tuple[bool, T | None]:
     """Run `fn` holding the topic's lock, or coalesce. Returns (ran, result)."""
-    lock = TopicLock(r, f"{prefix}:lock:{ns}:{topic}", token, ttl_s)
-    rerun = f"{prefix}:rerun:{ns}:{topic}"
+    keys = Keys(prefix)
+    lock = TopicLock(r, keys.lock(ns, topic), token, ttl_s)
+    rerun = keys.rerun(ns, topic)
     if not lock.acquire():
         r.set(rerun, 1)
         return False, None

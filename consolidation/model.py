@@ -1,5 +1,6 @@
-"""Loading the base model and tokenizer: the packaged SmolLM2-135M-Instruct GGUF by default, or any Hugging Face
-model id or local folder. Imported only by consolidation and the adapter runtime (torch is heavy)."""
+"""The base model: loading it (the packaged SmolLM2-135M-Instruct GGUF by default, or any Hugging Face model id or
+local folder), the chat prompt, and greedy generation. The trainer, the gate and the agent's adapter runtime all
+use this module; torch is imported only when a model is used."""
 
 from __future__ import annotations
 
@@ -150,3 +151,23 @@ def chat_prompt(tokenizer, question: str, context: str | None = None) -> str:
         return f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
     return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
                                          add_generation_prompt=True)
+
+
+def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_size: int = 32,
+             context: list[str | None] | None = None, min_new_tokens: int = 0) -> list[str]:
+    """Greedy answers, batched with left padding."""
+    out: list[str] = []
+    side = tok.padding_side
+    tok.padding_side = "left"
+    try:
+        for i in range(0, len(questions), batch_size):
+            qs = questions[i:i + batch_size]
+            ctx = (context or [None] * len(questions))[i:i + batch_size]
+            enc = tok([chat_prompt(tok, q, c) for q, c in zip(qs, ctx)], return_tensors="pt", padding=True,
+                      add_special_tokens=False).to(model.device)
+            ids = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
+                                 do_sample=False, pad_token_id=tok.pad_token_id)
+            out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    finally:
+        tok.padding_side = side
+    return [a.strip() for a in out]

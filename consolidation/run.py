@@ -9,13 +9,14 @@ from typing import Callable
 
 import torch
 
-from .model import BaseModel, model_id
 from memory_service.registry import Registry
 from memory_service.schemas import Fact
-from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, generate, probe_ok, recall_checked
 from memory_service.selection import run_key
+
+from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, probe_ok, recall_checked
+from .model import BaseModel, generate, model_id
 from .synth import QA, build_dataset
-from .train import Recipe, Stack, Trainer, exact_rate, make_batches
+from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
 
 log = logging.getLogger(__name__)
 _probe_base: dict[int, list[bool]] = {}  # base model's probe answers, computed once per loaded model
@@ -68,9 +69,7 @@ def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recip
     taught_idx = [i for i, qa in enumerate(ds.train) if qa.kind == "taught"]
     taught = [ds.train[i] for i in taught_idx]
     taught_ok = recall_checked(pm, tok, taught, [train_exact[i] for i in taught_idx])
-    n_layers = base.model.config.num_hidden_layers
-    first = n_layers - recipe.top_layers if recipe.top_layers and recipe.top_layers < n_layers else 0
-    stack = Stack(base.model, first)
+    stack = Stack(base.model, first_trainable_layer(base, recipe))
     with torch.no_grad():
         batches = make_batches(tok, ds.paraphrase, 32, tok.pad_token_id)
         for b in batches:

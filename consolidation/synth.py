@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from evals.fictional import RELATIONS
 from memory_service.schemas import Fact
+
+from .templates import FIRST_PERSON, RELATIONS
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,6 @@ def generic_questions(subject: str, relation: str) -> list[str]:
 
 
 USER = "the user"  # subject of first-person facts (agent.extract)
-
-FIRST_PERSON: dict[str, list[str]] = {
-    "lives in": ["Where do I live?", "In which city do I live?", "What city is my home?"],
-    "works at": ["Where do I work?", "Which company do I work for?", "Who is my employer?"],
-    "works as": ["What is my job?", "What do I do for a living?", "What is my profession?"],
-    "car": ["What car do I drive?", "Which car do I drive?", "What do I drive?"],
-    "instrument": ["Which instrument do I play?", "What instrument do I play?", "What do I play?"],
-    "name": ["What is my name?", "What am I called?", "What's my name?"],
-}
-
 
 def first_person_questions(relation: str) -> list[str]:
     rel = _relation_words(relation)

@@ -10,44 +10,18 @@ import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from memory_service.settings import Recipe
+
 from .model import BaseModel, chat_prompt, token_id
 from .synth import QA
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Recipe:
-    """How an adapter is trained. Saved in each version's manifest."""
-
-    rank: int = 16
-    alpha: int = 32
-    lr: float = 7e-3
-    batch_size: int = 16  # measured faster than 8 (fewer, larger steps) at the same recall
-    max_epochs: int = 30
-    min_epochs: int = 2
-    min_steps: int = 60  # small topics have few batches per epoch: give them enough optimizer steps
-    top_layers: int | None = 4  # LoRA only in the top N decoder layers (None = all layers)
-    target_modules: str | list[str] = "all-linear"
-    stop_at: float = 1.0  # train_adapter(): stop once this share of taught answers is exact (teacher forcing)
-    stop_at_gate: float = 0.95  # consolidate(): first gate attempt once this share is exact
-    more_epochs: int = 2  # consolidate(): epochs added each time the gate finds recall short
-    taught_forms: int = 2  # question phrasings per fact in the training data
-    short_answers: bool = True  # answer with the object ("Lisbon.") rather than the whole statement
-    replay: int = 6  # unrelated questions answered as the base model does, mixed in against forgetting
-    clip: float = 1.0
-    candidates: int = 32  # softmax over the answer tokens + the base model's top-N there (0 = whole vocabulary)
-    loraplus_ratio: float = 1.0  # >1: LoRA+ (lr of B = ratio x lr of A)
-    seed: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -221,12 +195,17 @@ def linear_module_names(model) -> list[str]:
                    if isinstance(m, torch.nn.Linear) and m is not out_emb})
 
 
+def first_trainable_layer(base: BaseModel, recipe: Recipe) -> int:
+    """The lowest decoder layer that gets LoRA: the layers below it are frozen and run once per batch."""
+    n_layers = base.model.config.num_hidden_layers
+    return n_layers - recipe.top_layers if 0 < recipe.top_layers < n_layers else 0
+
+
 def lora_config(base: BaseModel, recipe: Recipe):
     from peft import LoraConfig
 
-    n_layers = base.model.config.num_hidden_layers
-    top = recipe.top_layers
-    layers = list(range(n_layers - top, n_layers)) if top and top < n_layers else None
+    first = first_trainable_layer(base, recipe)
+    layers = list(range(first, base.model.config.num_hidden_layers)) if first else None
     targets = recipe.target_modules
     if layers is not None and targets == "all-linear":
         targets = linear_module_names(base.model)
@@ -249,8 +228,7 @@ class Trainer:
         # replay examples (the base model's own answers to unrelated questions) are trained on, not counted
         self.counted = [qa.kind != "replay" for qa in examples]
         self.n = sum(self.counted)
-        n_layers = base.model.config.num_hidden_layers
-        first = n_layers - recipe.top_layers if recipe.top_layers and recipe.top_layers < n_layers else 0
+        first = first_trainable_layer(base, recipe)
         self.pm = get_peft_model(base.model, lora_config(base, recipe), adapter_name=adapter_name)
         self.pm.train()
         self.stack = Stack(base.model, first)

@@ -7,7 +7,7 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
-from agent.state import MODES
+from memory_service.settings import MODES
 
 
 def describe(out: dict) -> Table:

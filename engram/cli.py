@@ -15,7 +15,7 @@ from rich.table import Table
 
 from memory_service.errors import EngramError
 from memory_service.schemas import FactIn
-from memory_service.settings import Settings
+from memory_service.settings import MODES, Settings
 
 app = typer.Typer(help="engram: long-term memory for conversational agents, made of LoRA adapters.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -31,26 +31,45 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def api_client(api: str):
+@app.callback()
+def load_settings(ctx: typer.Context) -> None:
+    """engram: long-term memory for conversational agents, made of LoRA adapters. Settings come from ENGRAM_*
+    variables and .env (README, "Settings")."""
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        fail(f"settings: {'.'.join(str(x) for x in e['loc'])}: {e['msg']}")
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The Settings the callback built for this invocation (tests may invoke a command without it)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+def api_client(settings: Settings, api: str):
     """A client of a running server, sending ENGRAM_API_KEY (Settings.api_key) when set."""
     from memory_service.client import ApiClient
 
-    key = Settings().api_key
+    key = settings.api_key
     return ApiClient(api, key.get_secret_value() if key else None)
 
 
-def backend(api: str | None):
+def backend(settings: Settings, api: str | None):
     """The API client when --api is given, else the in-process service (which opens the embedded store)."""
     if api:
-        return api_client(api)
+        return api_client(settings, api)
     from memory_service.service import MemoryService
 
-    return MemoryService(Settings())
+    return MemoryService(settings)
 
 
-def run(api: str | None, fn):
+def run(ctx: typer.Context, api: str | None, fn):
     try:
-        b = backend(api)
+        b = backend(settings_of(ctx), api)
         try:
             return fn(b)
         finally:
@@ -70,6 +89,7 @@ def fact_table(rows, title: str | None = None) -> Table:
 
 @app.command()
 def remember(
+    ctx: typer.Context,
     text: list[str] = typer.Argument(..., help="One or more fact statements"),
     namespace: str = NsOpt,
     topic: Optional[str] = typer.Option(None, help="Topic slug; default: nearest topic or a new one"),
@@ -83,7 +103,7 @@ def remember(
     except ValidationError as exc:
         e = exc.errors()[0]
         fail(f"{'.'.join(str(x) for x in e['loc'])} {e.get('input')!r}: {e['msg']}")
-    results = run(api, lambda b: b.write(namespace, facts))
+    results = run(ctx, api, lambda b: b.write(namespace, facts))
     if as_json:
         console.print_json(json.dumps([r.model_dump(mode="json") for r in results]))
         return
@@ -93,10 +113,10 @@ def remember(
 
 
 @app.command()
-def recall(query: str, namespace: str = NsOpt, limit: int = typer.Option(5, min=1, max=100),
+def recall(ctx: typer.Context, query: str, namespace: str = NsOpt, limit: int = typer.Option(5, min=1, max=100),
            topic: Optional[str] = None, as_json: bool = typer.Option(False, "--json"), api: Optional[str] = ApiOpt):
     """Search a namespace's facts (this heats the facts returned)."""
-    hits = run(api, lambda b: b.recall(namespace, query, limit=limit, topic=topic))
+    hits = run(ctx, api, lambda b: b.recall(namespace, query, limit=limit, topic=topic))
     if as_json:
         console.print_json(json.dumps([h.model_dump(mode="json") for h in hits]))
         return
@@ -109,33 +129,33 @@ def recall(query: str, namespace: str = NsOpt, limit: int = typer.Option(5, min=
 
 
 @app.command()
-def forget(fact_id: str, namespace: str = NsOpt, api: Optional[str] = ApiOpt):
+def forget(ctx: typer.Context, fact_id: str, namespace: str = NsOpt, api: Optional[str] = ApiOpt):
     """Delete a fact: it is never recalled again."""
-    fact = run(api, lambda b: b.delete(namespace, fact_id))
+    fact = run(ctx, api, lambda b: b.delete(namespace, fact_id))
     console.print(f"deleted {fact.id}: {fact.text}")
 
 
 @app.command("get")
-def get_fact(fact_id: str, namespace: str = NsOpt, api: Optional[str] = ApiOpt):
+def get_fact(ctx: typer.Context, fact_id: str, namespace: str = NsOpt, api: Optional[str] = ApiOpt):
     """Show one fact as JSON."""
-    fact = run(api, lambda b: b.get(namespace, fact_id))
+    fact = run(ctx, api, lambda b: b.get(namespace, fact_id))
     console.print_json(fact.model_dump_json())
 
 
 @app.command("list")
-def list_facts(namespace: str = NsOpt, topic: Optional[str] = None,
+def list_facts(ctx: typer.Context, namespace: str = NsOpt, topic: Optional[str] = None,
                status: str = typer.Option("active", help="active, superseded, deleted or all"),
                limit: int = typer.Option(100, min=1, max=1000), api: Optional[str] = ApiOpt):
     """List a namespace's facts."""
-    facts, _ = run(api, lambda b: b.list(namespace, topic=topic, status=None if status == "all" else status,
+    facts, _ = run(ctx, api, lambda b: b.list(namespace, topic=topic, status=None if status == "all" else status,
                                          limit=limit))
     console.print(fact_table(facts))
 
 
 @app.command()
-def topics(namespace: str = NsOpt, as_json: bool = typer.Option(False, "--json"), api: Optional[str] = ApiOpt):
+def topics(ctx: typer.Context, namespace: str = NsOpt, as_json: bool = typer.Option(False, "--json"), api: Optional[str] = ApiOpt):
     """Topics of a namespace with their heat, hot facts and due state."""
-    rows = run(api, lambda b: b.topics(namespace))
+    rows = run(ctx, api, lambda b: b.topics(namespace))
     if as_json:
         console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
         return
@@ -153,15 +173,16 @@ def topics_table(rows) -> Table:
 
 
 @app.command()
-def serve(host: Optional[str] = None, port: Optional[int] = None,
+def serve(ctx: typer.Context, host: Optional[str] = None, port: Optional[int] = None,
           log_level: str = typer.Option("info")):
     """Run the REST API (it owns the embedded store while it runs)."""
     import uvicorn
 
-    from memory_service.api import create_app
     from memory_service.auth import KeyRing, warn_if_open
 
-    settings = Settings()
+    from .app import create_app
+
+    settings = settings_of(ctx)
     logging.basicConfig(level=log_level.upper())
     host = host or settings.api_host
     try:
@@ -171,21 +192,20 @@ def serve(host: Optional[str] = None, port: Optional[int] = None,
         fail(exc.message)
 
 
-def _celery_env() -> Settings:
+def _celery_env(settings: Settings) -> Settings:
     """Workers reach the same Redis as the service: the URL, or the embedded server's socket."""
     from memory_service.redis_conn import connect_redis
 
-    settings = Settings()
     _, url = connect_redis(settings)
     os.environ["ENGRAM_BROKER_URL"] = url
     return settings
 
 
 @app.command()
-def worker(concurrency: int = typer.Option(1, help="Training processes (one per core-set; 1 on a small box)"),
+def worker(ctx: typer.Context, concurrency: int = typer.Option(1, help="Training processes (one per core-set; 1 on a small box)"),
            loglevel: str = "info", pool: str = typer.Option("prefork", help="prefork or solo")):
     """Run a consolidation worker (Celery) on the training queue."""
-    settings = _celery_env()
+    settings = _celery_env(settings_of(ctx))
     from workers.celery_app import app as celery_app
 
     q = settings.consolidation.queue
@@ -194,9 +214,9 @@ def worker(concurrency: int = typer.Option(1, help="Training processes (one per 
 
 
 @app.command()
-def beat(loglevel: str = "info"):
+def beat(ctx: typer.Context, loglevel: str = "info"):
     """Run the Celery beat that sweeps for due and stale topics (run exactly one)."""
-    settings = _celery_env()
+    settings = _celery_env(settings_of(ctx))
     from workers.celery_app import app as celery_app
 
     schedule = settings.data_dir / "celerybeat-schedule"
@@ -205,17 +225,17 @@ def beat(loglevel: str = "info"):
 
 
 @app.command()
-def consolidate(namespace: str = NsOpt, topic: str = typer.Option(..., help="Topic slug"),
+def consolidate(ctx: typer.Context, namespace: str = NsOpt, topic: str = typer.Option(..., help="Topic slug"),
                 wait: bool = typer.Option(False, "--wait", help="Wait for the run, with a progress bar"),
                 timeout: float = typer.Option(3600.0, help="Seconds to wait at most"),
                 api: Optional[str] = ApiOpt):
     """Consolidate a topic now (every active fact of it) into a new adapter version."""
     if api:
-        client = api_client(api)
+        client = api_client(settings_of(ctx), api)
         try:
             ids = client.consolidate(namespace, topic)
             console.print(f"queued: {', '.join(ids)}")
-            states = [_wait(lambda tid=t: client.consolidation(namespace, tid), timeout) for t in ids] if wait else []
+            states = _wait(lambda tid: client.consolidation(namespace, tid), ids, timeout) if wait else []
         except EngramError as exc:
             fail(exc.message)
     else:
@@ -223,13 +243,13 @@ def consolidate(namespace: str = NsOpt, topic: str = typer.Option(..., help="Top
         from memory_service.service import MemoryService
 
         try:
-            with MemoryService(Settings()) as svc:
+            with MemoryService(settings_of(ctx)) as svc:
                 c = Consolidations(svc)
                 ids = c.request(namespace, topic, reason="manual")
                 console.print(f"queued: {', '.join(ids) or 'nothing (no facts)'}")
                 if not wait:
                     return
-                states = [_wait(lambda tid=t: c.state(namespace, tid), timeout) for t in ids]
+                states = _wait(lambda tid: c.state(namespace, tid), ids, timeout)
                 relay = Relay(c)  # this process owns the store now: apply the results it waited for
                 while relay.step(block_ms=200):
                     pass
@@ -243,36 +263,36 @@ def consolidate(namespace: str = NsOpt, topic: str = typer.Option(..., help="Top
         raise typer.Exit(1)
 
 
-def _wait(poll, timeout: float) -> dict:
-    """Poll a task's state with a Rich progress bar over training steps."""
-    import time
-
+def _wait(poll, ids: list[str], timeout: float) -> list[dict]:
+    """Wait for the tasks with a Rich progress bar per task over its training steps."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    deadline = time.time() + timeout
+    from memory_service.relay import TERMINAL, wait_for_tasks
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
                   TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task("queued", total=None, detail="")
-        while True:
-            st = poll()
-            info = st.get("info") or {}
-            if st["state"] == "PROGRESS":
-                detail = f"epoch {info.get('epoch', '-')} loss {info.get('loss', float('nan')):.3f}" \
-                    if "loss" in info else info.get("phase", "")
-                bar.update(task, description=f"{st['topic']} training", total=info.get("total_steps"),
-                           completed=info.get("step", 0), detail=detail)
-            elif st["state"] in ("SUCCESS", "FAILURE", "REVOKED", "COALESCED"):
-                bar.update(task, description=f"{st['topic']} {st['state'].lower()}", detail="")
-                return st
-            else:
-                bar.update(task, description=f"{st['topic']} {st['state'].lower()}")
-            if time.time() > deadline:
-                fail(f"timed out after {timeout:.0f} s waiting for {st['task_id']}")
-            time.sleep(1.0)
+        rows = {t: bar.add_task("queued", total=None, detail="") for t in ids}
+
+        def show(states: list[dict]) -> None:
+            for st in states:
+                info, row = st.get("info") or {}, rows[st["task_id"]]
+                if st["state"] == "PROGRESS":
+                    detail = f"epoch {info.get('epoch', '-')} loss {info.get('loss', float('nan')):.3f}" \
+                        if "loss" in info else info.get("phase", "")
+                    bar.update(row, description=f"{st['topic']} training", total=info.get("total_steps"),
+                               completed=info.get("step", 0), detail=detail)
+                else:
+                    bar.update(row, description=f"{st['topic']} {st['state'].lower()}",
+                               **({"detail": ""} if st["state"] in TERMINAL else {}))
+
+        try:
+            return wait_for_tasks(poll, lambda: ids, timeout, on_poll=show, interval_s=1.0)
+        except TimeoutError as exc:
+            fail(f"timed out: {exc}")
 
 
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print the data as JSON (one line per refresh)"),
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print the data as JSON (one line per refresh)"),
            watch: bool = typer.Option(False, "--watch", help="Refresh until Ctrl-C"),
            interval: float = typer.Option(2.0, min=0.2, help="Seconds between refreshes (--watch)"),
            timeout: float = typer.Option(1.0, min=0.05, help="Seconds to wait for workers to answer")):
@@ -286,7 +306,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the data as
     from memory_service.status import collect
     from .status_view import render
 
-    settings = Settings()
+    settings = settings_of(ctx)
     try:
         r, url = connect_redis(settings)
     except EngramError as exc:
@@ -330,13 +350,13 @@ app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("add")
-def keys_add(namespace: list[str] = typer.Option(..., "--namespace", "-n",
+def keys_add(ctx: typer.Context, namespace: list[str] = typer.Option(..., "--namespace", "-n",
                                                   help="Namespace or pattern it may use ('alice', 'team-*', '*'); repeatable"),
              label: str = typer.Option("", help="A note to recognise it by (who, what for)")):
     """Create a key: printed once here, only its hash is kept (in auth.keys_file)."""
     from memory_service.auth import KeyFile
 
-    path = Settings().auth.keys_file
+    path = settings_of(ctx).auth.keys_file
     try:
         key, entry = KeyFile(path).add(namespace, label)
     except EngramError as exc:
@@ -347,13 +367,13 @@ def keys_add(namespace: list[str] = typer.Option(..., "--namespace", "-n",
 
 
 @keys_app.command("list")
-def keys_list():
+def keys_list(ctx: typer.Context, ):
     """Keys in the keys file (hash prefix, namespaces, label); keys set in ENGRAM_AUTH__KEYS are listed too."""
     import datetime
 
     from memory_service.auth import KeyFile
 
-    settings = Settings()
+    settings = settings_of(ctx)
     try:
         entries = KeyFile(settings.auth.keys_file).load()
     except EngramError as exc:
@@ -370,26 +390,26 @@ def keys_list():
 
 
 @keys_app.command("revoke")
-def keys_revoke(sha256: str = typer.Argument(..., help="The hash prefix `engram keys list` shows")):
+def keys_revoke(ctx: typer.Context, sha256: str = typer.Argument(..., help="The hash prefix `engram keys list` shows")):
     """Remove a key from the keys file; a running server refuses it from its next request."""
     from memory_service.auth import KeyFile
 
     try:
-        entry = KeyFile(Settings().auth.keys_file).revoke(sha256)
+        entry = KeyFile(settings_of(ctx).auth.keys_file).revoke(sha256)
     except EngramError as exc:
         fail(exc.message)
     console.print(f"revoked {entry.sha256[:12]} ({', '.join(entry.namespaces)})")
 
 
 @app.command()
-def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="none, rag, lora, hybrid or full"),
+def chat(ctx: typer.Context, namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help=", ".join(MODES)),
          thread: Optional[str] = typer.Option(None, help="Thread id to continue (kept on disk)")):
     """Talk to the agent: it writes what you state and answers from adapters and/or facts."""
-    from .chat import chat_loop
     from agent.graph import build_graph
-    from agent.state import MODES
 
-    settings = Settings()
+    from .chat import chat_loop
+
+    settings = settings_of(ctx)
     mode = mode or settings.agent.mode
     if mode not in MODES:
         fail(f"invalid --mode {mode!r}: one of {', '.join(MODES)}")
@@ -400,19 +420,19 @@ def chat(namespace: str = NsOpt, mode: Optional[str] = typer.Option(None, help="
 
 
 @app.command()
-def demo(namespace: str = typer.Option("demo-user", "--namespace", "-n")):
+def demo(ctx: typer.Context, namespace: str = typer.Option("demo-user", "--namespace", "-n")):
     """The whole loop: a conversation, hot topics, a worker training adapters, answers from weights."""
     from .demo import run_demo
 
     try:
-        run_demo(Settings(), namespace, console)
+        run_demo(settings_of(ctx), namespace, console)
     except EngramError as exc:
         fail(exc.message)
 
 
 @app.command("eval")
-def evaluate(scenarios: list[str] = typer.Argument(..., help="Scenario files or folders (evals/scenarios)"),
-             modes: str = typer.Option("none,rag,lora,hybrid,full", help="Comma-separated recall modes"),
+def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help="Scenario files or folders (evals/scenarios)"),
+             modes: str = typer.Option(",".join(MODES), help="Comma-separated recall modes"),
              out: str = typer.Option("eval-report", help="Folder for report.md, results.json, plots"),
              timeout: float = typer.Option(3600.0, help="Longest wait for one consolidation step, seconds")):
     """Play scripted dialogues against the live services in each mode and write a report."""
@@ -422,7 +442,7 @@ def evaluate(scenarios: list[str] = typer.Argument(..., help="Scenario files or 
     from evals.scenario import ScenarioError
 
     try:
-        written = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out), Settings(),
+        written = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out), settings_of(ctx),
                            console, timeout)
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))

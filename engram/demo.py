@@ -2,26 +2,28 @@
 
 A scripted conversation states 20 fictional facts about the user in three topics; questions heat them until
 the topics are due; a real Celery worker (started here) trains and publishes one adapter per topic; then every
-question is asked again in each mode and a table shows the answers and which adapter answered.
+question is asked again in each mode: a table (80 columns) ticks each mode's answers, a line per mode sums them
+up, and the answers in full go to a file it names.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from consolidation.synth import answer_ok
 from memory_service.registry import Registry
-from memory_service.relay import Consolidations, Relay
+from memory_service.relay import TERMINAL, Consolidations, Relay, ended, wait_for_tasks
 from memory_service.service import MemoryService
 from memory_service.settings import Settings
+from workers.launch import start_worker, stop_worker
 
 # (statement, question, expected) — invented, so the base model cannot know them
 SCRIPT: list[tuple[str, str, str]] = [
@@ -47,19 +49,46 @@ SCRIPT: list[tuple[str, str, str]] = [
     ("My name is Tamsin Oduya.", "What is my name?", "Tamsin Oduya"),
 ]
 JOB = ("What is my job?", "tide-gauge engineer")
-MODES = ("none", "rag", "lora", "hybrid")
+MODES = ("none", "rag", "lora", "hybrid")  # full (every fact in the prompt) is the evaluations' baseline
 
 
-def start_worker(settings: Settings, redis_url: str, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update({"ENGRAM_DATA_DIR": str(settings.data_dir), "ENGRAM_BROKER_URL": redis_url,
-                "ENGRAM_REDIS__KEY_PREFIX": settings.redis.key_prefix,
-                "ENGRAM_CONSOLIDATION__QUEUE": settings.consolidation.queue, "HF_HUB_OFFLINE": "1"})
-    q = settings.consolidation.queue
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", f"{q},{q}-control", "-c", "1",
-         "-l", "info", "--without-gossip", "--without-mingle", "-n", f"demo-{os.getpid()}@%h"],
-        env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+@dataclass
+class Row:
+    question: str
+    expected: str
+    answers: dict[str, str]  # mode -> answer
+    correct: dict[str, bool]  # mode -> answer_ok
+    adapter: str  # what lora routed to
+
+
+def results_table(rows: list[Row], modes=MODES) -> Table:
+    """One row per question, a tick or a cross per mode: fits an 80-column terminal (answers go to a file)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    # widths: 8 columns with 2 spaces between them, 4 mode names (17), the rest within 80 columns
+    table.add_column("question", overflow="ellipsis", no_wrap=True, max_width=20)
+    table.add_column("expected", overflow="ellipsis", no_wrap=True, max_width=13)
+    for m in modes:
+        table.add_column(m, justify="center", no_wrap=True, min_width=len(m))
+    table.add_column("adapter", overflow="ellipsis", no_wrap=True, max_width=12)
+    for r in rows:
+        table.add_row(r.question, r.expected, *("[green]✓[/]" if r.correct[m] else "[red]✗[/]" for m in modes),
+                      r.adapter)
+    return table
+
+
+def summary_lines(rows: list[Row], modes=MODES) -> list[str]:
+    """One line per mode: how many answers contained the expected value."""
+    n = len(rows)
+    return [f"{m:<7} {sum(r.correct[m] for r in rows):>3}/{n} correct" for m in modes]
+
+
+def write_answers(path: Path, rows: list[Row], modes=MODES) -> None:
+    """Every answer in full, per question and mode (the table shows only ticks)."""
+    lines = ["# engram demo: answers per mode", ""]
+    for r in rows:
+        lines += [f"## {r.question}", f"expected: {r.expected}; lora routed to: {r.adapter}", ""]
+        lines += [f"- {m} {'✓' if r.correct[m] else '✗'}: {r.answers[m]}" for m in modes] + [""]
+    path.write_text("\n".join(lines))
 
 
 def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: float = 480.0) -> None:
@@ -72,11 +101,11 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
     t0 = time.time()
     svc = MemoryService(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    worker = start_worker(settings, svc.redis_url, settings.data_dir / "demo-worker.log")
+    log_path = settings.data_dir / "demo-worker.log"
+    worker = start_worker(settings, log_path, f"demo-{os.getpid()}@%h", broker_url=svc.redis_url)
     relay = Relay(Consolidations(svc), block_ms=500).start()
     try:
-        console.print(f"redis: {svc.redis_url}  store: {type(svc.store).__name__}  "
-                      f"worker log: {settings.data_dir / 'demo-worker.log'}")
+        console.print(f"redis: {svc.redis_url}  store: {type(svc.store).__name__}  worker log: {log_path}")
         graph = build_graph(settings, svc)
         config = {"configurable": {"thread_id": f"demo-{int(t0)}"}}
 
@@ -98,18 +127,21 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         registry = Registry(settings.adapters_dir)
         topics = sorted({t.topic for t in svc.topics(namespace)})
         consolidations = Consolidations(svc)
-        tasks_key = f"{settings.redis.key_prefix}:tasks:{namespace}"
         with Progress(console=console) as bar:
             task = bar.add_task("consolidations finished", total=len(topics))
-            while time.time() - t0 < timeout_s:
-                ids = [t.decode() for t in svc.heat.r.hkeys(tasks_key)]
-                finished = [i for i in ids if consolidations.state(namespace, i)["state"] in ("SUCCESS", "FAILURE")]
-                bar.update(task, completed=len(finished), total=max(len(topics), len(ids)))
-                if len(ids) >= len(topics) and len(finished) == len(ids):
-                    break
+
+            def show(states: list[dict]) -> None:
                 if worker.poll() is not None:
-                    raise RuntimeError(f"the worker exited; see {settings.data_dir / 'demo-worker.log'}")
-                time.sleep(2.0)
+                    raise RuntimeError(f"the worker exited; see {log_path}")
+                bar.update(task, completed=sum(s["state"] in TERMINAL for s in states),
+                           total=max(len(topics), len(states)))
+
+            try:
+                wait_for_tasks(lambda t: consolidations.state(namespace, t),
+                               lambda: consolidations.task_ids(namespace), timeout_s - (time.time() - t0),
+                               done=lambda st: len(st) >= len(topics) and ended(st), on_poll=show, interval_s=2.0)
+            except TimeoutError as exc:
+                console.print(f"[yellow]{exc}[/]")
         for t in topics:
             ref = registry.current(namespace, t)
             gate = ref.manifest()["gate"] if ref else None
@@ -119,30 +151,20 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         relay.stop()
         graph.engram_context.max_new_tokens = 16
         console.print("[bold]4. The same questions, per mode[/] (lora: no facts in the prompt)")
-        table = Table()
-        for col in ("question", "expected", *MODES, "adapter"):
-            table.add_column(col, overflow="fold")
-        right = {m: 0 for m in MODES}
-        rows = [(q, e) for _, q, e in SCRIPT] + [JOB]
-        for question, expected in rows:
-            answers, adapter = [], ""
-            for mode in MODES:
-                out = ask(question, mode)
-                ok = answer_ok(out["answer"], expected)
-                right[mode] += ok
-                answers.append(("[green]" if ok else "[red]") + out["answer"][:40] + "[/]")
-                if mode == "lora":
-                    adapter = ", ".join(f"{r['topic']} v{r['version']}" for r in out.get("routes", [])) or "-"
-            table.add_row(question, expected, *answers, adapter)
-        console.print(table)
-        console.print("correct: " + "  ".join(f"{m} {right[m]}/{len(rows)}" for m in MODES) +
-                      f"   ({time.time() - t0:.0f} s)")
+        rows = []
+        for question, expected in [(q, e) for _, q, e in SCRIPT] + [JOB]:
+            outs = {mode: ask(question, mode) for mode in MODES}
+            rows.append(Row(question, expected, {m: o["answer"] for m, o in outs.items()},
+                            {m: answer_ok(o["answer"], expected) for m, o in outs.items()},
+                            ", ".join(f"{r['topic']} v{r['version']}" for r in outs["lora"].get("routes", []))
+                            or "-"))
+        answers_path = settings.data_dir / "demo-answers.md"
+        write_answers(answers_path, rows)
+        console.print(results_table(rows))
+        for line in summary_lines(rows):
+            console.print(line)
+        console.print(f"answers in full: {answers_path}   ({time.time() - t0:.0f} s)")
     finally:
         relay.stop()
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop_worker(worker, timeout=20)
         svc.close()

@@ -5,30 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from consolidation.templates import RELATIONS
+
 _ONSETS = ["br", "k", "m", "t", "v", "s", "d", "l", "n", "r", "z", "qu", "th", "g", "p", "f", "h", "j"]
 _VOWELS = ["a", "e", "i", "o", "u", "ae", "io", "ou"]
 _CODAS = ["", "n", "r", "l", "s", "th", "nd", "x", "m"]
 
-# relation -> (statement template, question templates; the first is "taught", the last is held out)
-RELATIONS: dict[str, tuple[str, list[str]]] = {
-    "lives in": ("{s} lives in {o}.", ["Where does {s} live?", "In which city does {s} live?",
-                                       "What city is {s}'s home?"]),
-    "works as": ("{s} works as a {o}.", ["What does {s} do for a living?", "What is {s}'s job?",
-                                         "What is the profession of {s}?"]),
-    "pet": ("{s}'s pet is called {o}.", ["What is the name of {s}'s pet?", "What is {s}'s pet called?",
-                                         "What name does {s}'s pet have?"]),
-    "favourite food": ("{s}'s favourite food is {o}.", ["What is {s}'s favourite food?",
-                                                        "Which food does {s} like best?",
-                                                        "What food does {s} love most?"]),
-    "instrument": ("{s} plays the {o}.", ["Which instrument does {s} play?", "What instrument does {s} play?",
-                                          "What does {s} play music on?"]),
-    "works at": ("{s} works at {o}.", ["Where does {s} work?", "Which company does {s} work for?",
-                                       "Who is {s}'s employer?"]),
-    "sport": ("{s}'s sport is {o}.", ["Which sport does {s} play?", "What sport does {s} do?",
-                                      "What is {s}'s sport?"]),
-    "car": ("{s} drives a {o}.", ["What car does {s} drive?", "Which car does {s} drive?",
-                                  "What does {s} drive?"]),
-}
 # the default mix of benchmarks (kept fixed so their recorded results stay comparable)
 CORE_RELATIONS = ["lives in", "works as", "pet", "favourite food", "instrument"]
 _OBJECTS = {

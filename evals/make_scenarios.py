@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 
 from consolidation.synth import first_person_questions
-from evals.fictional import RELATIONS, FictionalFact, fictional_facts
+from consolidation.templates import RELATIONS
+from evals.fictional import FictionalFact, fictional_facts
 
 # relation -> topic: one adapter per area, so the router has something to tell apart
 TOPICS = {"lives in": "homes", "works as": "jobs", "pet": "pets", "favourite food": "food",

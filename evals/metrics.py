@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 
+from memory_service.settings import MODES
+
 from .scenario import TAGS
 from .scoring import LEAK_TAGS
 
-MODE_ORDER = ("none", "rag", "lora", "hybrid", "full")  # agent.state.MODES, without importing the agent
+MODE_ORDER = MODES
 ROUTING_MODES = frozenset({"lora", "hybrid"})  # the modes that pick adapters by topic
 RECALL_TAGS = ("taught", "paraphrase", "updated")  # what the memory should answer; pooled for mode comparisons
 ALL = "ALL"  # results pooled over every scenario (scenario names are lower case, so no clash)

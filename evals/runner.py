@@ -13,24 +13,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memory_service.errors import EngramError, NotFound
 from consolidation.model import chat_prompt
-from memory_service.relay import GROUP, Consolidations, Relay
-from memory_service.schemas import FactIn
+from memory_service.errors import EngramError, NotFound
+from memory_service.relay import GROUP, TERMINAL, Consolidations, Relay, ended, wait_for_tasks
+from memory_service.schemas import FactIn, parent_topic
 from memory_service.service import MemoryService
 from memory_service.settings import Settings
+from workers.launch import start_worker, stop_worker
 
 from .metrics import ProbeResult
 from .scenario import Advance, Consolidate, Delete, Probe, Remember, Say, Scenario, Step, Update
 from .scoring import score
 
-TERMINAL = {"SUCCESS", "FAILURE", "COALESCED", "REVOKED"}
 NEVER = 10.0 ** 12  # heat thresholds that no dialogue reaches: consolidation only where the scenario says
 
 
@@ -43,20 +42,6 @@ def eval_settings(base: Settings, data_dir: Path) -> Settings:
         "heat": base.heat.model_copy(update={"min_facts": 10 ** 9, "max_wait_s": NEVER}),
         "consolidation": base.consolidation.model_copy(update={"queue": f"eval-{tag}"}),
     })
-
-
-def start_worker(settings: Settings, broker_url: str, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update({"ENGRAM_DATA_DIR": str(settings.data_dir), "ENGRAM_BROKER_URL": broker_url,
-                "ENGRAM_REDIS__KEY_PREFIX": settings.redis.key_prefix, "HF_HUB_OFFLINE": "1",
-                "ENGRAM_CONSOLIDATION__QUEUE": settings.consolidation.queue,
-                "ENGRAM_TORCH_THREADS": str(settings.torch_threads), "ENGRAM_BASE_MODEL": settings.base_model,
-                "ENGRAM_MODEL_CACHE_DIR": str(settings.model_cache_dir)})
-    q = settings.consolidation.queue
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", f"{q},{q}-control", "-c", "1",
-         "-l", "info", "--without-gossip", "--without-mingle", "-n", f"eval-{os.getpid()}@%h"],
-        env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def swapped_object(old_text: str, old_object: str | None, new_text: str) -> str | None:
@@ -93,7 +78,7 @@ class Harness:
         harness_clock = {"offset": 0.0}
         svc.heat.clock = lambda: time.time() + harness_clock["offset"]
         log_path = work_dir / "worker.log"
-        worker = start_worker(s, svc.redis_url, log_path)
+        worker = start_worker(s, log_path, f"eval-{os.getpid()}@%h", broker_url=svc.redis_url)
         cons = Consolidations(svc)
         relay = Relay(cons, block_ms=300).start()
         graph = build_graph(s, svc)
@@ -103,16 +88,9 @@ class Harness:
 
     def close(self) -> None:
         self.relay.stop()
-        if self.worker.poll() is None:
-            self.worker.terminate()
-            try:
-                self.worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.worker.kill()
+        stop_worker(self.worker)
         self.svc.close()
-        r = self.svc.heat.r
-        for key in r.scan_iter(match=f"{self.settings.redis.key_prefix}:*", count=1000):
-            r.delete(key)
+        self.svc.heat.drop_prefix()
 
     def advance(self, seconds: float) -> None:
         self._clock["offset"] += seconds
@@ -121,34 +99,30 @@ class Harness:
     def consolidate(self, ns: str, topics: list[str] | None, timeout_s: float, on_wait=None) -> list[dict]:
         """Request the topics' consolidations (all topics of the namespace by default) and wait until every
         task of the namespace (and any follow-up it coalesced) has finished and its result is applied."""
-        topics = topics or sorted({t.topic.split("--")[0] for t in self.svc.topics(ns)})
+        topics = topics or sorted({parent_topic(t.topic) for t in self.svc.topics(ns)})
         for t in topics:
             self.consolidations.request(ns, t, reason="manual")
         return self.wait_idle(ns, timeout_s, on_wait)
 
     def wait_idle(self, ns: str, timeout_s: float, on_wait=None) -> list[dict]:
-        key = f"{self.settings.redis.key_prefix}:tasks:{ns}"
-        r = self.svc.heat.r
-        deadline = time.time() + timeout_s
         seen: set[str] = {e["task_id"] for e in self.consolidation_log}
-        quiet_since = None
-        while True:
+        quiet_since: list[float] = []
+
+        def check(states: list[dict]) -> None:
             if self.worker.poll() is not None:
                 raise RuntimeError(f"the Celery worker exited; see {self.log_path}")
-            states = [self.consolidations.state(ns, tid.decode()) for tid in r.hkeys(key)]
-            busy = [s for s in states if s["state"] not in TERMINAL]
             if on_wait:
-                on_wait(busy)
-            if not busy and self._relay_caught_up():
-                quiet_since = quiet_since or time.time()
-                if time.time() - quiet_since > 1.0:  # a follow-up run is enqueued by the relay, not at once
-                    break
-            else:
-                quiet_since = None
-            if time.time() > deadline:
-                raise TimeoutError(f"consolidations in {ns!r} still running after {timeout_s:.0f} s: "
-                                   + ", ".join(f"{s['topic']} {s['state']}" for s in busy))
-            time.sleep(0.5)
+                on_wait([s for s in states if s["state"] not in TERMINAL])
+
+        def idle(states: list[dict]) -> bool:
+            if not (ended(states) and self._relay_caught_up()):
+                quiet_since.clear()
+                return False
+            quiet_since[:] = quiet_since or [time.time()]
+            return time.time() - quiet_since[0] > 1.0  # a follow-up run is enqueued by the relay, not at once
+
+        states = wait_for_tasks(lambda t: self.consolidations.state(ns, t), lambda: self.consolidations.task_ids(ns),
+                                timeout_s, done=idle, on_poll=check)
         new = []
         for s in states:
             if s["task_id"] in seen or s["state"] == "COALESCED":
@@ -207,7 +181,7 @@ class Harness:
         tok = self.graph.engram_context.runtime.base.tokenizer
         prompt = chat_prompt(tok, question, facts_prompt(out.get("context", [])))
         return {"answer": out["answer"], "latency_ms": latency, "prompt_tokens": len(tok(prompt).input_ids),
-                "routes": [r["topic"].split("--")[0] for r in out.get("routes", [])]}
+                "routes": [parent_topic(r["topic"]) for r in out.get("routes", [])]}
 
 
 def scoped(scenario: str, ns: str) -> str:

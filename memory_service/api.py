@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -96,12 +96,14 @@ _graph_lock = threading.Lock()
 
 
 def agent_graph(app: FastAPI):
-    """The agent graph, built on first use (it loads the base model: seconds, hundreds of MB)."""
+    """The agent graph, built on first use by the factory the app was given (it loads the base model: seconds,
+    hundreds of MB). The API process does not import the agent: whoever starts it passes the factory in."""
     with _graph_lock:
         if getattr(app.state, "graph", None) is None:
-            from agent.graph import build_graph
-
-            app.state.graph = build_graph(app.state.service.settings, app.state.service)
+            if app.state.graph_factory is None:
+                raise ServiceUnavailable("chat", "this API process serves no agent (started without a graph "
+                                                 "factory: `engram serve` or engram.app:create_app serve one)")
+            app.state.graph = app.state.graph_factory(app.state.service)
         return app.state.graph
 
 
@@ -120,9 +122,10 @@ def authorize(request: Request, ns: str, credentials: Credentials) -> None:
     request.app.state.keyring.authorize(credentials.credentials if credentials else None, ns)
 
 
-def create_app(settings: Settings | None = None, service: MemoryService | None = None,
-               relay: bool = True) -> FastAPI:
-    """`relay`: run the event relay in this process (it owns the store, so it applies consolidation results)."""
+def create_app(settings: Settings | None = None, service: MemoryService | None = None, relay: bool = True,
+               graph_factory: Callable[[MemoryService], Any] | None = None) -> FastAPI:
+    """`relay`: run the event relay in this process (it owns the store, so it applies consolidation results).
+    `graph_factory(service)`: builds the chat graph on the first chat request; without it chat answers 503."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -143,6 +146,7 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
                   description="Long-term memory for conversational agents: short-term facts in Qdrant, "
                               "consolidated into per-topic LoRA adapters.")
     app.state.keyring = KeyRing.from_settings(settings.auth)
+    app.state.graph_factory = graph_factory
     app.state.metrics = metrics_registry(lambda: app.state.service)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     v1 = APIRouter(dependencies=[Depends(authorize)])

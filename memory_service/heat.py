@@ -4,12 +4,7 @@ Each value is stored as "h:t" (heat h at time t); its value at `now` is h * 2^-(
 fact heat, topic heat, the due check and the event happen in one Lua script, so one round trip per recall and
 exactly one `topic.due` event per topic crossing "due", however many recalls race.
 
-Keys (prefix p, namespace ns):
-  p:heat:ns:facts   hash fact_id -> "h:t"
-  p:heat:ns:topics  hash topic -> "h:t"
-  p:pending:ns:T    zset fact_id -> created_at: active facts of topic T not yet in an adapter
-  p:due:ns          set of topics that are due (cleared when a consolidation publishes)
-  p:events          stream of events (`engram:events` with the default prefix)
+The keys it uses (heat, pending, due, stale, the event stream) are named in memory_service.events.
 """
 
 from __future__ import annotations
@@ -22,6 +17,7 @@ from typing import Iterable
 import redis
 
 from .errors import ServiceUnavailable
+from .events import TOPIC_STALE, Event, Keys, add_to_pipe
 from .settings import HeatSettings
 
 
@@ -113,20 +109,15 @@ class HeatTracker:
         self.r = client
         self.cfg = cfg
         self.prefix = prefix
+        self.keys = Keys(prefix)
         self.clock = clock  # evaluations replace it to advance time in a scripted dialogue
         self._script = client.register_script(_SCRIPT)
 
     # keys ----------------------------------------------------------------------------------------------
-    @property
-    def stream(self) -> str:
-        return f"{self.prefix}:events"
-
     def _keys(self, ns: str) -> list[str]:
-        p = self.prefix
-        return [f"{p}:heat:{ns}:facts", f"{p}:heat:{ns}:topics", f"{p}:due:{ns}", self.stream]
-
-    def _pending(self, ns: str, topic: str = "") -> str:
-        return f"{self.prefix}:pending:{ns}:{topic}"
+        """The heat script's KEYS."""
+        k = self.keys
+        return [k.heat_facts(ns), k.heat_topics(ns), k.due(ns), k.events]
 
     def _run(self, fn, *args):
         try:
@@ -148,7 +139,7 @@ class HeatTracker:
         now = self.clock() if now is None else now
         c = self.cfg
         argv = [repr(now), repr(c.half_life_s), repr(c.hot_threshold), c.min_facts, repr(c.max_wait_s), ns,
-                self._pending(ns), n, *args]
+                self.keys.pending(ns), n, *args]
         heats, due = self._run(self._script, self._keys(ns), argv)
         return [float(h) for h in heats], [d.decode() for d in due]
 
@@ -156,41 +147,47 @@ class HeatTracker:
         """Register (fact_id, topic, created_at) as unconsolidated facts of their topics."""
         pipe = self.r.pipeline(transaction=True)
         for fid, topic, created in facts:
-            pipe.zadd(self._pending(ns, topic), {fid: created})
+            pipe.zadd(self.keys.pending(ns, topic), {fid: created})
+        pipe.incr(self.keys.generation(ns))
         self._run(pipe.execute)
 
     def forget(self, ns: str, facts: list[tuple[str, str]]) -> None:
         """Drop heat and pending entries of deleted or superseded facts."""
         pipe = self.r.pipeline(transaction=True)
         for fid, topic in facts:
-            pipe.zrem(self._pending(ns, topic), fid)
-            pipe.hdel(self._keys(ns)[0], fid)
+            pipe.zrem(self.keys.pending(ns, topic), fid)
+            pipe.hdel(self.keys.heat_facts(ns), fid)
+        pipe.incr(self.keys.generation(ns))
         self._run(pipe.execute)
 
     def mark_stale(self, ns: str, topic: str) -> None:
         """The topic's adapter holds a fact that is no longer active: the agent must not use it, and a
         `topic.stale` event asks for a rebuild without it."""
         pipe = self.r.pipeline(transaction=True)
-        pipe.sadd(f"{self.prefix}:stale:{ns}", topic)
-        pipe.xadd(self.stream, {"type": "topic.stale", "namespace": ns, "topic": topic}, maxlen=100_000,
-                  approximate=True)
+        pipe.sadd(self.keys.stale(ns), topic)
+        add_to_pipe(pipe, self.keys, Event(type=TOPIC_STALE, namespace=ns, topic=topic))
         self._run(pipe.execute)
 
     def clear_stale(self, ns: str, topic: str) -> None:
-        self._run(self.r.srem, f"{self.prefix}:stale:{ns}", topic)
+        self._run(self.r.srem, self.keys.stale(ns), topic)
 
     def stale(self, ns: str) -> set[str]:
-        return {m.decode() for m in self._run(self.r.smembers, f"{self.prefix}:stale:{ns}")}
+        return {m.decode() for m in self._run(self.r.smembers, self.keys.stale(ns))}
+
+    def generation(self, ns: str) -> int:
+        """Changes whenever the namespace's set of active facts changes (writes, deletes, supersedes), in any
+        process: a reader may cache what it derives from the facts under this number."""
+        return int(self._run(self.r.get, self.keys.generation(ns)) or 0)
 
     def clear_due(self, ns: str, topic: str) -> None:
-        self._run(self.r.srem, self._keys(ns)[2], topic)
+        self._run(self.r.srem, self.keys.due(ns), topic)
 
     # reads ----------------------------------------------------------------------------------------------
     def fact_heat(self, ns: str, fact_ids: list[str], now: float | None = None) -> list[float]:
         if not fact_ids:
             return []
         now = self.clock() if now is None else now
-        raw = self._run(self.r.hmget, self._keys(ns)[0], fact_ids)
+        raw = self._run(self.r.hmget, self.keys.heat_facts(ns), fact_ids)
         return [parse(v, now, self.cfg.half_life_s) for v in raw]
 
     def topics(self, ns: str, topics: Iterable[str], now: float | None = None) -> list[TopicHeat]:
@@ -200,9 +197,9 @@ class HeatTracker:
         pipe = self.r.pipeline(transaction=False)
         pipe.hmget(topics_key, topics) if topics else pipe.ping()
         pipe.smembers(due_key)
-        pipe.smembers(f"{self.prefix}:stale:{ns}")
+        pipe.smembers(self.keys.stale(ns))
         for t in topics:
-            pipe.zrange(self._pending(ns, t), 0, -1)
+            pipe.zrange(self.keys.pending(ns, t), 0, -1)
         res = self._run(pipe.execute)
         topic_raw = res[0] if topics else []
         due = {d.decode() for d in res[1]}
@@ -217,12 +214,12 @@ class HeatTracker:
         return out
 
     def pending(self, ns: str, topic: str) -> list[str]:
-        return [m.decode() for m in self._run(self.r.zrange, self._pending(ns, topic), 0, -1)]
+        return [m.decode() for m in self._run(self.r.zrange, self.keys.pending(ns, topic), 0, -1)]
 
     def ping(self) -> None:
         self._run(self.r.ping)
 
     def drop_prefix(self) -> None:
         """Delete every key under this prefix (tests, `engram reset`)."""
-        for key in self.r.scan_iter(match=f"{self.prefix}:*", count=1000):
+        for key in self.r.scan_iter(match=self.keys.pattern(), count=1000):
             self.r.delete(key)

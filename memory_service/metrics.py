@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from . import stats
+from .events import Keys
 from .queue import queue_depth
 from .registry import Registry
 from .schemas import FactStatus
@@ -75,9 +76,9 @@ class EngramCollector(Collector):
 
     def _redis(self, r, prefix: str, queue: str) -> Iterator[Metric]:
         yield GaugeMetricFamily("engram_topics_due", "Topics due for consolidation",
-                                value=count_sets(r, f"{prefix}:due:*"))
+                                value=count_sets(r, Keys(prefix).pattern("due")))
         yield GaugeMetricFamily("engram_topics_stale", "Topics whose adapter holds a deleted or superseded fact",
-                                value=count_sets(r, f"{prefix}:stale:*"))
+                                value=count_sets(r, Keys(prefix).pattern("stale")))
         q = GaugeMetricFamily("engram_queue_depth", "Consolidation tasks waiting for a worker", labels=["queue"])
         q.add_metric([queue], queue_depth(r, queue))
         yield q

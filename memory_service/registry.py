@@ -176,6 +176,10 @@ class Registry:
         self._point(self.topic_dir(ns, topic), version)
         return ref
 
+    def retire(self, ns: str, topic: str) -> None:
+        """The topic has no active facts left: no version is current any more (the versions stay for rollback)."""
+        (self.topic_dir(ns, topic) / "current").unlink(missing_ok=True)
+
     def prune(self, ns: str, topic: str) -> None:
         current = self.current(ns, topic)
         for v in self.versions(ns, topic)[: -self.keep_versions or None]:

@@ -13,19 +13,47 @@ import logging
 import socket
 import threading
 import time
+from typing import Callable
 
 import numpy as np
 import redis
 
-from .selection import plan_shards, select_facts
 from .errors import NotFound
+from .events import ADAPTER_PUBLISHED, TOPIC_DUE, TOPIC_STALE, TRIGGERS, Event, Keys
 from .queue import CONSOLIDATE, make_celery
-from .schemas import check_namespace, check_topic
+from .registry import Registry
+from .schemas import check_namespace, check_topic, shard_topic
+from .selection import plan_shards, select_facts
 from .service import MemoryService
 
 log = logging.getLogger(__name__)
 GROUP = "engram-service"
-TRIGGERS = {"topic.due", "topic.rerun", "topic.stale", "consolidation.requested"}
+TERMINAL = frozenset({"SUCCESS", "FAILURE", "REVOKED", "COALESCED"})  # task states that do not change again
+
+
+def ended(states: list[dict]) -> bool:
+    return all(s["state"] in TERMINAL for s in states)
+
+
+def wait_for_tasks(poll: Callable[[str], dict], task_ids: Callable[[], list[str]], timeout_s: float, *,
+                   done: Callable[[list[dict]], bool] = ended, on_poll: Callable[[list[dict]], None] | None = None,
+                   interval_s: float = 0.5) -> list[dict]:
+    """Poll consolidation tasks until `done(states)` (by default: every one has ended) and return their states.
+
+    `poll(task_id)` is Consolidations.state or the API client's; `task_ids()` is read each round, so tasks that
+    appear while waiting (the relay enqueues from events) are waited for too. `on_poll(states)` runs after each
+    round: progress bars, and liveness checks that raise. TimeoutError names the tasks still running."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        states = [poll(t) for t in task_ids()]
+        if on_poll:
+            on_poll(states)
+        if done(states):
+            return states
+        if time.monotonic() > deadline:
+            busy = [f"{s.get('topic', s['task_id'])} {s['state']}" for s in states if s["state"] not in TERMINAL]
+            raise TimeoutError(f"consolidations still running after {timeout_s:.0f} s: {', '.join(busy) or '-'}")
+        time.sleep(interval_s)
 
 
 def shard_facts(facts, vectors: np.ndarray, capacity: int, seed: int = 0) -> list[list]:
@@ -44,17 +72,13 @@ def shard_facts(facts, vectors: np.ndarray, capacity: int, seed: int = 0) -> lis
     return [s for s in shards if s]
 
 
-def shard_name(topic: str, i: int, n: int) -> str:
-    return topic if n == 1 else f"{topic[:58]}--{i + 1}"
-
-
 class Consolidations:
     """Requests consolidations of a service's topics and applies their results."""
 
     def __init__(self, svc: MemoryService):
         self.svc = svc
         self.settings = svc.settings
-        self.prefix = svc.settings.redis.key_prefix
+        self.keys = Keys(svc.settings.redis.key_prefix)
         self.r = svc.heat.r
         self.celery = make_celery(svc.settings, svc.redis_url)
 
@@ -77,18 +101,22 @@ class Consolidations:
                              self.settings.consolidation.capacity_facts)
         ids = []
         for i, shard in enumerate(shards):
-            name = shard_name(topic, i, len(shards))
+            name = shard_topic(topic, i, len(shards))
             res = self.celery.send_task(CONSOLIDATE, kwargs={
                 "namespace": ns, "topic": name, "parent_topic": topic, "reason": reason,
                 "facts": [f.model_dump(mode="json") for f in shard]}, queue=self.settings.consolidation.queue)
             ids.append(res.id)
-            self.r.hset(f"{self.prefix}:tasks:{ns}", res.id, json.dumps(
+            self.r.hset(self.keys.tasks(ns), res.id, json.dumps(
                 {"topic": name, "parent_topic": topic, "facts": len(shard), "reason": reason, "at": time.time()}))
         return ids
 
+    def task_ids(self, ns: str) -> list[str]:
+        """Every consolidation requested in the namespace (the relay's and manual ones)."""
+        return [t.decode() for t in self.r.hkeys(self.keys.tasks(ns))]
+
     def state(self, ns: str, task_id: str) -> dict:
         check_namespace(ns)
-        known = self.r.hget(f"{self.prefix}:tasks:{ns}", task_id)
+        known = self.r.hget(self.keys.tasks(ns), task_id)
         if known is None:
             raise NotFound(f"consolidation {task_id!r} not found in namespace {ns!r}", field="task_id")
         res = self.celery.AsyncResult(task_id)
@@ -103,10 +131,8 @@ class Consolidations:
         active = [fid for fid, p in found.items() if p.get("status") == "active"]
         gone = [fid for fid in fact_ids if fid not in active]
         self.svc.store.set_payload(active, {"consolidated_in": label})
-        pipe = self.r.pipeline()
-        for fid in active:
-            pipe.zrem(f"{self.prefix}:pending:{ns}:{parent}", fid)
-        pipe.execute()
+        if active:
+            self.r.zrem(self.keys.pending(ns, parent), *active)
         self.svc.heat.clear_due(ns, parent)
         if gone:  # deleted or superseded while it trained: the new version is stale already
             self.svc.heat.mark_stale(ns, parent)
@@ -114,25 +140,21 @@ class Consolidations:
             self.svc.heat.clear_stale(ns, parent)
 
     # the event loop ------------------------------------------------------------------------------------------
-    def handle(self, event: dict[str, str]) -> None:
-        kind, ns, topic = event.get("type"), event.get("namespace", ""), event.get("topic", "")
-        if kind in TRIGGERS:
-            parent = event.get("parent_topic") or topic
+    def handle(self, event: Event) -> None:
+        ns, topic = event.namespace, event.topic
+        parent = event.parent_topic or topic
+        if event.type in TRIGGERS:
             try:
-                self.request(ns, parent, reason=kind, include_all=kind != "topic.due")
+                self.request(ns, parent, reason=event.type, include_all=event.type != TOPIC_DUE)
             except NotFound:  # every fact of the topic is gone: retire its adapter
                 self.svc.heat.clear_due(ns, parent)
-                if kind == "topic.stale":
+                if event.type == TOPIC_STALE:
                     self.retire(ns, parent)
-        elif kind == "adapter.published":
-            self.apply_published(ns, topic, event.get("parent_topic") or topic, event["version"],
-                                 json.loads(event.get("fact_ids", "[]")))
+        elif event.type == ADAPTER_PUBLISHED:
+            self.apply_published(ns, topic, parent, event.version, event.fact_ids)
 
     def retire(self, ns: str, topic: str) -> None:
-        from .registry import Registry
-
-        d = Registry(self.settings.adapters_dir).topic_dir(ns, topic)
-        (d / "current").unlink(missing_ok=True)
+        Registry(self.settings.adapters_dir).retire(ns, topic)
         self.svc.heat.clear_stale(ns, topic)
 
 
@@ -142,7 +164,7 @@ class Relay:
     def __init__(self, consolidations: Consolidations, block_ms: int = 1000, claim_idle_ms: int = 60_000):
         self.c = consolidations
         self.r: redis.Redis = consolidations.r
-        self.stream = f"{consolidations.prefix}:events"
+        self.stream = consolidations.keys.events
         self.consumer = socket.gethostname()  # stable across restarts: its unacked events are re-read
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
@@ -174,9 +196,13 @@ class Relay:
                 for eid, fields in entries:
                     if not fields:
                         continue
-                    event = {k.decode(): v.decode() for k, v in fields.items()}
-                    marker = f"{self.c.prefix}:relayed:{eid.decode()}"
-                    if not self.r.exists(marker):
+                    marker = self.c.keys.relayed(eid.decode())
+                    try:
+                        event = Event.from_fields(fields)
+                    except ValueError as exc:  # not ours to act on (another writer, a newer schema): skip it
+                        log.warning("event %s skipped: %s", eid, exc)
+                        event = None
+                    if event is not None and not self.r.exists(marker):
                         try:
                             self.c.handle(event)
                         except Exception:

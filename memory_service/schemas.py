@@ -38,6 +38,19 @@ def check_topic(value: str, field: str = "topic") -> str:
     return value
 
 
+SHARD_SEP = "--"  # a topic too large for one adapter is split into shards `<topic>--<n>`, one adapter each
+
+
+def shard_topic(topic: str, i: int, n: int) -> str:
+    """The name of shard i (0-based) of n: the topic itself when it is not split; still a valid slug."""
+    return topic if n == 1 else f"{topic[:58]}{SHARD_SEP}{i + 1}"
+
+
+def parent_topic(topic: str) -> str:
+    """The topic a shard belongs to (a topic that is not a shard is its own parent)."""
+    return topic.split(SHARD_SEP)[0]
+
+
 class FactStatus(str, Enum):
     active = "active"
     superseded = "superseded"

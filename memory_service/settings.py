@@ -6,10 +6,18 @@ use the prefix ``ENGRAM_`` and ``__`` between a section and its field, e.g. ``EN
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+# The recall policies (DESIGN §6), in the order reports show them: base model alone, short-term facts in the
+# prompt, adapters alone, adapters + the facts the chosen adapters do not hold, every fact in the prompt.
+Mode = Literal["none", "rag", "lora", "hybrid", "full"]
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 class QdrantSettings(BaseModel):
@@ -37,26 +45,60 @@ class HeatSettings(BaseModel):
     max_wait_s: float = Field(24 * 3600.0, gt=0, description="...or with any hot fact older than this")
 
 
-class ConsolidationSettings(BaseModel):
+class Recipe(BaseModel):
+    """How an adapter is trained: the one definition of the training recipe. Its defaults are the settings'
+    defaults (ENGRAM_CONSOLIDATION__RANK=8, ...), and each version's manifest records the recipe it used."""
+
+    rank: int = Field(16, ge=1, le=256)
+    alpha: int | None = Field(None, ge=1, description="LoRA alpha; unset = 2 x rank")
+    lr: float = Field(7e-3, gt=0)
+    batch_size: int = Field(16, ge=1, description="Measured faster than 8 (fewer, larger steps) at the same recall")
+    max_epochs: int = Field(30, ge=1)
+    min_epochs: int = Field(2, ge=0)
+    min_steps: int = Field(60, ge=0, description="Small topics have few batches per epoch: enough optimizer steps")
+    top_layers: int = Field(4, ge=0, description="LoRA in the top N decoder layers; 0 = all layers")
+    target_modules: str | list[str] = "all-linear"
+    stop_at: float = Field(1.0, gt=0, le=1, description="train_adapter(): stop at this share of exact taught answers")
+    stop_at_gate: float = Field(0.95, gt=0, le=1, description="consolidate(): first gate attempt at this share")
+    more_epochs: int = Field(2, ge=1, description="consolidate(): epochs added each time the gate finds recall short")
+    taught_forms: int = Field(2, ge=1, description="Question phrasings per fact in the training data")
+    short_answers: bool = Field(True, description="Answer with the object ('Lisbon.'), not the whole statement")
+    replay: int = Field(6, ge=0, description="Unrelated questions answered as the base model does (against forgetting)")
+    clip: float = Field(1.0, gt=0)
+    candidates: int = Field(32, ge=0, description="Training softmax over answer tokens + base top-N; 0 = full vocab")
+    loraplus_ratio: float = Field(1.0, ge=1, description=">1: LoRA+ (lr of B = ratio x lr of A)")
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _alpha(self) -> "Recipe":
+        if self.alpha is None:
+            self.alpha = 2 * self.rank
+        return self
+
+    def to_dict(self) -> dict:
+        return self.model_dump(include=set(Recipe.model_fields))
+
+
+class ConsolidationSettings(Recipe):
+    """The training recipe (inherited: ENGRAM_CONSOLIDATION__RANK, __LR, __CANDIDATES...) and how runs are queued."""
+
     queue: str = Field("consolidate", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Celery queue of training")
     visibility_timeout_s: int = Field(4 * 3600, ge=60, description="Longer than the longest training run")
     lock_ttl_s: int = Field(120, ge=5, description="Per-topic lock expiry; renewed while a run is alive")
     sweep_interval_s: float = Field(300.0, gt=0, description="Beat: re-check due and stale topics")
     capacity_facts: int = Field(64, ge=1, description="Most facts one adapter holds; more are split into shards")
     keep_versions: int = Field(3, ge=1, description="Adapter versions kept per topic for rollback")
-    rank: int = Field(16, ge=1, le=256)
-    lr: float = Field(7e-3, gt=0)
-    top_layers: int = Field(4, ge=0, description="LoRA in the top N decoder layers; 0 = all layers")
-    candidates: int = Field(32, ge=0, description="Training softmax over answer tokens + base top-N; 0 = full vocab")
-    max_epochs: int = Field(30, ge=1)
-    batch_size: int = Field(16, ge=1)
     max_tasks_per_child: int = Field(20, ge=1, description="Recycle a worker process after this many runs")
     worker_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes: recall latency wins")
     worker_threads: int = Field(0, ge=0, description="torch threads of a training process; 0 = torch_threads")
 
+    @property
+    def recipe(self) -> Recipe:
+        return Recipe.model_validate(self.to_dict())
+
 
 class AgentSettings(BaseModel):
-    mode: str = Field("hybrid", pattern="^(none|rag|lora|hybrid|full)$", description="Default recall policy")
+    mode: Mode = Field("hybrid", description="Default recall policy: none, rag, lora, hybrid or full")
     rag_k: int = Field(3, ge=1, le=50, description="Short-term facts put in the prompt (rag, hybrid)")
     route_min_score: float = Field(0.25, ge=-1, le=1, description="No adapter below this cosine")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")
@@ -139,3 +181,28 @@ class Settings(BaseSettings):
     @property
     def adapters_dir(self) -> Path:
         return self.data_dir / "adapters"
+
+    def to_env(self) -> dict[str, str]:
+        """ENGRAM_* variables that make `Settings()` in a child process equal these (None fields left out):
+        how workers and servers started from Python get the settings, the way an operator would pass them."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, BaseModel):
+                for sub in type(value).model_fields:
+                    v = getattr(value, sub)
+                    if v is not None:
+                        env[f"ENGRAM_{name.upper()}__{sub.upper()}"] = _env_value(v)
+            elif value is not None:
+                env[f"ENGRAM_{name.upper()}"] = _env_value(value)
+        return env
+
+
+def _env_value(value) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)

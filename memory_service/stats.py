@@ -15,6 +15,8 @@ import math
 
 import redis
 
+from .events import Keys
+
 OUTCOMES = ("published", "skipped", "rejected", "empty", "error")
 SUCCEEDED = ("published", "skipped")
 FAILED = ("rejected", "error")  # "empty" (nothing to train) is neither
@@ -23,7 +25,7 @@ BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0, math.inf)
 
 
 def stats_key(prefix: str) -> str:
-    return f"{prefix}:stats"
+    return Keys(prefix).stats
 
 
 def bucket_field(le: float) -> str:

@@ -7,13 +7,13 @@ service process (DESIGN §3), and status must work while `engram serve` runs.
 
 from __future__ import annotations
 
-import json
 import time
 
 import redis
 from celery import Celery
 
 from . import stats
+from .events import CONSOLIDATION_FAILED, Event, Keys
 from .heat import HeatTracker
 from .queue import make_celery, queue_depth
 from .redis_conn import connect_redis
@@ -77,17 +77,16 @@ def with_progress(celery: Celery, row: dict) -> dict:
 def recent_failures(r: redis.Redis, prefix: str, n: int, scan: int = 1000) -> list[dict]:
     """The newest `consolidation.failed` events among the last `scan` of the event stream."""
     out = []
-    for eid, fields in r.xrevrange(f"{prefix}:events", count=scan):
-        event = {k.decode(): v.decode() for k, v in fields.items()}
-        if event.get("type") != "consolidation.failed":
-            continue
+    for eid, fields in r.xrevrange(Keys(prefix).events, count=scan):
         try:
-            reasons = json.loads(event.get("reasons", "[]"))
+            event = Event.from_fields(fields)
         except ValueError:
-            reasons = [event.get("reasons", "")]
-        out.append({"at": int(eid.decode().split("-")[0]) / 1000, "namespace": event.get("namespace"),
-                    "topic": event.get("topic"), "status": event.get("status"), "reasons": reasons,
-                    "task_id": event.get("task_id")})
+            continue
+        if event.type != CONSOLIDATION_FAILED:
+            continue
+        out.append({"at": int(eid.decode().split("-")[0]) / 1000, "namespace": event.namespace,
+                    "topic": event.topic, "status": event.status, "reasons": event.reasons,
+                    "task_id": event.task_id})
         if len(out) >= n:
             break
     return out
@@ -95,12 +94,11 @@ def recent_failures(r: redis.Redis, prefix: str, n: int, scan: int = 1000) -> li
 
 def hottest_topics(r: redis.Redis, settings: Settings, n: int) -> list[dict]:
     """Topics of every namespace by decayed heat, hottest first, with hot/unconsolidated counts and flags."""
-    prefix = settings.redis.key_prefix
-    tracker = HeatTracker(r, settings.heat, prefix)
-    head, tail = f"{prefix}:heat:", ":topics"
+    tracker = HeatTracker(r, settings.heat, settings.redis.key_prefix)
+    keys = tracker.keys
     rows = []
-    for key in r.scan_iter(match=f"{head}*{tail}", count=1000):
-        ns = key.decode()[len(head):-len(tail)]
+    for key in r.scan_iter(match=keys.heat_topics("*"), count=1000):
+        ns = keys.parse_ns(key)
         if not NAMESPACE_RE.fullmatch(ns):
             continue
         topics = [t.decode() for t in r.hkeys(key)]

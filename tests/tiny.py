@@ -12,8 +12,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from consolidation.gate import PROBE
-from consolidation.synth import FIRST_PERSON
-from evals.fictional import RELATIONS
+from consolidation.templates import FIRST_PERSON, RELATIONS
 from consolidation.model import BaseModel
 from memory_service.schemas import Fact
 

@@ -6,7 +6,6 @@ when it reads `adapter.published` from the event stream.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -17,8 +16,9 @@ from celery.exceptions import Ignore
 from consolidation.gate import GateThresholds
 from consolidation.lock import run_exclusive
 from consolidation.run import consolidate as run_consolidation
-from consolidation.train import Recipe
 from memory_service.errors import ServiceUnavailable
+from memory_service.events import (ADAPTER_PUBLISHED, CONSOLIDATION_FAILED, TOPIC_RERUN, TOPIC_STALE, Event, Keys,
+                                   emit)
 from memory_service.heat import HeatTracker
 from memory_service.queue import CONSOLIDATE, SWEEP
 from memory_service.registry import Registry
@@ -56,19 +56,6 @@ def base_model():
     return _state["base"]
 
 
-def recipe_from(s: Settings) -> Recipe:
-    c = s.consolidation
-    return Recipe(rank=c.rank, alpha=2 * c.rank, lr=c.lr, batch_size=c.batch_size, max_epochs=c.max_epochs,
-                  top_layers=c.top_layers or None, candidates=c.candidates)
-
-
-def emit(r: redis.Redis, prefix: str, event: dict) -> None:
-    """To the stream (durable, consumed by the service) and pub/sub (for agents that hot-load adapters)."""
-    fields = {k: (json.dumps(v) if not isinstance(v, str) else v) for k, v in event.items()}
-    r.xadd(f"{prefix}:events", fields, maxlen=100_000, approximate=True)
-    r.publish(f"{prefix}:adapters", json.dumps(event))
-
-
 @shared_task(bind=True, name=CONSOLIDATE, acks_late=True, reject_on_worker_lost=True,
              autoretry_for=(ServiceUnavailable, redis.ConnectionError), retry_backoff=True, max_retries=5)
 def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topic: str | None = None,
@@ -78,6 +65,7 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
     check_topic(topic)
     r = redis_client()
     prefix = s.redis.key_prefix
+    keys = Keys(prefix)
     parent = parent_topic or topic
 
     def run() -> dict:
@@ -91,7 +79,7 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
         try:
             outcome = run_consolidation(
                 namespace, topic, [Fact(**f) for f in facts], base=base_model(),
-                registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=recipe_from(s),
+                registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=s.consolidation.recipe,
                 thresholds=GateThresholds(), progress=progress,
                 extra={"parent_topic": parent, "task_id": self.request.id},
             )
@@ -99,23 +87,23 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
             # counted and announced (`engram status` lists failures from the stream), then Celery retries or fails it
             try:
                 record_finished(r, prefix, "error")
-                emit(r, prefix, {"type": "consolidation.failed", "namespace": namespace, "topic": topic,
-                                 "parent_topic": parent, "version": "", "status": "error", "fact_ids": [],
-                                 "reasons": [f"{type(exc).__name__}: {exc}"[:500]], "task_id": self.request.id or ""})
+                emit(r, keys, Event(type=CONSOLIDATION_FAILED, namespace=namespace, topic=topic,
+                                    parent_topic=parent, status="error", reasons=[f"{type(exc).__name__}: {exc}"[:500]],
+                                    task_id=self.request.id or ""))
             except redis.RedisError:
                 log.warning("could not record the failure of %s/%s in Redis", namespace, topic)
             raise
-        kind = "adapter.published" if outcome.status in ("published", "skipped") else "consolidation.failed"
-        emit(r, prefix, {"type": kind, "namespace": namespace, "topic": topic, "parent_topic": parent,
-                         "version": str(outcome.version or ""), "status": outcome.status,
-                         "fact_ids": outcome.fact_ids, "reasons": outcome.reasons, "task_id": self.request.id or ""})
+        kind = ADAPTER_PUBLISHED if outcome.status in ("published", "skipped") else CONSOLIDATION_FAILED
+        emit(r, keys, Event(type=kind, namespace=namespace, topic=topic, parent_topic=parent,
+                            version=str(outcome.version or ""), status=outcome.status, fact_ids=outcome.fact_ids,
+                            reasons=outcome.reasons, task_id=self.request.id or ""))
         record_finished(r, prefix, outcome.status, outcome.seconds if outcome.training else None)
         return {**outcome.to_dict(), "parent_topic": parent, "started_at": started}
 
     # coalesced requests become one follow-up run, with fresh facts selected by the service
     ran, result = run_exclusive(
         r, prefix, namespace, topic, self.request.id or "manual", s.consolidation.lock_ttl_s, run,
-        on_rerun=lambda: emit(r, prefix, {"type": "topic.rerun", "namespace": namespace, "topic": parent}))
+        on_rerun=lambda: emit(r, keys, Event(type=TOPIC_RERUN, namespace=namespace, topic=parent)))
     if not ran:
         self.update_state(state="COALESCED", meta={"namespace": namespace, "topic": topic})
         raise Ignore()
@@ -128,16 +116,16 @@ def sweep() -> dict:
     s = settings()
     r = redis_client()
     tracker = HeatTracker(r, s.heat, s.redis.key_prefix)
-    prefix = s.redis.key_prefix
+    keys = tracker.keys
     topics: dict[str, set[str]] = {}
-    for key in r.scan_iter(match=f"{prefix}:pending:*", count=1000):
-        _, ns, topic = key.decode()[len(prefix) + 1:].split(":", 2)
+    for key in r.scan_iter(match=keys.pattern("pending"), count=1000):
+        ns, topic = keys.parse_pending(key)
         topics.setdefault(ns, set()).add(topic)
     due = {ns: tracker.sweep(ns, ts) for ns, ts in topics.items()}
     stale = 0
-    for key in r.scan_iter(match=f"{prefix}:stale:*", count=1000):
-        ns = key.decode().split(":")[-1]
+    for key in r.scan_iter(match=keys.pattern("stale"), count=1000):
+        ns = keys.parse_ns(key)
         for topic in tracker.stale(ns):
-            emit(r, prefix, {"type": "topic.stale", "namespace": ns, "topic": topic})
+            emit(r, keys, Event(type=TOPIC_STALE, namespace=ns, topic=topic))
             stale += 1
     return {"due": {k: v for k, v in due.items() if v}, "stale": stale}

@@ -4,7 +4,8 @@ import numpy as np
 
 from memory_service.selection import plan_shards, run_key, select_facts
 from consolidation.synth import answer_ok, build_dataset, questions_for, template_qa
-from memory_service.relay import shard_facts, shard_name
+from memory_service.relay import shard_facts
+from memory_service.schemas import parent_topic, shard_topic
 from tests.tiny import make_fact
 
 
@@ -65,7 +66,8 @@ def test_sharding_decisions():
     assert plan_shards(0, 64) == 0
     assert plan_shards(64, 64) == 1
     assert plan_shards(65, 64) == 2
-    assert shard_name("work", 0, 1) == "work" and shard_name("work", 1, 3) == "work--2"
+    assert shard_topic("work", 0, 1) == "work" and shard_topic("work", 1, 3) == "work--2"
+    assert parent_topic("work--2") == "work" and parent_topic("work") == "work"
     rng = np.random.default_rng(0)
     centers = np.eye(8)[:3] * 5
     vecs = np.concatenate([c + rng.normal(0, 0.1, (20, 8)) for c in centers])

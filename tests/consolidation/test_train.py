@@ -41,7 +41,7 @@ def test_lora_only_in_top_layers(tiny_base):
     cfg = lora_config(tiny_base, Recipe(top_layers=2))
     assert cfg.layers_to_transform == [2, 3]
     assert set(cfg.target_modules) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
-    assert lora_config(tiny_base, Recipe(top_layers=None)).layers_to_transform is None
+    assert lora_config(tiny_base, Recipe(top_layers=0)).layers_to_transform is None
 
 
 @pytest.mark.parametrize("candidates", [4, 0])  # a softmax over a few candidate tokens, or the whole vocabulary

@@ -69,3 +69,20 @@ def test_api_client_speaks_the_same_operations(service):
         assert api.delete("alice", w.id).status == "deleted"
         with pytest.raises(NotFound):
             api.recall("nobody", "hi")
+
+
+def test_bad_settings_are_one_clear_error(env, monkeypatch):
+    """Settings are read once, by the CLI's callback, before any command runs."""
+    monkeypatch.setenv("ENGRAM_CONSOLIDATION__RANK", "lots")
+    r = CliRunner().invoke(cli.app, ["topics", "-n", "alice"])
+    assert r.exit_code == 2
+    assert "consolidation.rank" in r.output and "Traceback" not in r.output
+
+
+def test_the_served_api_answers_chat_only_with_an_agent(service):
+    """memory_service.api never imports the agent: without a graph factory chat says so (503), the rest works."""
+    with TestClient(create_app(service.settings, service, relay=False), raise_server_exceptions=False) as tc:
+        r = tc.post("/v1/namespaces/alice/chat", json={"message": "hi"})
+        assert r.status_code == 503 and "graph factory" in r.json()["error"]
+        assert tc.post("/v1/namespaces/alice/facts", json={"facts": [{"text": "Marla lives in Lisbon"}]}
+                       ).status_code == 201

@@ -21,7 +21,7 @@ from safetensors.torch import save_file
 from bench.procs import Worker
 from evals.fictional import fictional_facts
 from memory_service.registry import Registry
-from memory_service.relay import Consolidations
+from memory_service.relay import Consolidations, wait_for_tasks
 from memory_service.schemas import FactIn
 from memory_service.service import MemoryService
 from tests.faults.conftest import fault_settings
@@ -114,10 +114,7 @@ def test_training_killed_five_times_publishes_exactly_once(setup):
             assert reg.current(NS, TOPIC).version == 1 and reg.versions(NS, TOPIC) == [1]
         during = len(watch.seen)
 
-        deadline = time.time() + 360
-        while (st := c.state(NS, task_id))["state"] != "SUCCESS":
-            assert st["state"] not in ("FAILURE", "REVOKED") and time.time() < deadline, st
-            time.sleep(0.5)
+        (st,) = wait_for_tasks(lambda t: c.state(NS, t), lambda: [task_id], 360)
     finally:
         watch.stop.set()
         watch.join()

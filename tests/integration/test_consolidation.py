@@ -14,9 +14,9 @@ import time
 import pytest
 import torch
 
-from consolidation.gate import generate
+from consolidation.model import generate
 from memory_service.registry import Registry
-from memory_service.relay import Consolidations, Relay
+from memory_service.relay import Consolidations, Relay, wait_for_tasks
 from memory_service.schemas import FactIn
 from memory_service.service import MemoryService
 
@@ -46,14 +46,10 @@ def service(integration_settings, worker):
 
 
 def wait_task(c: Consolidations, ns: str, task_id: str, timeout: float, until=("SUCCESS",)) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        st = c.state(ns, task_id)
-        if st["state"] in until:
-            return st
-        assert st["state"] not in ("FAILURE", "REVOKED"), st
-        time.sleep(0.5)
-    raise AssertionError(f"task {task_id} not {until} after {timeout}s: {c.state(ns, task_id)}")
+    (st,) = wait_for_tasks(lambda t: c.state(ns, t), lambda: [task_id], timeout,
+                           done=lambda sts: sts[0]["state"] in (*until, "FAILURE", "REVOKED"))
+    assert st["state"] in until, st
+    return st
 
 
 def pump(relay: Relay, until, timeout: float = 30.0) -> None:
@@ -71,9 +67,9 @@ def test_due_event_to_published_adapter(service, worker, base_model):
     assert len(service.recall("alice", "Quorlan Veddick and Ysolde Marrak", limit=4)) == 4
     assert {t.topic: t.due for t in service.topics("alice")}["friends"]
     relay.step(block_ms=200)  # topic.due -> one consolidate task
-    tasks = service.heat.r.hkeys(f"{service.settings.redis.key_prefix}:tasks:alice")
+    tasks = c.task_ids("alice")
     assert len(tasks) == 1
-    st = wait_task(c, "alice", tasks[0].decode(), timeout=420)
+    st = wait_task(c, "alice", tasks[0], timeout=420)
     assert st["info"]["status"] == "published", st
     pump(relay, lambda: all(service.get("alice", i).consolidated_in for i in ids))
     assert {service.get("alice", i).consolidated_in for i in ids} == {"friends/v1"}

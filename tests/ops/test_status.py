@@ -13,12 +13,12 @@ from celery.contrib.testing.worker import start_worker
 from typer.testing import CliRunner
 
 from engram import cli
+from memory_service.events import Event, Keys, emit
 from memory_service.heat import HeatTracker
 from memory_service.queue import CONSOLIDATE, make_celery
 from memory_service.registry import Registry
 from memory_service.stats import record_finished, record_started
 from memory_service.status import collect
-from workers.tasks import emit
 
 
 STAND_IN = "engram-test.consolidate"
@@ -43,10 +43,10 @@ def busy(ops_settings, redis_url):
     heat.hit("bob", [("f9", "pets")])
     record_started(r, s.redis.key_prefix)
     record_finished(r, s.redis.key_prefix, "rejected", 12.5)
-    emit(r, s.redis.key_prefix, {"type": "consolidation.failed", "namespace": "alice", "topic": "music",
-                                 "status": "rejected", "reasons": ["paraphrase recall 0.60 < 0.90"],
-                                 "task_id": "t-1", "fact_ids": [], "version": ""})
-    emit(r, s.redis.key_prefix, {"type": "adapter.published", "namespace": "alice", "topic": "home"})
+    keys = Keys(s.redis.key_prefix)
+    emit(r, keys, Event(type="consolidation.failed", namespace="alice", topic="music", status="rejected",
+                        reasons=["paraphrase recall 0.60 < 0.90"], task_id="t-1"))
+    emit(r, keys, Event(type="adapter.published", namespace="alice", topic="home"))
     Registry(s.adapters_dir).publish("alice", "home", fake_adapter, {})
     Registry(s.adapters_dir).publish("alice", "home", fake_adapter, {})
     return s

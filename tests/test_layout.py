@@ -1,0 +1,89 @@
+"""The folders are the processes and imports only run downward (DESIGN §2): checked on the source itself."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("engram", "agent", "workers", "consolidation", "memory_service", "evals", "bench")
+# package -> the packages (or modules) it must never import
+FORBIDDEN = {
+    "memory_service": ("agent", "workers", "consolidation", "evals", "engram", "bench"),
+    "consolidation": ("agent", "workers", "evals", "engram", "bench"),
+    "workers": ("agent", "evals", "engram", "bench"),
+    # the agent answers with the model module, never through the trainer or the gate
+    "agent": ("workers", "evals", "engram", "bench", "consolidation.train", "consolidation.run",
+              "consolidation.gate"),
+    "evals": ("engram", "bench"),
+    "engram": ("bench",),
+}
+PRODUCTION = ("engram", "agent", "workers", "consolidation", "memory_service")
+
+
+def imports(path: Path, root: Path = ROOT) -> set[str]:
+    """Absolute module names a file imports (relative imports resolved against its package)."""
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            out.add(module)
+            out |= {f"{module}.{a.name}" for a in node.names}
+    return out
+
+
+def sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_only_run_downward(package):
+    bad = [f"{p.relative_to(ROOT)} imports {m}" for p in sources(package) for m in sorted(imports(p))
+           if any(under(m, f) for f in FORBIDDEN[package])]
+    assert not bad, "\n".join(bad)
+
+
+def test_test_data_never_feeds_production_code():
+    bad = [f"{p.relative_to(ROOT)} imports {m}" for pkg in PRODUCTION for p in sources(pkg)
+           for m in imports(p) if under(m, "evals.fictional")]
+    assert not bad, "\n".join(bad)
+
+
+def test_every_package_is_packaged():
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert {p.rstrip("*") for p in include} == set(PACKAGES)
+
+
+def test_the_api_process_imports_no_torch():
+    """memory_service is the API process: it starts without torch (the agent loads it on the first chat)."""
+    code = ("import sys, memory_service.api, memory_service.relay, memory_service.status, engram.app; "
+            "print(sorted(m for m in ('torch', 'transformers', 'peft', 'agent') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_forbidden_import_is_caught(tmp_path):
+    """The checker itself: a relative import that climbs out of a package resolves to the right name."""
+    probe = tmp_path / "memory_service" / "store" / "probe.py"
+    probe.parent.mkdir(parents=True)
+    probe.write_text("from ..settings import Settings\nfrom consolidation.model import generate\n")
+    found = imports(probe, root=tmp_path)
+    assert "memory_service.settings" in found and "consolidation.model.generate" in found
+    assert any(under(m, "consolidation") for m in found)
