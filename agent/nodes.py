@@ -78,12 +78,11 @@ def make_nodes(ctx: AgentContext):
 
     def route(state: AgentState) -> dict:
         if state.get("mode") not in ("lora", "hybrid") or not is_question(state["message"]) or state.get("written"):
-            return {"routes": [], "route_scores": [], "usable": []}
+            return {"routes": [], "route_scores": []}
         ns = state["namespace"]
-        refs = usable_adapters(ctx, ns)  # read once per turn: respond (hybrid) uses the same list
-        usable = [f"{r.topic}/v{r.version}" for r in refs]
+        refs = usable_adapters(ctx, ns)  # read once per turn (registry and stale set)
         if not refs:
-            return {"routes": [], "route_scores": [], "usable": usable}
+            return {"routes": [], "route_scores": []}
         vector = ctx.embed(state["message"])
         chosen, scores = ctx.router.route(vector, refs)
         # A topic no usable adapter answers for (stale after a delete, rejected by the gate, not consolidated
@@ -92,9 +91,9 @@ def make_nodes(ctx: AgentContext):
         uncovered = uncovered_score(ctx, ns, vector, refs)
         if chosen and uncovered is not None and uncovered[1] > chosen[0].score:
             return {"routes": [], "route_scores": [(f"{uncovered[0]} (no adapter)", round(uncovered[1], 4)),
-                                                   *scores], "usable": usable}
+                                                   *scores]}
         return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
-                            "score": round(r.score, 4)} for r in chosen], "route_scores": scores, "usable": usable}
+                            "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
 
     def respond(state: AgentState) -> dict:
         mode = state.get("mode", "hybrid")
@@ -164,9 +163,11 @@ def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]
     hits = state.get("hits", [])
     if mode == "rag":
         return [h["text"] for h in hits[: ctx.rag_k]]
-    if mode == "hybrid":  # what the adapters do not hold yet, or hold in a version no longer used
-        usable = set(state.get("usable", []))
-        return [h["text"] for h in hits[: ctx.rag_k] if h.get("consolidated_in") not in usable]
+    if mode == "hybrid":
+        # The hedge against a routing miss: a fact leaves the prompt only when an adapter the router chose for
+        # this question holds it. Facts of other adapters, of stale versions and not yet consolidated stay.
+        chosen = {f"{r['topic']}/v{r['version']}" for r in state.get("routes", [])}
+        return [h["text"] for h in hits[: ctx.rag_k] if h.get("consolidated_in") not in chosen]
     if mode == "full":
         try:
             return [f.text for f in ctx.service.all_active(state["namespace"])][: ctx.full_limit]

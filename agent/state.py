@@ -17,7 +17,6 @@ class AgentState(TypedDict, total=False):
     hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}
     routes: list[dict]  # adapters chosen: {"adapter", "topic", "version", "score"}
     route_scores: list[tuple[str, float]]  # every candidate adapter's score
-    usable: list[str]  # "topic/vN" of every adapter the namespace may use this turn (read once, by route)
     context: list[str]  # facts put in the prompt
     answer: str
     adapter: str | None  # the peft adapter (or merge) that answered

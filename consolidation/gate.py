@@ -1,32 +1,24 @@
 """The recall gate: a version is published only if it recalls what it was taught.
 
-- taught questions: recall >= 95%; paraphrases held out of training: >= 85%
-- a fixed probe of unrelated questions: no more wrong answers than the base model (no collateral damage)
+- taught questions: recall >= 95%; validation questions (held out of training, but the trainer may stop on
+  them, so this is validation recall, not a test figure): >= 85%
+- a probe of general questions the base model answers right: the adapter may not lose more of them than
+  sampling noise explains (see `regression_allowance`)
 
-Recall on a question means the greedy answer contains the expected object. Teacher forcing decides most cases
+Recall on a question means the greedy answer states the expected object and no other candidate
+(consolidation.answers). Teacher forcing decides most cases
 cheaply: when every answer token is the argmax, greedy decoding reproduces the answer, so only the questions
 that fail it are generated.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
-
 from .model import generate
+from .probe import PROBE  # noqa: F401  (the gate's probe: general questions the base model answers right)
 from .synth import QA, answer_ok
-
-# General questions the packaged base model answers correctly (checked by tests/consolidation/test_gate_probe).
-PROBE: list[tuple[str, str]] = [
-    ("What is the capital of France?", "Paris"),
-    ("What is the capital of Japan?", "Tokyo"),
-    ("What color is the sky on a clear day?", "blue"),
-    ("How many days are there in a week?", "seven|7"),
-    ("What is the largest planet in our solar system?", "Jupiter"),
-    ("What do bees make?", "honey"),
-    ("What is the opposite of hot?", "cold"),
-    ("Which animal is known as the king of the jungle?", "lion"),
-]
 
 
 # Unrelated questions (none in PROBE) trained on with the base model's own answers: rehearsal keeps a small
@@ -42,19 +34,35 @@ REPLAY: list[str] = [
 @dataclass
 class GateThresholds:
     taught: float = 0.95
-    paraphrase: float = 0.85
-    # One of the eight probe answers may flip: a 135M model's answers to them are themselves noisy.
-    probe_slack: int = 1
+    validation: float = 0.85
+    # The regression rule: an adapter whose true rate of breaking what the base model knew is `probe_tolerance`
+    # is rejected at most 1 - `probe_confidence` of the time; one that loses more probe answers is rejected.
+    probe_tolerance: float = 0.02
+    probe_confidence: float = 0.95
+
+
+def regression_allowance(n: int, tolerance: float, confidence: float = 0.95) -> int:
+    """Most probe answers (of `n` the base model gets right) an adapter may lose: the one-sided `confidence`
+    quantile of Binomial(n, tolerance), i.e. the losses that sampling noise alone explains at that rate."""
+    if tolerance >= 1:
+        return n
+    cumulative = 0.0
+    for k in range(n + 1):
+        cumulative += math.comb(n, k) * tolerance ** k * (1 - tolerance) ** (n - k)
+        if cumulative >= confidence:
+            return k
+    return n
 
 
 @dataclass
 class GateResult:
     taught: float
-    paraphrase: float
-    probe_base: int
-    probe_adapter: int
+    validation: float
+    probe_base: int  # probe questions the base model answers right
+    probe_adapter: int  # ... of which the adapter answers right
     probe_total: int
     passed: bool
+    probe_allowed_losses: int = 0
     reasons: list[str] = field(default_factory=list)
     failed_facts: list[str] = field(default_factory=list)
 
@@ -66,20 +74,24 @@ def probe_ok(answer: str, expected: str) -> bool:
     return any(answer_ok(answer, e) for e in expected.split("|"))
 
 
-def decide(taught_ok: list[bool], para_ok: list[bool], probe_base: list[bool], probe_adapter: list[bool],
+def decide(taught_ok: list[bool], valid_ok: list[bool], probe_base: list[bool], probe_adapter: list[bool],
            th: GateThresholds, failed_facts: list[str] | None = None) -> GateResult:
-    """Pure arithmetic of the gate."""
+    """Pure arithmetic of the gate. Probe losses: questions the base model answers right and the adapter not."""
     rate = lambda xs: sum(xs) / len(xs) if xs else 1.0  # noqa: E731
-    t, p = rate(taught_ok), rate(para_ok)
-    b, a = sum(probe_base), sum(probe_adapter)
+    t, v = rate(taught_ok), rate(valid_ok)
+    b = sum(probe_base)
+    a = sum(x and y for x, y in zip(probe_base, probe_adapter))
+    allowed = regression_allowance(b, th.probe_tolerance, th.probe_confidence)
     reasons = []
     if t < th.taught:
         reasons.append(f"taught recall {t:.3f} < {th.taught}")
-    if p < th.paraphrase:
-        reasons.append(f"paraphrase recall {p:.3f} < {th.paraphrase}")
-    if a < b - th.probe_slack:
-        reasons.append(f"probe regression: {a}/{len(probe_adapter)} right vs base {b}/{len(probe_base)}")
-    return GateResult(t, p, b, a, len(probe_adapter), not reasons, reasons, failed_facts or [])
+    if v < th.validation:
+        reasons.append(f"validation recall {v:.3f} < {th.validation}")
+    if b - a > allowed:
+        reasons.append(f"probe regression: lost {b - a} of the {b} probe answers the base model gets right "
+                       f"(at most {allowed} allowed)")
+    return GateResult(t, v, b, a, len(probe_adapter), passed=not reasons, probe_allowed_losses=allowed,
+                      reasons=reasons, failed_facts=failed_facts or [])
 
 
 def recall_checked(model, tok, qas: list[QA], tf_ok: list[bool]) -> list[bool]:
@@ -89,5 +101,5 @@ def recall_checked(model, tok, qas: list[QA], tf_ok: list[bool]) -> list[bool]:
     if todo:
         answers = generate(model, tok, [qas[i].question for i in todo])
         for i, a in zip(todo, answers):
-            result[i] = answer_ok(a, qas[i].expected)
+            result[i] = answer_ok(a, qas[i].expected, qas[i].others)
     return result

@@ -19,7 +19,8 @@ from .synth import QA, build_dataset
 from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
 
 log = logging.getLogger(__name__)
-_probe_base: dict[int, list[bool]] = {}  # base model's probe answers, computed once per loaded model
+# per loaded base model: its probe answers and which are right (computed once, before any adapter wraps it)
+_probe_base: dict[int, tuple[list[str], list[bool]]] = {}
 
 
 @dataclass
@@ -53,14 +54,42 @@ def replay_examples(base: BaseModel, n: int) -> list[QA]:
     return _replay_base.get(key, [])
 
 
-def probe_base_answers(base: BaseModel, pm) -> list[bool]:
-    """The base model's probe answers (peft wraps base.model in place, so the adapter is switched off)."""
+def probe_base_answers(base: BaseModel, pm) -> tuple[list[str], list[bool]]:
+    """The base model's probe answers and which are right (peft wraps base.model in place, so the adapter is
+    switched off)."""
     key = id(base.model)
     if key not in _probe_base:
         with pm.disable_adapter():
             answers = generate(pm, base.tokenizer, [q for q, _ in PROBE], max_new_tokens=16)
-        _probe_base[key] = [probe_ok(a, e) for a, (_, e) in zip(answers, PROBE)]
+        _probe_base[key] = (answers, [probe_ok(a, e) for a, (_, e) in zip(answers, PROBE)])
     return _probe_base[key]
+
+
+def teacher_forced(stack: Stack, tok, qas: list[QA], device) -> list[bool]:
+    """Per question: is every answer token the argmax? Then greedy decoding reproduces the answer."""
+    if not qas:
+        return []
+    with torch.no_grad():
+        batches = make_batches(tok, qas, 32, tok.pad_token_id)
+        for b in batches:
+            b.ids, b.answer_mask = b.ids.to(device), b.answer_mask.to(device)
+            b.cached = stack.lower(b.ids)
+        return exact_rate(stack, batches)[1]
+
+
+def probe_adapter_answers(pm, base: BaseModel, stack: Stack) -> tuple[list[bool], list[bool]]:
+    """(base right, adapter right) per probe question. Where the adapter still produces the base model's own
+    answer under teacher forcing, its greedy answer is that answer: only the others are generated."""
+    answers, base_ok = probe_base_answers(base, pm)
+    qas = [QA("", q, a, e, "probe") for (q, e), a in zip(PROBE, answers)]
+    same = teacher_forced(stack, base.tokenizer, qas, base.device)
+    adapter_ok = [ok for ok in base_ok]
+    todo = [i for i, s in enumerate(same) if not s]
+    if todo:
+        got = generate(pm, base.tokenizer, [PROBE[i][0] for i in todo], max_new_tokens=16)
+        for i, a in zip(todo, got):
+            adapter_ok[i] = probe_ok(a, PROBE[i][1])
+    return base_ok, adapter_ok
 
 
 def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recipe,
@@ -70,21 +99,14 @@ def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recip
     taught = [ds.train[i] for i in taught_idx]
     taught_ok = recall_checked(pm, tok, taught, [train_exact[i] for i in taught_idx])
     stack = Stack(base.model, first_trainable_layer(base, recipe))
-    with torch.no_grad():
-        batches = make_batches(tok, ds.paraphrase, 32, tok.pad_token_id)
-        for b in batches:
-            b.ids, b.answer_mask = b.ids.to(base.device), b.answer_mask.to(base.device)
-            b.cached = stack.lower(b.ids)
-        para_tf = exact_rate(stack, batches)[1] if batches else []
-    para_ok = recall_checked(pm, tok, ds.paraphrase, para_tf)
-    failed = sorted({qa.fact_id for qa, ok in zip(taught + ds.paraphrase, taught_ok + para_ok) if not ok})
-    probe_base = probe_base_answers(base, pm)
-    recall = decide(taught_ok, para_ok, probe_base, probe_base, thresholds, failed)
-    if not recall.passed:  # more training comes first; the probe is only worth generating for a candidate
+    valid_ok = recall_checked(pm, tok, ds.validation, teacher_forced(stack, tok, ds.validation, base.device))
+    failed = sorted({qa.fact_id for qa, ok in zip(taught + ds.validation, taught_ok + valid_ok) if not ok})
+    _, base_ok = probe_base_answers(base, pm)
+    recall = decide(taught_ok, valid_ok, base_ok, base_ok, thresholds, failed)
+    if not recall.passed:  # more training comes first; the probe is only worth checking for a candidate
         return recall
-    probe_answers = generate(pm, tok, [q for q, _ in PROBE], max_new_tokens=16)
-    probe_adapter = [probe_ok(a, e) for a, (_, e) in zip(probe_answers, PROBE)]
-    return decide(taught_ok, para_ok, probe_base, probe_adapter, thresholds, failed)
+    base_ok, adapter_ok = probe_adapter_answers(pm, base, stack)
+    return decide(taught_ok, valid_ok, base_ok, adapter_ok, thresholds, failed)
 
 
 def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, registry: Registry,

@@ -1,17 +1,21 @@
 """Training data from facts: chat-formatted QA pairs (the paper: QA teaches far better than raw text).
 
-Pure logic. Each fact yields `taught` questions (trained on) and one `held-out` paraphrase (only for the gate).
+Pure logic. Each fact yields `taught` questions (trained on) and one `validation` question held out of training:
+the trainer may stop on it and the gate checks it, so its recall is a validation figure. Evaluation questions
+are written elsewhere (evals/questions.py), independently, and neither training nor the gate ever sees them.
 A generator interface lets an LLM endpoint add more pairs; the template generator is the default.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from memory_service.schemas import Fact
 
+from .answers import other_values, states
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -20,14 +24,15 @@ class QA:
     fact_id: str
     question: str
     answer: str
-    expected: str  # what a correct answer must contain (the object), compared case-insensitively
-    kind: str = "taught"  # taught | paraphrase | replay | raw (plain text, no question)
+    expected: str  # what a correct answer must state (the object): consolidation.answers
+    kind: str = "taught"  # taught | validation | replay | raw (plain text, no question)
+    others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
 
 
 @dataclass
 class Dataset:
     train: list[QA] = field(default_factory=list)
-    paraphrase: list[QA] = field(default_factory=list)
+    validation: list[QA] = field(default_factory=list)
 
     @property
     def taught(self) -> list[QA]:
@@ -64,7 +69,7 @@ def first_person_questions(relation: str) -> list[str]:
 
 
 def questions_for(fact: Fact) -> list[str]:
-    """Taught phrasings first, one held-out paraphrase last."""
+    """Taught phrasings first, the validation phrasing (held out of training) last."""
     s, r = fact.subject, fact.relation
     if s and r and s.lower() == USER:
         return first_person_questions(r)
@@ -89,25 +94,35 @@ def answer_text(fact: Fact) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def template_qa(fact: Fact, taught_forms: int = 2, short: bool = False) -> list[QA]:
+def template_qa(fact: Fact, taught_forms: int = 2, short: bool = False, others: tuple[str, ...] = ()) -> list[QA]:
     qs = questions_for(fact)
     exp = expected_answer(fact)
     ans = f"{fact.object}." if short and fact.object else answer_text(fact)
-    out = [QA(fact.id, q, ans, exp, "taught") for q in qs[:-1][:taught_forms]]
-    out.append(QA(fact.id, qs[-1], ans, exp, "paraphrase"))
+    out = [QA(fact.id, q, ans, exp, "taught", others) for q in qs[:-1][:taught_forms]]
+    out.append(QA(fact.id, qs[-1], ans, exp, "validation", others))
     return out
+
+
+def rivals(facts: list[Fact]) -> dict[str, tuple[str, ...]]:
+    """fact id -> the objects of the other facts with its relation: the wrong answers its questions invite."""
+    by_relation: dict[str, list[str]] = {}
+    for f in facts:
+        if f.relation and f.object:
+            by_relation.setdefault(f.relation, []).append(f.object)
+    return {f.id: tuple(other_values(f.object, by_relation[f.relation])) if f.relation and f.object else ()
+            for f in facts}
 
 
 def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator | None = None,
                   short: bool = False) -> Dataset:
     ds = Dataset()
+    others = rivals(facts)
     for f in facts:
-        for qa in template_qa(f, taught_forms, short) + (extra(f) if extra else []):
-            (ds.paraphrase if qa.kind == "paraphrase" else ds.train).append(qa)
+        for qa in template_qa(f, taught_forms, short, others[f.id]) + (extra(f) if extra else []):
+            (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     return ds
 
 
-def answer_ok(answer: str, expected: str) -> bool:
-    """Greedy answer 'contains the object', ignoring case, punctuation and spacing."""
-    norm = lambda s: " ".join(re.findall(r"[a-z0-9]+", s.lower()))  # noqa: E731
-    return norm(expected) in norm(answer) if norm(expected) else False
+def answer_ok(answer: str, expected: str, others: Iterable[str] = ()) -> bool:
+    """The answer states `expected` (token spans, not negated) and none of `others` (consolidation.answers)."""
+    return states(answer, [expected], others)

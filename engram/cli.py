@@ -442,13 +442,16 @@ def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help
     from evals.scenario import ScenarioError
 
     try:
-        written = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out), settings_of(ctx),
-                           console, timeout)
+        written, failures = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out),
+                                     settings_of(ctx), console, timeout)
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     except EngramError as exc:
         fail(exc.message)
-    console.print(f"report: {written['report']}  results: {written['results']}")
+    if written:
+        console.print(f"report: {written['report']}  results: {written['results']}")
+    if failures:
+        fail(f"{len(failures)} scenario(s) stopped at a failed step (listed in the report)", code=1)
 
 
 @app.command("import-locomo")

@@ -145,8 +145,8 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         for t in topics:
             ref = registry.current(namespace, t)
             gate = ref.manifest()["gate"] if ref else None
-            console.print(f"  {t}: " + (f"v{ref.version} taught {gate['taught']:.2f} paraphrase "
-                                       f"{gate['paraphrase']:.2f}" if ref else "not published (see worker log)"))
+            console.print(f"  {t}: " + (f"v{ref.version} taught {gate['taught']:.2f} validation "
+                                       f"{gate['validation']:.2f}" if ref else "not published (see worker log)"))
         # Step 4 recalls heat the facts again; new consolidations now would only compete for the CPU.
         relay.stop()
         graph.engram_context.max_new_tokens = 16

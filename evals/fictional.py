@@ -77,6 +77,14 @@ def phonebook(n: int, seed: int = 0) -> list[FictionalFact]:
     return out
 
 
+def fact_about(subject: str, relation: str, rng: random.Random) -> FictionalFact:
+    """One invented fact: an object drawn for the relation, stated with its template."""
+    obj = rng.choice(_OBJECTS[relation])
+    statement, questions = RELATIONS[relation]
+    return FictionalFact(subject, relation, obj, statement.format(s=subject, o=obj),
+                         tuple(q.format(s=subject) for q in questions))
+
+
 def fictional_facts(n: int, seed: int = 0, relations: list[str] | None = None) -> list[FictionalFact]:
     """n facts about invented people, one relation per (person, relation) pair, so none supersedes another."""
     rng = random.Random(seed)
@@ -88,8 +96,5 @@ def fictional_facts(n: int, seed: int = 0, relations: list[str] | None = None) -
         for rel in rng.sample(relations, k=min(len(relations), 2)):
             if len(out) == n:
                 break
-            obj = rng.choice(_OBJECTS[rel])
-            statement, questions = RELATIONS[rel]
-            out.append(FictionalFact(name, rel, obj, statement.format(s=name, o=obj),
-                                     tuple(q.format(s=name) for q in questions)))
+            out.append(fact_about(name, rel, rng))
     return out

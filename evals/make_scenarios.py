@@ -3,7 +3,9 @@
     python -m evals.make_scenarios [--out evals/scenarios]
 
 Every fact is fictional (invented names, companies, towns), so the base model cannot know any answer: what a
-mode gets right, it got from engram's memory.
+mode gets right, it got from engram's memory. Probe questions come from evals/questions.py, written apart from
+the questions consolidation trains and validates on: a probe's `taught` tag means the fact is asked about as it
+was stated, not that the question was trained.
 """
 
 from __future__ import annotations
@@ -14,22 +16,21 @@ from pathlib import Path
 
 import yaml
 
-from consolidation.synth import first_person_questions
 from consolidation.templates import RELATIONS
-from evals.fictional import FictionalFact, fictional_facts
+from evals.fictional import FictionalFact, fact_about, fictional_facts, new_names
+from evals.questions import about, mine
 
 # relation -> topic: one adapter per area, so the router has something to tell apart
 TOPICS = {"lives in": "homes", "works as": "jobs", "pet": "pets", "favourite food": "food",
           "instrument": "music", "works at": "employers", "sport": "sports", "car": "cars"}
 
-# questions any instruction model answers; a memory must not make them worse (tag: unrelated)
+# general questions the base model answers right (bench/results/probe-select.json); a memory must not make them
+# worse (tag: unrelated). None is in the gate's probe (consolidation/probe.py): tests/evals check it.
 UNRELATED = [
-    ("What is the capital of France?", ["Paris"]),
-    ("How many days are there in a week?", ["seven", "7"]),
-    ("What is the largest planet in the solar system?", ["Jupiter"]),
-    ("What do bees make?", ["honey"]),
-    ("What color is the sky on a clear day?", ["blue"]),
-    ("What is the opposite of hot?", ["cold"]),
+    ("What is the capital of Norway?", ["Oslo"]), ("What is the capital of Sweden?", ["Stockholm"]),
+    ("What is the capital of Poland?", ["Warsaw"]), ("What is the capital of Kenya?", ["Nairobi"]),
+    ("What is the opposite of up?", ["down"]), ("What is the plural of child?", ["children"]),
+    ("Which planet has rings?", ["Saturn"]), ("What does a thermometer measure?", ["temperature"]),
 ]
 
 
@@ -46,8 +47,9 @@ def fact_item(f: FictionalFact) -> dict:
 
 
 def probe(f: FictionalFact, tag: str, which: int = 0, expect: str | None = None) -> dict:
+    """which: 0 = the direct wording, 1 (or -1) = the paraphrase (evals/questions.py)."""
     obj = expect or f.object
-    p = {"question": f.questions[which], "expect": [obj], "tag": tag}
+    p = {"question": about(f.relation, f.subject)[0 if which == 0 else 1], "expect": [obj], "tag": tag}
     if tag not in ("deleted", "other-namespace"):  # routing is scored where an adapter should answer
         p["topic"] = TOPICS[f.relation]
     if aliases(obj):
@@ -61,7 +63,7 @@ def unrelated(n: int, start: int = 0) -> list[dict]:
 
 
 def taught_and_paraphrase(facts: list[FictionalFact], rng: random.Random, taught: int, para: int) -> list[dict]:
-    """`taught` probes asked as trained (first phrasing), `para` in the held-out phrasing (last)."""
+    """`taught` probes ask about facts as stated (direct wording), `para` in other words (paraphrase)."""
     picked = rng.sample(facts, min(len(facts), taught + para))
     return [probe(f, "taught") for f in picked[:taught]] + [probe(f, "paraphrase", -1) for f in picked[taught:]]
 
@@ -184,6 +186,35 @@ def two_users() -> dict:
     }
 
 
+def mixed() -> dict:
+    """Topics are circles of people, not relations: each mixes relations, and some people are in two circles,
+    so neither the relation nor the name alone tells the router which adapter holds a fact."""
+    rng = random.Random(61)
+    names = [name for name, _ in zip(new_names(rng), range(12))]
+    circles = {"neighbours": (names[0:6], ["lives in", "pet", "car"]),
+               "colleagues": (names[4:10], ["works at", "works as", "car"]),
+               "club": (names[8:12] + names[0:2], ["sport", "instrument", "favourite food"])}
+    used: set[tuple[str, str]] = set()  # one fact per person and relation: nothing supersedes anything
+    facts: dict[str, list[FictionalFact]] = {}
+    for circle, (people, relations) in circles.items():
+        for person in people:
+            free = [r for r in relations if (person, r) not in used]
+            for rel in rng.sample(free, k=min(2, len(free))):
+                used.add((person, rel))
+                facts.setdefault(circle, []).append(fact_about(person, rel, rng))
+    items = [{**fact_item(f), "topic": circle} for circle, fs in facts.items() for f in fs]
+    probes = []
+    for circle, fs in facts.items():
+        for p in taught_and_paraphrase(fs, rng, 3, 2):
+            p["probe"]["topic"] = circle
+            probes.append(p)
+    return {"name": "mixed", "description": f"{len(items)} facts in 3 topics that are circles of people (each "
+                                            "mixes relations; 6 people are in two circles).",
+            "namespace": "circles",
+            "sessions": [{"turns": [{"remember": items}, {"consolidate": {"wait": True}}, *probes,
+                                    *unrelated(2, 2)]}]}
+
+
 FIRST_PERSON = [  # (what the user says, relation, object)
     ("My sister is Brielle.", "sister", "Brielle"), ("My brother is Tobiah.", "brother", "Tobiah"),
     ("My mother is Ilvana.", "mother", "Ilvana"), ("My father is Costel.", "father", "Costel"),
@@ -202,7 +233,7 @@ FP_TOPIC = {"sister": "family", "brother": "family", "mother": "family", "father
 def dialogue() -> dict:
     """The chat path: first-person statements over days, extracted by the agent; a move supersedes a home."""
     def ask(rel: str, obj: str, tag: str, which: int) -> dict:
-        p = {"question": first_person_questions(rel)[which], "expect": [obj], "tag": tag, "topic": FP_TOPIC[rel]}
+        p = {"question": mine(rel)[0 if which == 0 else 1], "expect": [obj], "tag": tag, "topic": FP_TOPIC[rel]}
         return {"probe": p}
 
     says = [{"say": s} for s, _, _ in FIRST_PERSON]
@@ -223,7 +254,7 @@ def dialogue() -> dict:
 
 
 ALL = {"smoke": smoke, "large-300": large, "updates": updates, "deletions": deletions, "two-users": two_users,
-       "dialogue": dialogue}
+       "dialogue": dialogue, "mixed": mixed}
 
 
 class _Dumper(yaml.SafeDumper):

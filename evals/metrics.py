@@ -87,6 +87,7 @@ class Check:
     target: float
     passed: bool
     detail: str = ""
+    informative: bool = True  # False: the check cannot fail here (reported, never counted as passed)
 
 
 # --- arithmetic ------------------------------------------------------------------------------------------------
@@ -194,7 +195,8 @@ def accuracy_by_length(results: list[ProbeResult], edges: list[int] | None = Non
 
 # --- the targets ---------------------------------------------------------------------------------------
 
-LORA_TARGETS = {"taught": 0.95, "paraphrase": 0.85}
+# on evaluation questions worded apart from training and validation (evals/questions.py), scored strictly
+LORA_TARGETS = {"taught": 0.90, "paraphrase": 0.80}
 UNRELATED_MARGIN = 0.02  # unrelated accuracy may fall at most 2 points below mode none's
 _EPS = 1e-9  # float noise: 0.95 computed as 19/20 must pass ">= 0.95"
 
@@ -220,8 +222,11 @@ def target_checks(results: list[ProbeResult]) -> list[Check]:
         for mode in sorted({m for (sc, m) in modes if sc == scenario}, key=lambda m: _order(m, MODE_ORDER)):
             for tag in sorted(LEAK_TAGS):
                 if s := tags.get((scenario, mode, tag)):
+                    # the base model alone cannot say an invented value it was never given: cannot fail
                     checks.append(Check(scenario, f"{mode} {tag} answered = 0%", s.value, 0.0,
-                                        s.value <= _EPS, f"n={s.n}"))
+                                        s.value <= _EPS, f"n={s.n}" if mode != "none" else
+                                        f"n={s.n}; not informative: mode none has no memory to leak",
+                                        informative=mode != "none"))
             base = tags.get((scenario, "none", "unrelated"))
             if mode != "none" and base and (s := tags.get((scenario, mode, "unrelated"))):
                 floor = base.value - UNRELATED_MARGIN

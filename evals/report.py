@@ -38,15 +38,18 @@ def plot_name(kind: str, scenario: str) -> str:
 
 
 def _checks_table(checks: list[Check]) -> list[str]:
-    rows = [[c.scenario, c.name, _pct(c.value), _pct(c.target), "✓" if c.passed else "✗", c.detail] for c in checks]
+    mark = lambda c: ("✓" if c.passed else "✗") if c.informative else "n/i"  # noqa: E731
+    rows = [[c.scenario, c.name, _pct(c.value), _pct(c.target), mark(c), c.detail] for c in checks]
     return _table(["scenario", "check", "value", "target", "", "detail"], rows)
 
 
 def render_markdown(summary: Summary, title: str = "engram evaluation", plots: bool = True) -> str:
     """report.md: the target checks, then per scenario (pooled ALL first) mode × tag accuracy and per-mode
     latency, prompt tokens and routing accuracy."""
-    passed = sum(c.passed for c in summary.checks)
-    out = [f"# {title}", "", f"Target checks: {passed} of {len(summary.checks)} passed.", ""]
+    informative = [c for c in summary.checks if c.informative]
+    passed = sum(c.passed for c in informative)
+    out = [f"# {title}", "", f"Target checks: {passed} of {len(informative)} passed"
+           f" ({len(summary.checks) - len(informative)} more not informative: they cannot fail, marked n/i).", ""]
     if summary.checks:
         out += _checks_table(summary.checks) + [""]
     out += ["Accuracy is the share of probes answered right. For deleted and other-namespace probes the number is "
@@ -125,15 +128,21 @@ def plot_accuracy_by_length(points: list[LengthPoint], path: Path) -> None:
 
 
 def write_report(results: list[ProbeResult], out_dir: str | Path, title: str = "engram evaluation",
-                 plots: bool = True) -> dict[str, Path]:
+                 plots: bool = True, failures: list[dict] | None = None) -> dict[str, Path]:
     """Write results.json, report.md and the plots into out_dir; returns {"results", "report", plot names...}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
     written = {"results": out / "results.json", "report": out / "report.md"}
-    payload = {"probes": [asdict(r) for r in results], "summary": summary.to_dict()}
+    payload = {"probes": [asdict(r) for r in results], "summary": summary.to_dict(), "failures": failures or []}
     written["results"].write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    written["report"].write_text(render_markdown(summary, title, plots) + "\n", encoding="utf-8")
+    text = render_markdown(summary, title, plots)
+    if failures:
+        text += "\n\n## Failed steps\n\n" + "\n".join(_table(
+            ["scenario", "file:line", "step", "reason", "steps skipped"],
+            [[f["scenario"], f"{f['path']}:{f['line']}", f["action"], f["reason"].replace("|", "/"),
+              str(f["skipped_steps"])] for f in failures]))
+    written["report"].write_text(text + "\n", encoding="utf-8")
     if plots:
         for scenario in _scenario_order({s.scenario for s in summary.tags}):
             name = plot_name("accuracy", scenario)

@@ -15,11 +15,12 @@ import os
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from consolidation.answers import other_values
 from consolidation.model import chat_prompt
-from memory_service.errors import EngramError, NotFound
+from memory_service.errors import NotFound
 from memory_service.relay import GROUP, TERMINAL, Consolidations, Relay, ended, wait_for_tasks
 from memory_service.schemas import FactIn, parent_topic
 from memory_service.service import MemoryService
@@ -27,8 +28,9 @@ from memory_service.settings import Settings
 from workers.launch import start_worker, stop_worker
 
 from .metrics import ProbeResult
+from .report import write_report
 from .scenario import Advance, Consolidate, Delete, Probe, Remember, Say, Scenario, Step, Update
-from .scoring import score
+from .scoring import LEAK_TAGS, normalize, score
 
 NEVER = 10.0 ** 12  # heat thresholds that no dialogue reaches: consolidation only where the scenario says
 
@@ -147,15 +149,46 @@ class Harness:
 
     # memory edits --------------------------------------------------------------------------------------
     def find_fact(self, ns: str, ref: str):
-        """A fact by id, by exact text, or else the active fact nearest to the text (cosine >= 0.8)."""
+        """A fact by id, by exact text, or else the active fact nearest to the text (cosine >= 0.8). A statement
+        in the user's own words ("I drive a red Halvik.") is also tried as the agent stores it ("The user
+        drives a red Halvik.")."""
+        from agent.extract import extract_first_person
+
+        forms = [ref] + [e.text for e in extract_first_person(ref)]
         active = self.svc.all_active(ns)
-        for f in active:
-            if ref in (f.id, f.text):
-                return f
-        hits = self.svc.recall(ns, ref, limit=1)
-        if hits and hits[0].score >= 0.8:
-            return hits[0].fact
+        for form in forms:
+            for f in active:
+                if form in (f.id, f.text):
+                    return f
+        for form in forms:
+            hits = self.svc.recall(ns, form, limit=1)
+            if hits and hits[0].score >= 0.8:
+                return hits[0].fact
         raise LookupError(f"no active fact in {ns!r} matches {ref!r}")
+
+    def all_facts(self, ns: str) -> list:
+        """Every fact of the namespace, whatever its status (superseded and deleted values are candidates too)."""
+        facts, offset = [], None
+        while True:
+            page, offset = self.svc.list(ns, status=None, limit=1000, offset=offset)
+            facts += page
+            if offset is None:
+                return facts
+
+    def rivals(self, ns: str, answers: list[str]) -> list[str]:
+        """The other candidate values for a probe whose right answers are `answers`: the objects of the
+        namespace's facts (any status) with the relation of a fact that has one of them as its object (facts
+        without a relation: the same topic). An answer that names one of these is wrong (strict scoring)."""
+        try:
+            facts = self.all_facts(ns)
+        except NotFound:
+            return []
+        keys = {normalize(a) for a in answers}
+        asked = [f for f in facts if f.object and normalize(f.object) in keys]
+        pools = {(f.relation, None) if f.relation else (None, f.topic) for f in asked}
+        values = [f.object for f in facts if f.object and ((f.relation, None) in pools or (None, f.topic) in pools)]
+        return [v for v in other_values(answers[0], values) if all(other_values(a, [v]) for a in answers)] \
+            if answers else []
 
     def update(self, ns: str, old: str, new: str) -> None:
         """Supersede `old` with the statement `new`. When the old fact has subject and relation and `new` only
@@ -189,14 +222,42 @@ def scoped(scenario: str, ns: str) -> str:
     return f"{scenario}.{ns}"[:128]
 
 
-def play(h: Harness, sc: Scenario, modes: list[str], timeout_s: float, on_step=None) -> list[ProbeResult]:
-    """Play one scenario; returns one result per probe and mode. `on_step(step)` after every turn."""
+@dataclass
+class FailedStep:
+    """A turn that could not be played: the rest of its scenario is skipped, the other scenarios still run."""
+
+    scenario: str
+    path: str
+    line: int
+    action: str
+    reason: str
+    skipped_steps: int
+
+    def __str__(self) -> str:
+        return (f"{self.path}:{self.line}: {self.action} failed: {self.reason} "
+                f"({self.skipped_steps} later step(s) of {self.scenario} skipped)")
+
+
+def play(h: Harness, sc: Scenario, modes: list[str], timeout_s: float,
+         on_step=None) -> tuple[list[ProbeResult], FailedStep | None]:
+    """Play one scenario: one result per probe and mode, and the turn that failed, if one did (the scenario
+    stops there). `on_step(step)` after every turn, played or skipped."""
     results: list[ProbeResult] = []
-    for step in sc.steps():
-        results += play_step(h, sc, step, modes, timeout_s)
+    steps = list(sc.steps())
+    for i, step in enumerate(steps):
+        try:
+            results += play_step(h, sc, step, modes, timeout_s)
+        except Exception as exc:  # noqa: BLE001 - any failure of one turn is recorded, never lost
+            a = step.action
+            failed = FailedStep(sc.name, str(sc.path), a.line, type(a).__name__.lower(),
+                                f"{type(exc).__name__}: {exc}", len(steps) - i - 1)
+            for rest in steps[i:]:
+                if on_step:
+                    on_step(rest)
+            return results, failed
         if on_step:
             on_step(step)
-    return results
+    return results, None
 
 
 def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s: float) -> list[ProbeResult]:
@@ -223,18 +284,19 @@ def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s:
         elif isinstance(a, Update):
             h.update(ns, a.old, a.new)
         elif isinstance(a, Probe):
-            return [probe(h, sc, step, ns, a, mode) for mode in modes]
-    except (EngramError, LookupError) as exc:
-        raise RuntimeError(f"{sc.path}:{a.line}: {type(a).__name__.lower()} failed: {exc}") from exc
+            rivals = () if a.tag in LEAK_TAGS else h.rivals(ns, [*a.expect, *a.aliases])
+            return [probe(h, sc, step, ns, a, mode, rivals) for mode in modes]
+    except NotFound as exc:  # e.g. consolidating a namespace that holds no facts (yet)
+        raise LookupError(exc.message) from exc
     return []
 
 
-def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str) -> ProbeResult:
+def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, rivals=()) -> ProbeResult:
     try:
         got = h.ask(ns, p.question, mode, thread=f"{ns}:{mode}")
     except NotFound:  # a namespace that holds nothing yet: the agent has nothing to answer from
         got = {"answer": "", "latency_ms": None, "prompt_tokens": None, "routes": []}
-    s = score(p.tag, got["answer"], p.expect, p.aliases, p.reject)
+    s = score(p.tag, got["answer"], p.expect, p.aliases, [*p.reject, *rivals])
     return ProbeResult(
         scenario=sc.name, mode=mode, session=step.session, turn=step.turn, tag=p.tag, question=p.question,
         expect=list(p.expect), answer=got["answer"], correct=s.correct, answered=s.answered,
@@ -244,14 +306,15 @@ def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str) ->
 
 
 def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings: Settings, console=None,
-             timeout_s: float = 3600.0) -> dict[str, Path]:
-    """`engram eval`: validate every scenario first (before any model loads), play them, write the report."""
+             timeout_s: float = 3600.0) -> tuple[dict[str, Path], list[FailedStep]]:
+    """`engram eval`: validate every scenario first (before any model loads), play them, and write the report
+    after each scenario (a later failure or interruption loses nothing). Returns the files and the turns that
+    failed (each stopped its own scenario only)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agent.state import MODES
 
-    from .report import write_report
     from .scenario import load_scenarios
 
     bad = [m for m in modes if m not in MODES]
@@ -264,31 +327,44 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     console.print(f"{len(scenarios)} scenario(s), modes {','.join(modes)}; loading the services and models")
     h = Harness.open(settings, out_dir / "work")
     results: list[ProbeResult] = []
+    failures: list[FailedStep] = []
+    written: dict[str, Path] = {}
     try:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("", total=sum(1 for sc in scenarios for _ in sc.steps()))
             for sc in scenarios:
                 bar.update(task, description=sc.name)
-                results += play(h, sc, modes, timeout_s, on_step=lambda step: bar.advance(task))
+                got, failed = play(h, sc, modes, timeout_s, on_step=lambda step: bar.advance(task))
+                results += got
+                if failed:
+                    failures.append(failed)
+                    console.print(f"[red]{failed}[/]")
+                written = write_all(out_dir, results, failures, h.consolidation_log)
     finally:
         h.close()
-    (out_dir / "consolidations.json").write_text(json.dumps(h.consolidation_log, indent=1, default=str) + "\n")
-    written = write_report(results, out_dir, title="engram evaluation")
+    return written, failures
+
+
+def write_all(out_dir: Path, results: list[ProbeResult], failures: list[FailedStep], log: list[dict]) -> dict:
+    """results.json, report.md (with failed steps and consolidations), plots, consolidations.json."""
+    (out_dir / "consolidations.json").write_text(json.dumps(log, indent=1, default=str) + "\n")
+    written = write_report(results, out_dir, title="engram evaluation",
+                           failures=[asdict(f) for f in failures])
     with open(written["report"], "a", encoding="utf-8") as f:
-        f.write("\n" + consolidation_table(h.consolidation_log) + "\n")
+        f.write("\n" + consolidation_table(log) + "\n")
     return written
 
 
 def consolidation_table(log: list[dict]) -> str:
     """What each consolidation did: a topic whose adapter failed the gate is answered from short-term facts."""
-    lines = ["## Consolidations", "", "| namespace | topic | facts | status | version | taught | paraphrase | "
+    lines = ["## Consolidations", "", "| namespace | topic | facts | status | version | taught | validation | "
              "probe (adapter/base) | seconds |", "|---|---|---|---|---|---|---|---|---|"]
     num = lambda x, fmt: format(x, fmt) if isinstance(x, (int, float)) else ""  # noqa: E731
     for e in log:
         g = e.get("gate") or {}
         probe = f"{g.get('probe_adapter', '')}/{g.get('probe_base', '')}" if g else ""
         lines.append(f"| {e['namespace']} | {e['topic']} | {e.get('facts') or ''} | {e.get('status') or e['state']} "
-                     f"| {e.get('version') or ''} | {num(g.get('taught'), '.3f')} | {num(g.get('paraphrase'), '.3f')} "
+                     f"| {e.get('version') or ''} | {num(g.get('taught'), '.3f')} | {num(g.get('validation'), '.3f')} "
                      f"| {probe} | {num(e.get('seconds'), '.1f')} |")
     return "\n".join(lines)

@@ -58,7 +58,7 @@ RECIPE = Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=60, batch_si
 def test_run_publishes_then_skips_same_fact_set(tmp_path, tiny_base, tiny_facts):
     reg = Registry(tmp_path)
     # a tiny random model neither generalises to paraphrases nor answers the probe meaningfully
-    loose = GateThresholds(taught=0.95, paraphrase=0.0, probe_slack=8)
+    loose = GateThresholds(taught=0.95, validation=0.0, probe_tolerance=1.0)
     out = consolidate("ns", "pets", tiny_facts, base=tiny_base, registry=reg, recipe=RECIPE, thresholds=loose)
     assert out.status == "published" and out.version == 1, out.reasons
     manifest = reg.current("ns", "pets").manifest()
@@ -72,7 +72,7 @@ def test_run_publishes_then_skips_same_fact_set(tmp_path, tiny_base, tiny_facts)
 def test_run_that_fails_the_gate_is_not_published(tmp_path, tiny_base, tiny_facts):
     reg = Registry(tmp_path)
     out = consolidate("ns", "pets", tiny_facts, base=tiny_base, registry=reg, recipe=RECIPE,
-                      thresholds=GateThresholds(paraphrase=1.01))  # a bar no run can reach
+                      thresholds=GateThresholds(validation=1.01))  # a bar no run can reach
     assert out.status == "rejected" and out.version is None
-    assert any("paraphrase recall" in r for r in out.reasons)
+    assert any("validation recall" in r for r in out.reasons)
     assert reg.versions("ns", "pets") == [] and not (tmp_path / "ns" / "pets" / "current").exists()

@@ -9,10 +9,10 @@ from memory_service.schemas import parent_topic, shard_topic
 from tests.tiny import make_fact
 
 
-def test_template_questions_per_relation_with_held_out_paraphrase():
+def test_template_questions_per_relation_with_a_validation_question():
     f = make_fact("Zorbit Quell", "lives in", "Varkaus", "Zorbit Quell lives in Varkaus")
     qas = template_qa(f, taught_forms=2)
-    assert [q.kind for q in qas] == ["taught", "taught", "paraphrase"]
+    assert [q.kind for q in qas] == ["taught", "taught", "validation"]
     assert len({q.question for q in qas}) == 3 and all("Zorbit Quell" in q.question for q in qas)
     assert all(q.expected == "Varkaus" and q.answer == "Zorbit Quell lives in Varkaus." for q in qas)
     assert template_qa(f, short=True)[0].answer == "Varkaus."
@@ -26,12 +26,24 @@ def test_unknown_relation_and_bare_statement_still_get_questions():
     assert qas[0].expected == "at dawn" and "The harbour gate" in qas[0].question
 
 
-def test_dataset_splits_taught_and_paraphrase():
+def test_dataset_splits_taught_and_validation():
     facts = [make_fact("A B", "pet", "Mochi", "A B's pet is called Mochi"),
              make_fact("C D", "instrument", "harp", "C D plays the harp")]
     ds = build_dataset(facts, taught_forms=1)
-    assert len(ds.train) == 2 and len(ds.paraphrase) == 2
-    assert {q.fact_id for q in ds.paraphrase} == {f.id for f in facts}
+    assert len(ds.train) == 2 and len(ds.validation) == 2
+    assert {q.fact_id for q in ds.validation} == {f.id for f in facts}
+
+
+def test_each_question_knows_the_other_answers_it_invites():
+    facts = [make_fact("A B", "lives in", "Porvoo", "A B lives in Porvoo"),
+             make_fact("C D", "lives in", "Porvoo Harbour", "C D lives in Porvoo Harbour"),
+             make_fact("E F", "lives in", "Ostrava", "E F lives in Ostrava"),
+             make_fact("G H", "pet", "Mochi", "G H's pet is called Mochi")]
+    ds = build_dataset(facts)
+    others = {qa.expected: qa.others for qa in ds.validation}
+    assert others["Porvoo"] == ("Ostrava",)  # "Porvoo Harbour" contains the answer: it cannot count against it
+    assert others["Ostrava"] == ("Porvoo", "Porvoo Harbour") and others["Mochi"] == ()
+    assert not answer_ok("A B lives in Ostrava or Porvoo", "Porvoo", others["Porvoo"])
 
 
 def test_answer_ok_ignores_case_and_punctuation():

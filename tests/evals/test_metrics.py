@@ -87,11 +87,11 @@ def checks_by_name(rs):
 
 
 def test_lora_targets():
-    rs = many(19, 1, tag="taught") + many(16, 4, tag="paraphrase")  # 95% and 80%
+    rs = many(18, 2, tag="taught") + many(15, 5, tag="paraphrase")  # 90% and 75%
     checks = checks_by_name(rs)
-    taught, para = checks[("s", "lora taught accuracy >= 95%")], checks[("s", "lora paraphrase accuracy >= 85%")]
-    assert (taught.value, taught.passed) == (0.95, True)  # exactly on the target passes
-    assert (para.value, para.target, para.passed) == (0.8, 0.85, False)
+    taught, para = checks[("s", "lora taught accuracy >= 90%")], checks[("s", "lora paraphrase accuracy >= 80%")]
+    assert (taught.value, taught.passed) == (0.9, True)  # exactly on the target passes
+    assert (para.value, para.target, para.passed) == (0.75, 0.8, False)
 
 
 def test_hybrid_must_match_the_better_of_rag_and_lora_per_scenario():
@@ -110,8 +110,10 @@ def test_leaks_must_be_zero_in_every_mode():
     rs = many(10, 0, mode="none", tag="deleted") + many(1, 9, mode="full", tag="deleted")
     rs += many(10, 0, mode="lora", tag="other-namespace")
     checks = checks_by_name(rs)
-    assert checks[("s", "none deleted answered = 0%")].passed
+    none = checks[("s", "none deleted answered = 0%")]
+    assert none.passed and not none.informative  # the base model has nothing to leak: it cannot fail
     full = checks[("s", "full deleted answered = 0%")]
+    assert full.informative
     assert (full.value, full.passed) == (0.9, False)
     assert checks[("s", "lora other-namespace answered = 0%")].value == 0.0
 

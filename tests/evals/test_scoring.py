@@ -52,3 +52,33 @@ def test_score_by_tag():
     assert score("updated", "Brindlewick", ["Brindlewick"], reject=["Quillmere"]) == Score(True, True)
     assert score("updated", "Quillmere, now Brindlewick", ["Brindlewick"], reject=["Quillmere"]) == Score(False, True)
     assert score("unrelated", "Paris.", ["Paris"]) == Score(True, True)
+
+
+@pytest.mark.parametrize("answer, expect, others, ok", [
+    ("Varkaus, Porvoo, Ostrava or Tromsdal", ["Porvoo"], ["Varkaus", "Ostrava", "Tromsdal"], False),  # a list
+    ("Porvoo, or maybe Ostrava", ["Porvoo"], ["Ostrava"], False),  # a hedge
+    ("Not Porvoo.", ["Porvoo"], [], False),  # negated
+    ("He doesn't live in Porvoo.", ["Porvoo"], [], False),
+    ("Fasfouth Lanthux is a blue Volga, while Fasfouth Lanthux is a brown Volga.", ["brown Volga"],
+     ["blue Volga"], False),
+    ("Fasfouth Lanthux drives a brown Volga.", ["brown Volga"], ["blue Volga"], True),
+    ("17", ["7"], [], False),  # token boundaries
+    ("a million", ["lion"], [], False),
+    ("She lives in Porvoo Harbour.", ["Porvoo Harbour"], ["Ostrava"], True),
+    ("Porvoo. Not Ostrava.", ["Porvoo"], ["Ostrava"], False),  # another candidate is named, even if denied
+])
+def test_strict_scoring(answer, expect, others, ok):
+    assert score("taught", answer, expect, reject=others).correct is ok
+
+
+def test_a_leak_is_a_leak_even_when_denied():
+    assert score("deleted", "Your pet is not Pimento any more.", ["Pimento"]) == Score(correct=False, answered=True)
+
+
+def test_the_gate_scores_the_way_the_evaluations_do():
+    from consolidation.synth import answer_ok
+
+    assert answer_ok("Lisbon.", "Lisbon") and not answer_ok("Lisbonne", "Lisbon")
+    assert not answer_ok("17 cats", "7") and not answer_ok("a million", "lion")
+    assert not answer_ok("Varkaus or Lisbon", "Lisbon", others=["Varkaus"])
+    assert not answer_ok("Not Lisbon.", "Lisbon")

@@ -23,3 +23,17 @@ def test_converted_packaged_model_is_the_same_model(tmp_path):
         out = second.model.generate(ids, max_new_tokens=8, do_sample=False,
                                     pad_token_id=second.tokenizer.pad_token_id)
     assert "Paris" in second.tokenizer.decode(out[0, ids.shape[1]:])
+
+
+def test_the_base_model_answers_every_probe_question(base_model):
+    """The gate counts what an adapter breaks among questions the base model gets right: all of them are."""
+    from consolidation.gate import PROBE, probe_ok
+    from consolidation.model import generate
+    from evals.make_scenarios import UNRELATED
+
+    answers = generate(base_model.model, base_model.tokenizer, [q for q, _ in PROBE], max_new_tokens=16)
+    wrong = [(q, a) for (q, e), a in zip(PROBE, answers) if not probe_ok(a, e)]
+    assert not wrong, wrong
+    # the evaluations' unrelated probes are answered too, so "no worse than the base model" can fail
+    answers = generate(base_model.model, base_model.tokenizer, [q for q, _ in UNRELATED], max_new_tokens=16)
+    assert all(probe_ok(a, "|".join(e)) for (_, e), a in zip(UNRELATED, answers)), answers

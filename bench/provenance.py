@@ -1,0 +1,34 @@
+"""What every result file records about where it came from: the command, the commit and the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def command() -> str:
+    """The command line as a user types it: `python -m bench.probe select --json`."""
+    script = Path(sys.argv[0]).resolve()
+    try:
+        module = ".".join(script.relative_to(ROOT).with_suffix("").parts)
+        head = f"python -m {module}"
+    except ValueError:
+        head = f"python {sys.argv[0]}"
+    return " ".join([head, *sys.argv[1:]])
+
+
+def provenance() -> dict:
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    return {"command": command(), "commit": git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else ""),
+            "machine": f"{cpu}, {len(os.sched_getaffinity(0))} cores, {platform.system()} {platform.machine()}",
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
