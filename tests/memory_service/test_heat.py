@@ -51,7 +51,7 @@ def test_topic_due_after_enough_hot_pending_facts(tracker):
     assert t.hit("ns", [("f1", "a")], now=11.0)[1] == []  # only f1 is hot
     assert t.hit("ns", [("f2", "a"), ("f3", "b")], now=12.0)[1] == ["a"]
     assert t.hit("ns", [("f1", "a"), ("f2", "a")], now=13.0)[1] == []  # due once, not again
-    events = t.r.xrange(t.stream)
+    events = t.r.xrange(t.keys.events)
     assert [(e[b"type"], e[b"topic"]) for _, e in events] == [(b"topic.due", b"a")]
     info = {x.topic: x for x in t.topics("ns", ["a", "b"], now=13.0)}
     assert info["a"].due and info["a"].hot == 2 and not info["b"].due
@@ -90,5 +90,5 @@ def test_due_event_emitted_exactly_once_under_concurrent_recalls(tracker):
     for th in threads:
         th.join()
     assert became_due == ["topic-x"]
-    assert len(t.r.xrange(t.stream)) == 1
+    assert len(t.r.xrange(t.keys.events)) == 1
     assert t.fact_heat("ns", ["f0"])[0] == pytest.approx(40.0, rel=1e-3)  # 8 threads x 5 hits, none lost

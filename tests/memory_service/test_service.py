@@ -107,7 +107,7 @@ def test_topics_report_heat_and_due(service):
     topics = {t.topic: t for t in service.topics("alice")}
     assert topics["pets"].due and topics["pets"].hot == 2 and topics["pets"].heat == pytest.approx(4.0, rel=1e-3)
     assert not topics["car"].due and topics["car"].facts == 1
-    events = service.heat.r.xrange(service.heat.stream)
+    events = service.heat.r.xrange(service.heat.keys.events)
     assert [e[b"topic"] for _, e in events] == [b"pets"]
     assert service.heat.pending("alice", "pets") and ids
 
@@ -128,7 +128,7 @@ def test_due_event_once_under_concurrent_recalls(service):
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert not errors
-    assert len(service.heat.r.xrange(service.heat.stream)) == 1
+    assert len(service.heat.r.xrange(service.heat.keys.events)) == 1
 
 
 # --- bad input: a clear error, nothing written ---------------------------------------------------------
