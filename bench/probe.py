@@ -62,14 +62,63 @@ def select(threads: int) -> dict:
             "seconds": round(time.perf_counter() - t0, 1), "rows": rows, "kept": probe}
 
 
+def reject(threads: int, runs: int, facts: int) -> dict:
+    """Train `runs` real adapters (invented facts, a new draw each), publish each whatever the probe says, and
+    count what the publish rule would do with it: its probe losses against the allowance."""
+    import tempfile
+
+    from peft import PeftModel
+
+    from bench.consolidate import bench_facts
+    from consolidation.gate import PROBE, GateThresholds, probe_ok, regression_allowance
+    from consolidation.model import generate, load_base, set_threads
+    from consolidation.run import consolidate
+    from memory_service.registry import Registry
+    from memory_service.settings import Recipe, Settings
+
+    set_threads(threads)
+    base = load_base("packaged", cache_dir=Settings().model_cache_dir)
+    questions = [q for q, _ in PROBE]
+    base_ok = [probe_ok(a, e) for a, (_, e) in zip(generate(base.model, base.tokenizer, questions, 16), PROBE)]
+    th = GateThresholds()
+    allowed = regression_allowance(sum(base_ok), th.probe_tolerance, th.probe_confidence)
+    rows = []
+    for seed in range(runs):
+        reg = Registry(tempfile.mkdtemp(prefix="engram-probe-"))
+        t0 = time.perf_counter()
+        out = consolidate("bench", "people", bench_facts(facts, 100 + seed), base=base, registry=reg,
+                          recipe=Recipe(seed=seed), thresholds=GateThresholds(probe_tolerance=1.0))
+        row = {"seed": 100 + seed, "status": out.status, "seconds": round(time.perf_counter() - t0, 1),
+               "taught": (out.gate or {}).get("taught"), "validation": (out.gate or {}).get("validation")}
+        if out.status == "published":
+            pm = PeftModel.from_pretrained(base.model, str(reg.current("bench", "people").path))
+            answers = generate(pm, base.tokenizer, questions, 16)
+            base.model = pm.unload()
+            adapter_ok = [probe_ok(a, e) for a, (_, e) in zip(answers, PROBE)]
+            row["losses"] = sum(b and not a for b, a in zip(base_ok, adapter_ok))
+            row["gains"] = sum(a and not b for b, a in zip(base_ok, adapter_ok))
+            row["rejected_by_probe"] = row["losses"] > allowed
+        rows.append(row)
+    judged = [r for r in rows if "losses" in r]
+    return {"facts": facts, "probe": len(PROBE), "base_right": sum(base_ok), "tolerance": th.probe_tolerance,
+            "confidence": th.probe_confidence, "allowed_losses": allowed, "adapters": len(judged),
+            "rejected": sum(r["rejected_by_probe"] for r in judged),
+            "reject_rate": round(sum(r["rejected_by_probe"] for r in judged) / len(judged), 3) if judged else None,
+            "mean_losses": round(sum(r["losses"] for r in judged) / len(judged), 2) if judged else None,
+            "rows": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["select"])
+    ap.add_argument("what", choices=["select", "reject"])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=6, help="reject: adapters to train")
+    ap.add_argument("--facts", type=int, default=24, help="reject: facts per adapter")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results")
     args = ap.parse_args()
-    result = {"bench": f"probe {args.what}", **select(args.threads)}
+    measured = select(args.threads) if args.what == "select" else reject(args.threads, args.runs, args.facts)
+    result = {"bench": f"probe {args.what}", **measured}
     result["provenance"] = provenance()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"probe-{args.what}.json").write_text(json.dumps(result, indent=1) + "\n")

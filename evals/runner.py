@@ -359,11 +359,13 @@ def write_all(out_dir: Path, results: list[ProbeResult], failures: list[FailedSt
 def consolidation_table(log: list[dict]) -> str:
     """What each consolidation did: a topic whose adapter failed the gate is answered from short-term facts."""
     lines = ["## Consolidations", "", "| namespace | topic | facts | status | version | taught | validation | "
-             "probe (adapter/base) | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+             "probe kept (of base right) | seconds |", "|---|---|---|---|---|---|---|---|---|"]
     num = lambda x, fmt: format(x, fmt) if isinstance(x, (int, float)) else ""  # noqa: E731
     for e in log:
         g = e.get("gate") or {}
         probe = f"{g.get('probe_adapter', '')}/{g.get('probe_base', '')}" if g else ""
+        if g and g.get("regression_ok") is False:
+            probe += f" (over the {g.get('probe_allowed_losses')}-loss allowance)"
         lines.append(f"| {e['namespace']} | {e['topic']} | {e.get('facts') or ''} | {e.get('status') or e['state']} "
                      f"| {e.get('version') or ''} | {num(g.get('taught'), '.3f')} | {num(g.get('validation'), '.3f')} "
                      f"| {probe} | {num(e.get('seconds'), '.1f')} |")

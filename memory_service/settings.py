@@ -91,6 +91,8 @@ class ConsolidationSettings(Recipe):
     max_tasks_per_child: int = Field(20, ge=1, description="Recycle a worker process after this many runs")
     worker_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes: recall latency wins")
     worker_threads: int = Field(0, ge=0, description="torch threads of a training process; 0 = torch_threads")
+    probe_enforced: bool = Field(False, description="Reject a version that loses more of the gate's probe than "
+                                                    "the regression rule allows (recorded either way)")
 
     @property
     def recipe(self) -> Recipe:

@@ -80,7 +80,7 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
             outcome = run_consolidation(
                 namespace, topic, [Fact(**f) for f in facts], base=base_model(),
                 registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=s.consolidation.recipe,
-                thresholds=GateThresholds(), progress=progress,
+                thresholds=GateThresholds(probe_enforced=s.consolidation.probe_enforced), progress=progress,
                 extra={"parent_topic": parent, "task_id": self.request.id},
             )
         except Exception as exc:

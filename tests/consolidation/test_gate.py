@@ -8,7 +8,7 @@ def test_gate_passes_at_thresholds():
 
 def test_gate_names_each_failure():
     r = decide([True] * 18 + [False] * 2, [True] * 8 + [False] * 2, [True] * 100, [True] * 90 + [False] * 10,
-               GateThresholds(), failed_facts=["f1"])
+               GateThresholds(probe_enforced=True), failed_facts=["f1"])
     assert not r.passed
     assert any("taught recall 0.900" in x for x in r.reasons)
     assert any("validation recall 0.800" in x for x in r.reasons)
@@ -25,13 +25,20 @@ def test_the_allowance_is_the_binomial_bound():
 
 
 def test_only_losses_count_not_the_base_models_own_mistakes():
-    th = GateThresholds(probe_tolerance=0.0)
+    th = GateThresholds(probe_tolerance=0.0, probe_enforced=True)
     assert decide([True], [True], [False, False], [False, False], th).passed  # base wrong, adapter wrong
     assert decide([True], [True], [False, True], [True, True], th).passed  # a gain does not offset anything
     assert not decide([True], [True], [True, False], [False, True], th).passed  # one loss, one gain: a loss
     at_limit = [True] * 95 + [False] * 5
-    assert decide([True], [True], [True] * 100, at_limit, GateThresholds()).passed  # 5 of 100 lost: allowed
-    assert not decide([True], [True], [True] * 100, at_limit[:-6] + [False] * 6, GateThresholds()).passed
+    enforced = GateThresholds(probe_enforced=True)
+    assert decide([True], [True], [True] * 100, at_limit, enforced).passed  # 5 of 100 lost: allowed
+    assert not decide([True], [True], [True] * 100, at_limit[:-6] + [False] * 6, enforced).passed
+
+
+def test_a_regression_is_recorded_even_where_the_rule_is_not_enforced():
+    lost = decide([True], [True], [True] * 100, [True] * 60 + [False] * 40, GateThresholds())
+    assert lost.passed and not lost.regression_ok and lost.probe_adapter == 60 and lost.probe_allowed_losses == 5
+    assert decide([True], [True], [True] * 100, [True] * 100, GateThresholds()).regression_ok
 
 
 def test_probe_alternatives():
