@@ -6,9 +6,9 @@ Times the real run (`consolidation.run.consolidate`: synthesis, training, gate, 
 SmolLM2-135M, then measures recall by greedy generation, scored strictly (consolidation.answers: an answer that
 also names another fact's value is wrong):
 
-- `recall_trained`: the first training question of each fact (a training-set figure);
-- `recall_validation`: the gate's validation questions (held out of training, but the trainer stops on them);
-- `recall_test` / `recall_test_paraphrase`: evaluation questions written apart from both (evals/questions.py),
+- `recall.trained`: the first training question of each fact (a training-set figure);
+- `recall.validation`: the gate's validation questions (held out of training, but the trainer stops on them);
+- `recall.test` / `recall.test_paraphrase`: evaluation questions written apart from both (evals/questions.py),
   asked directly and in other words: the figures that say what the adapter remembers.
 
 With --baseline the same run is timed with the recipe's speed choices off (LoRA in every layer, a softmax over

@@ -82,8 +82,8 @@ def capacity(base, ranks: list[int], sizes: list[int], seed: int) -> dict:
             t0 = time.perf_counter()
             tr = train(base, ds.train, paper_recipe(rank=r, alpha=2 * r, max_epochs=40))
             rec = recall(tr.pm, tok, taught)
-            para = recall(tr.pm, tok, ds.paraphrase)
-            row = {"rank": r, "facts": n, "recall": round(rec, 4), "recall_paraphrase": round(para, 4),
+            para = recall(tr.pm, tok, ds.validation)
+            row = {"rank": r, "facts": n, "recall": round(rec, 4), "recall_validation": round(para, 4),
                    "facts_recalled": round(rec * n), "epochs": tr.epoch,
                    "seconds": round(time.perf_counter() - t0, 1), "params": lora_params(tr.pm)}
             tr.pm.unload()
@@ -115,7 +115,7 @@ def data_format(base, n: int, seed: int, epochs: int) -> dict:
         t0 = time.perf_counter()
         tr = train(base, examples, paper_recipe(max_epochs=epochs, min_epochs=epochs, min_steps=0), goal=2.0)
         row = {"data": name, "examples": len(examples), "recall_taught": round(recall(tr.pm, tok, taught), 4),
-               "recall_paraphrase": round(recall(tr.pm, tok, ds.paraphrase), 4),
+               "recall_validation": round(recall(tr.pm, tok, ds.validation), 4),
                "seconds": round(time.perf_counter() - t0, 1)}
         tr.pm.unload()
         out["runs"].append(row)
@@ -147,7 +147,7 @@ def routing(base, embedder, n_topics: int, per_topic: int, rank: int, seed: int)
     t0 = time.perf_counter()
     single = train(base, ds_all.train, paper_recipe(rank=rank * n_topics, alpha=2 * rank * n_topics))
     out["single"] = {"params": lora_params(single.pm), "recall_taught": round(recall(single.pm, tok, ds_all.taught[::2]), 4),
-                     "recall_paraphrase": round(recall(single.pm, tok, ds_all.paraphrase), 4),
+                     "recall_validation": round(recall(single.pm, tok, ds_all.validation), 4),
                      "seconds": round(time.perf_counter() - t0, 1)}
     single.pm.unload()
     log(json.dumps(out["single"]))
@@ -178,11 +178,11 @@ def routing(base, embedder, n_topics: int, per_topic: int, rank: int, seed: int)
     pm = PM.from_pretrained(base.model, f"{folder}/{names[0]}", adapter_name=names[0])
     for name in names[1:]:
         pm.load_adapter(f"{folder}/{name}", adapter_name=name)
-    res = {"oracle": {"taught": [], "paraphrase": []}, "routed": {"taught": [], "paraphrase": []}}
+    res = {"oracle": {"taught": [], "validation": []}, "routed": {"taught": [], "validation": []}}
     hits = total = 0
     for name, fs in topics.items():
         ds = build_dataset(fs, taught_forms=2, short=True)
-        for kind, qas in (("taught", ds.taught[::2]), ("paraphrase", ds.paraphrase)):
+        for kind, qas in (("taught", ds.taught[::2]), ("validation", ds.validation)):
             pm.set_adapter(name)
             res["oracle"][kind].append(recall(pm, tok, qas) * len(qas))
             vecs = embedder.embed([q.question for q in qas])
@@ -196,10 +196,10 @@ def routing(base, embedder, n_topics: int, per_topic: int, rank: int, seed: int)
                 routed_ok += recall(pm, tok, [qa]) * 1
             res["routed"][kind].append(routed_ok)
     n_t = len(ds_all.taught[::2])
-    n_p = len(ds_all.paraphrase)
+    n_p = len(ds_all.validation)
     out["many"] = {"params": params, "seconds": round(time.perf_counter() - t0, 1), "router_top1": round(hits / total, 4),
                    **{f"{w}_{k}": round(sum(res[w][k]) / (n_t if k == "taught" else n_p), 4)
-                      for w in res for k in ("taught", "paraphrase")}}
+                      for w in res for k in ("taught", "validation")}}
     log(json.dumps(out["many"]))
     pm.unload()
     out["adapters_dir"] = folder
@@ -282,10 +282,11 @@ def plot(results_dir: str, out_dir: str) -> dict:
         runs = json.loads((res / "paper-capacity.json").read_text())["runs"]
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
         for r in sorted({x["rank"] for x in runs}):
-            pts = sorted((x["facts"], x["recall"], x["recall_paraphrase"], x["epochs"]) for x in runs if x["rank"] == r)
+            pts = sorted((x["facts"], x["recall"], x.get("recall_validation", x.get("recall_paraphrase")), x["epochs"])
+                         for x in runs if x["rank"] == r)  # files written before the rename say "paraphrase"
             axes[0].plot([p[0] for p in pts], [p[2] for p in pts], marker="o", label=f"r={r}")
             axes[1].plot([p[0] for p in pts], [p[3] for p in pts], marker="o", label=f"r={r}")
-        axes[0].set(xlabel="facts in one adapter", ylabel="paraphrase recall", ylim=(0, 1.02),
+        axes[0].set(xlabel="facts in one adapter", ylabel="validation recall", ylim=(0, 1.02),
                     title="PhoneBook: held-out phrasing")
         axes[1].set(xlabel="facts in one adapter", ylabel="epochs to exact recall",
                     title="PhoneBook: training needed")

@@ -5,7 +5,7 @@
 
 Each argument is a JSON object of `Recipe` fields overriding the defaults. For each, one JSON line: the real
 consolidation run (`consolidate`: synthesis, training, gate, publish) with its seconds, epochs and gate, then
-recall by greedy generation on the taught questions and the held-out paraphrases. The first run in a process
+recall by greedy generation on the taught questions and the validation questions. The first run in a process
 also pays for the base model's replay and probe answers (about 3 s), later runs reuse them.
 """
 
@@ -79,7 +79,7 @@ def main() -> None:
         res = {"recipe": override, "facts": args.facts, "seed": args.seed, "status": out.status,
                "seconds": round(time.perf_counter() - t0, 1), "epochs": training.get("epochs"),
                "steps": training.get("steps"),
-               "gate": {k: (out.gate or {}).get(k) for k in ("taught", "paraphrase", "probe_adapter", "probe_base")},
+               "gate": {k: (out.gate or {}).get(k) for k in ("taught", "validation", "probe_adapter", "probe_base")},
                "reasons": out.reasons}
         source = reg.current("bench", "people")
         if source is not None:
@@ -89,8 +89,8 @@ def main() -> None:
             taught = [qa for qa in ds.train if qa.kind == "taught"][:: recipe.taught_forms]
             pm = PeftModel.from_pretrained(base.model, str(source.path))
             res["recall_taught"] = recall(pm, tok, [q.question for q in taught], [q.expected for q in taught])
-            res["recall_paraphrase"] = recall(pm, tok, [q.question for q in ds.paraphrase],
-                                              [q.expected for q in ds.paraphrase])
+            res["recall_validation"] = recall(pm, tok, [q.question for q in ds.validation],
+                                              [q.expected for q in ds.validation])
             base.model = pm.unload()
         print(json.dumps(res), flush=True)
 

@@ -91,7 +91,7 @@ def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4)) ->
             skipped += 1
             continue
         answer = str(qa["answer"]).strip()
-        probe = {"question": str(qa["question"]), "expect": [answer], "tag": "taught"}
+        probe = {"question": str(qa["question"]), "expect": [answer], "tag": "taught", "category": qa["category"]}
         if aliases := date_aliases(answer):
             probe["aliases"] = aliases
         probes.append({"probe": probe})

@@ -39,6 +39,20 @@ class ProbeResult:
     routed_topics: list[str] = field(default_factory=list)  # best first; empty when the mode does not route
     facts_so_far: int = 0  # dialogue length before the probe, in statements (say turns + remembered facts)
     namespace: str = ""
+    category: int | None = None  # LoCoMo question category, when the probe has one
+    f1: float | None = None  # LoCoMo's token F1 of the answer (evals.locomo_f1), for probes with a category
+
+
+@dataclass(frozen=True)
+class CategorySummary:
+    """LoCoMo's own score: mean token F1 per question category, next to the strict span match (`correct`)."""
+
+    scenario: str
+    mode: str
+    category: int
+    n: int
+    f1: float
+    span_match: float
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,13 @@ def summarize_tags(results: list[ProbeResult]) -> list[TagSummary]:
     return sorted(rows, key=lambda s: (s.scenario, _order(s.mode, MODE_ORDER), _order(s.tag, TAGS)))
 
 
+def summarize_categories(results: list[ProbeResult]) -> list[CategorySummary]:
+    scored = [r for r in results if r.category is not None and r.f1 is not None]
+    rows = [CategorySummary(sc, mode, cat, len(g), _mean(r.f1 for r in g), _mean(r.correct for r in g))
+            for (sc, mode, cat), g in _group(scored, lambda r: (r.scenario, r.mode, r.category)).items()]
+    return sorted(rows, key=lambda s: (s.scenario, _order(s.mode, MODE_ORDER), s.category))
+
+
 def summarize_modes(results: list[ProbeResult]) -> list[ModeSummary]:
     rows = []
     for (scenario, mode), group in _group(results, lambda r: (r.scenario, r.mode)).items():
@@ -241,9 +262,11 @@ class Summary:
     modes: list[ModeSummary]
     by_length: list[LengthPoint]
     checks: list[Check]
+    categories: list[CategorySummary] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {name: [asdict(x) for x in getattr(self, name)] for name in ("tags", "modes", "by_length", "checks")}
+        return {name: [asdict(x) for x in getattr(self, name)]
+                for name in ("tags", "modes", "by_length", "checks", "categories")}
 
 
 def summarize(results: list[ProbeResult]) -> Summary:
@@ -251,4 +274,4 @@ def summarize(results: list[ProbeResult]) -> Summary:
     per scenario (the hybrid target is "on every scenario")."""
     table = results + pooled(results) if len({r.scenario for r in results}) > 1 else results
     return Summary(summarize_tags(table), summarize_modes(table), accuracy_by_length(results),
-                   target_checks(results))
+                   target_checks(results), summarize_categories(table))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .metrics import ALL, MODE_ORDER, Check, LengthPoint, ProbeResult, Summary, TagSummary, summarize
 from .scenario import TAGS
+from .locomo_f1 import CATEGORIES
 from .scoring import LEAK_TAGS
 
 # --- markdown (pure) -------------------------------------------------------------------------------------------
@@ -73,6 +74,12 @@ def render_markdown(summary: Summary, title: str = "engram evaluation", plots: b
                  f"{_pct(m.routing_accuracy)} ({m.routed_n})" if m.routed_n else "–"]
                 for m in summary.modes if m.scenario == scenario]
         out += _table(["mode", "probes", "recall", "p50 ms", "p95 ms", "prompt tokens", "routing"], rows) + [""]
+        cats = [c for c in summary.categories if c.scenario == scenario]
+        if cats:
+            out += ["LoCoMo's token F1 by question category (its own rules; span match = the strict score):", ""]
+            rows = [[c.mode, f"{c.category} {CATEGORIES.get(c.category, '')}", str(c.n), f"{c.f1:.3f}",
+                     _pct(c.span_match)] for c in cats]
+            out += _table(["mode", "category", "questions", "token F1", "span match"], rows) + [""]
         if plots:
             out += [f"![accuracy by mode and tag]({plot_name('accuracy', scenario)})", ""]
     return "\n".join(out)

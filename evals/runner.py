@@ -28,6 +28,7 @@ from memory_service.settings import Settings
 from workers.launch import start_worker, stop_worker
 
 from .metrics import ProbeResult
+from .locomo_f1 import locomo_f1
 from .report import write_report
 from .scenario import Advance, Consolidate, Delete, Probe, Remember, Say, Scenario, Step, Update
 from .scoring import LEAK_TAGS, normalize, score
@@ -302,7 +303,8 @@ def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, ri
         expect=list(p.expect), answer=got["answer"], correct=s.correct, answered=s.answered,
         latency_ms=None if got["latency_ms"] is None else round(got["latency_ms"], 1),
         prompt_tokens=got["prompt_tokens"], expected_topic=p.topic, routed_topics=got["routes"],
-        facts_so_far=step.statements_before, namespace=ns)
+        facts_so_far=step.statements_before, namespace=ns, category=p.category,
+        f1=None if p.category is None else round(locomo_f1(got["answer"], p.expect[0], p.category), 4))
 
 
 def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings: Settings, console=None,

@@ -61,6 +61,7 @@ class Probe:
     aliases: tuple[str, ...] = ()  # other spellings that count like `expect`
     reject: tuple[str, ...] = ()  # answers that make the probe wrong even next to a right one (a stale value)
     topic: str | None = None  # the topic the router should pick, for routing accuracy
+    category: int | None = None  # a LoCoMo question's category (1-5): scored with its token F1 too
     line: int = field(default=0, compare=False)
 
 

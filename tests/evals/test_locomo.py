@@ -34,7 +34,7 @@ def test_import_writes_valid_scenarios(tmp_path):
     assert len(probes) == 3  # categories 4, 1, 2 kept; the adversarial one left out
     assert {p.tag for p in probes} == {"taught"}
     assert probes[2] == Probe("When did Tobin adopt Pimento?", ("10 May 2023",), "taught",
-                              aliases=("May 10, 2023", "2023-05-10"))
+                              aliases=("May 10, 2023", "2023-05-10"), category=2)
 
     # an unparseable session time: no advance; a numeric answer becomes text
     assert not any(isinstance(t, Advance) for s in second.sessions for t in s.turns)

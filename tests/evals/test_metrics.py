@@ -142,4 +142,4 @@ def test_summary_adds_a_pooled_scenario_when_there_are_several():
     assert [(t.n, t.value) for t in pooled] == [(2, 0.5)]
     assert {c.scenario for c in summary.checks} == {"a", "b"}  # targets hold per scenario
     assert ALL not in {t.scenario for t in summarize(many(1, 0)).tags}
-    assert set(summary.to_dict()) == {"tags", "modes", "by_length", "checks"}
+    assert set(summary.to_dict()) == {"tags", "modes", "by_length", "checks", "categories"}

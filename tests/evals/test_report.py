@@ -74,3 +74,18 @@ def test_consolidation_table_rounds_and_shows_rejections():
     rows = table.splitlines()[4:]
     assert rows[0] == "| a | pets | 12 | published | 2 | 0.987 | 1.000 | 100/103 | 21.3 |"
     assert rows[1] == "| a | work | 4 | rejected |  | 1.000 | 0.667 | 96/103 | 30.0 |"
+
+
+def test_locomo_categories_get_their_token_f1(tmp_path):
+    from evals.metrics import ProbeResult
+
+    rows = [ProbeResult("locomo-conv-30", "rag", 0, i, "taught", f"q{i}", [gold], answer, correct, True, 100.0, 20,
+                        None, category=cat, f1=f1)
+            for i, (gold, answer, correct, cat, f1) in enumerate([
+                ("Paris", "Paris", True, 4, 1.0), ("7 May 2023", "May 2023", False, 2, 0.8),
+                ("hiking, swimming", "hiking", False, 1, 0.5)])]
+    md = (write_report(rows, tmp_path, plots=False)["report"]).read_text()
+    assert "| rag | 4 single-hop | 1 | 1.000 | 100.0% |" in md
+    assert "| rag | 1 multi-hop | 1 | 0.500 | 0.0% |" in md
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert {c["category"] for c in saved["summary"]["categories"]} == {1, 2, 4}
