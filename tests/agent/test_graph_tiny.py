@@ -119,3 +119,23 @@ def test_hybrid_keeps_the_facts_that_the_chosen_adapters_do_not_hold():
     assert select_context(ctx, state, "hybrid") == ["Ana plays the oboe.", "Ana lives in Lima.", "Ana's cat is Tofu."]
     assert select_context(ctx, {**state, "routes": []}, "hybrid") == [h["text"] for h in hits]  # no route: rag
     assert select_context(ctx, state, "lora") == []
+
+
+def test_facts_are_read_once_per_change_not_once_per_question(ctx):
+    """Routing scores topics without an adapter from the namespace's facts: read again only after a write."""
+    graph = compile_graph(ctx, MemorySaver())
+    fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
+    fact = ctx.service.get("alice", fid)
+    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
+                      thresholds=GateThresholds(validation=0.0, probe_tolerance=1.0))
+    assert out.status == "published", out.reasons
+    run(graph, "My sister is Ana.")
+    reads = []
+    real = ctx.service.all_active
+    ctx.service.all_active = lambda *a, **kw: reads.append(a) or real(*a, **kw)
+    for _ in range(3):
+        run(graph, "Who is my sister?", mode="hybrid")
+    assert len(reads) == 1
+    run(graph, "My brother is Lima.")  # a write: the next question reads the facts again
+    run(graph, "Who is my sister?", mode="hybrid")
+    assert len(reads) == 2
