@@ -29,6 +29,16 @@ def ctx(service, engine):
                         runtime=AdapterRuntime(base, registry), max_new_tokens=4)
 
 
+def publish(ctx, fid: str):
+    """Consolidate one fact into its topic's adapter (v1) and mark it held, as the relay would."""
+    fact = ctx.service.get("alice", fid)
+    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
+                      thresholds=GateThresholds(validation=0.0, probe_tolerance=1.0))
+    assert out.status == "published", out.reasons
+    ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
+    return fact
+
+
 def run(graph, msg, mode="lora", thread="t1"):
     return graph.invoke({"namespace": "alice", "message": msg, "mode": mode},
                         {"configurable": {"thread_id": thread}})
@@ -52,11 +62,7 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     graph = compile_graph(ctx, MemorySaver())
     fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
     assert run(graph, "Where do I live?")["adapter"] is None  # nothing published yet: base model
-    fact = ctx.service.get("alice", fid)
-    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
-                      thresholds=GateThresholds(validation=0.0, probe_tolerance=1.0))
-    assert out.status == "published", out.reasons
-    ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
+    fact = publish(ctx, fid)
     out = run(graph, "Where do I live?")
     assert out["routes"][0]["topic"] == fact.topic and out["adapter"] is not None
     assert out["context"] == []  # lora: no facts in the prompt
@@ -70,11 +76,7 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
 def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):
     graph = compile_graph(ctx, MemorySaver())
     fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
-    fact = ctx.service.get("alice", fid)
-    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
-                      thresholds=GateThresholds(validation=0.0, probe_tolerance=1.0))
-    assert out.status == "published", out.reasons
-    ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
+    fact = publish(ctx, fid)
     sister = run(graph, "My sister is Ana.")["written"][0]
     assert sister["topic"] != fact.topic  # family: no adapter yet
     out = run(graph, "Who is my sister?", mode="hybrid")
@@ -125,10 +127,7 @@ def test_facts_are_read_once_per_change_not_once_per_question(ctx):
     """Routing scores topics without an adapter from the namespace's facts: read again only after a write."""
     graph = compile_graph(ctx, MemorySaver())
     fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
-    fact = ctx.service.get("alice", fid)
-    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
-                      thresholds=GateThresholds(validation=0.0, probe_tolerance=1.0))
-    assert out.status == "published", out.reasons
+    publish(ctx, fid)
     run(graph, "My sister is Ana.")
     reads = []
     real = ctx.service.all_active
