@@ -152,10 +152,12 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         graph.engram_context.max_new_tokens = 16
         console.print("[bold]4. The same questions, per mode[/] (lora: no facts in the prompt)")
         rows = []
-        for question, expected in [(q, e) for _, q, e in SCRIPT] + [JOB]:
+        asked = [(q, e) for _, q, e in SCRIPT] + [JOB]
+        for question, expected in asked:
             outs = {mode: ask(question, mode) for mode in MODES}
+            others = [e for _, e in asked if e != expected]  # naming another fact's value is a wrong answer
             rows.append(Row(question, expected, {m: o["answer"] for m, o in outs.items()},
-                            {m: answer_ok(o["answer"], expected) for m, o in outs.items()},
+                            {m: answer_ok(o["answer"], expected, others) for m, o in outs.items()},
                             ", ".join(f"{r['topic']} v{r['version']}" for r in outs["lora"].get("routes", []))
                             or "-"))
         answers_path = settings.data_dir / "demo-answers.md"
