@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from bench.provenance import provenance  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 from consolidation.model import generate, load_base  # noqa: E402
 from consolidation.run import consolidate  # noqa: E402
 from consolidation.synth import answer_ok, build_dataset, rivals  # noqa: E402

@@ -18,7 +18,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.provenance import provenance  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

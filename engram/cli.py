@@ -458,12 +458,16 @@ def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help
 def import_locomo(path: str = typer.Argument(..., help="locomo10.json"),
                   out: str = typer.Argument(..., help="Folder for the scenario files"),
                   categories: str = typer.Option("1,2,3,4", help="QA categories to keep (5 has no answer)"),
-                  max_conversations: Optional[int] = typer.Option(None, min=1)):
+                  max_conversations: Optional[int] = typer.Option(None, min=1),
+                  source: str = typer.Option("say", help="say: play the turns through the agent; observations: "
+                                                         "write the dataset's observation facts through the API"),
+                  sample: list[str] = typer.Option([], help="A sample_id to import, e.g. conv-30 (repeatable)")):
     """Turn LoCoMo conversations into scenarios for `engram eval`."""
     from evals.locomo import import_locomo as run_import
 
     try:
-        files = run_import(path, out, tuple(int(c) for c in categories.split(",")), max_conversations)
+        files = run_import(path, out, tuple(int(c) for c in categories.split(",")), max_conversations, source,
+                           tuple(sample))
     except (OSError, ValueError, KeyError) as exc:
         fail(f"{path}: {exc}")
     console.print(f"{len(files)} scenario(s) in {out}")

@@ -1,9 +1,11 @@
 """LoCoMo importer: one scenario file per conversation of `locomo10.json` (snap-research/LoCoMo).
 
-    python -m evals.locomo data/locomo10.json evals/scenarios/locomo --categories 1,2,3,4
+    python -m evals.locomo data/locomo10.json evals/scenarios/locomo --categories 1,2,3,4 [--source observations]
 
-Each session's turns become `say` turns ("Speaker: text"), the clock advances between sessions by the gap
-between their `session_N_date_time`s, and after the last session the memory is consolidated and every kept
+Each session's turns become `say` turns ("Speaker: text"), or with `--source observations` the dataset's own
+`observation` facts of that session become one `remember` turn (written through the API, no extraction: it
+separates what the agent extracts from what consolidation makes of given facts). The clock advances between
+sessions by the gap between their `session_N_date_time`s, and after the last session the memory is consolidated and every kept
 question becomes a `taught` probe. QA categories: 1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop,
 5 adversarial (it has no gold `answer`, only an `adversarial_answer`, and is left out by default; any question
 without an `answer` is skipped). Scoring is by answer span (evals.scoring), stricter than the LLM judge of
@@ -70,8 +72,20 @@ def _say(turn: dict) -> str | None:
     return f"{turn.get('speaker', '?')}: {text}" if text else None
 
 
-def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4)) -> tuple[dict, int]:
+SOURCES = ("say", "observations")
+
+
+def _observations(item: dict, n: int) -> list[dict]:
+    """The `observation` facts of session n as scenario facts: [{"text": ...}] (each entry is [text, dia_id])."""
+    by_speaker = (item.get("observation") or {}).get(f"session_{n}_observation") or {}
+    return [{"text": str(entry[0]).strip()} for entries in by_speaker.values() for entry in entries
+            if isinstance(entry, list) and entry and str(entry[0]).strip()]
+
+
+def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4), source: str = "say") -> tuple[dict, int]:
     """(scenario data, questions skipped) for one locomo10.json item; the data dumps to a valid scenario."""
+    if source not in SOURCES:
+        raise ValueError(f"source {source!r}: one of {', '.join(SOURCES)}")
     if not isinstance(item.get("conversation"), dict):
         raise ValueError(f"item {index}: no 'conversation' object")
     conversation = item["conversation"]
@@ -82,7 +96,10 @@ def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4)) ->
         if previous and when and when > previous:
             session_turns.append({"advance": format_duration((when - previous).total_seconds())})
         previous = when or previous
-        session_turns += [{"say": text} for text in map(_say, turns) if text]
+        if source == "say":
+            session_turns += [{"say": text} for text in map(_say, turns) if text]
+        elif facts := _observations(item, n):
+            session_turns.append({"remember": facts})
         if session_turns:
             sessions.append({"turns": session_turns})
     probes, skipped = [], 0
@@ -95,24 +112,26 @@ def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4)) ->
         if aliases := date_aliases(answer):
             probe["aliases"] = aliases
         probes.append({"probe": probe})
-    if not sessions:
-        raise ValueError(f"item {index} ({sample}): no session_N turns")
+    if not any(t for s in sessions for t in s["turns"] if "advance" not in t):
+        raise ValueError(f"item {index} ({sample}): no session_N {'turns' if source == 'say' else 'observations'}")
     dialogue_sessions = len(sessions)
     if probes:
         sessions.append({"turns": [{"consolidate": {"wait": True}}, *probes]})
     speakers = f"{conversation.get('speaker_a', '?')} and {conversation.get('speaker_b', '?')}"
     kept = ", ".join(CATEGORIES.get(c, str(c)) for c in sorted(categories))
     scenario = {
-        "name": f"locomo-{sample}"[:64],
-        "description": f"LoCoMo conversation {sample} between {speakers}: {dialogue_sessions} "
-                       f"sessions, {len(probes)} questions (kept categories: {kept}).",
+        "name": f"locomo-{sample}{'' if source == 'say' else '-observations'}"[:64],
+        "description": f"LoCoMo conversation {sample} between {speakers}: {dialogue_sessions} sessions "
+                       f"({'said turn by turn' if source == 'say' else 'its observation facts written'}), "
+                       f"{len(probes)} questions (kept categories: {kept}).",
         "sessions": sessions,
     }
     return scenario, skipped
 
 
 def import_locomo(json_path: str | Path, out_dir: str | Path, categories=(1, 2, 3, 4),
-                  max_conversations: int | None = None) -> list[Path]:
+                  max_conversations: int | None = None, source: str = "say",
+                  samples: tuple[str, ...] = ()) -> list[Path]:
     """Write one scenario YAML per conversation into out_dir (each checked by the scenario loader); returns
     the paths written."""
     items = json.loads(Path(json_path).read_text(encoding="utf-8"))
@@ -121,8 +140,11 @@ def import_locomo(json_path: str | Path, out_dir: str | Path, categories=(1, 2, 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for index, item in enumerate(items[:max_conversations]):
-        scenario, _ = conversation_to_scenario(item, index, tuple(categories))
+    chosen = [(i, item) for i, item in enumerate(items) if not samples or item.get("sample_id") in samples]
+    if missing := set(samples) - {item.get("sample_id") for _, item in chosen}:
+        raise ValueError(f"{json_path}: no conversation {', '.join(sorted(missing))}")
+    for index, item in chosen[:max_conversations]:
+        scenario, _ = conversation_to_scenario(item, index, tuple(categories), source)
         text = f"# Imported from {Path(json_path).name} by evals.locomo; edit the importer, not this file.\n"
         text += yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True, width=120)
         path = out / f"{scenario['name']}.yaml"
@@ -138,9 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--categories", default="1,2,3,4", help="QA categories to keep (5 = adversarial)")
     parser.add_argument("--max-conversations", type=int, default=None)
+    parser.add_argument("--source", choices=SOURCES, default="say", help="say the turns, or write the observations")
+    parser.add_argument("--sample", action="append", default=[], help="a sample_id to import (repeatable)")
     args = parser.parse_args(argv)
     categories = tuple(int(c) for c in args.categories.split(",") if c.strip())
-    for path in import_locomo(args.json_path, args.out_dir, categories, args.max_conversations):
+    for path in import_locomo(args.json_path, args.out_dir, categories, args.max_conversations, args.source,
+                              tuple(args.sample)):
         print(path)
 
 

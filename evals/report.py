@@ -135,13 +135,15 @@ def plot_accuracy_by_length(points: list[LengthPoint], path: Path) -> None:
 
 
 def write_report(results: list[ProbeResult], out_dir: str | Path, title: str = "engram evaluation",
-                 plots: bool = True, failures: list[dict] | None = None) -> dict[str, Path]:
+                 plots: bool = True, failures: list[dict] | None = None,
+                 provenance: dict | None = None) -> dict[str, Path]:
     """Write results.json, report.md and the plots into out_dir; returns {"results", "report", plot names...}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
     written = {"results": out / "results.json", "report": out / "report.md"}
-    payload = {"probes": [asdict(r) for r in results], "summary": summary.to_dict(), "failures": failures or []}
+    payload = {"probes": [asdict(r) for r in results], "summary": summary.to_dict(), "failures": failures or [],
+               "provenance": provenance}
     written["results"].write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     text = render_markdown(summary, title, plots)
     if failures:
@@ -149,6 +151,9 @@ def write_report(results: list[ProbeResult], out_dir: str | Path, title: str = "
             ["scenario", "file:line", "step", "reason", "steps skipped"],
             [[f["scenario"], f"{f['path']}:{f['line']}", f["action"], f["reason"].replace("|", "/"),
               str(f["skipped_steps"])] for f in failures]))
+    if provenance:
+        text += (f"\n\nMeasured {provenance['measured_at']} at commit {provenance['commit']} on "
+                 f"{provenance['machine']} by `{provenance['command']}`.")
     written["report"].write_text(text + "\n", encoding="utf-8")
     if plots:
         for scenario in _scenario_order({s.scenario for s in summary.tags}):

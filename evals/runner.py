@@ -29,6 +29,7 @@ from workers.launch import start_worker, stop_worker
 
 from .metrics import ProbeResult
 from .locomo_f1 import locomo_f1
+from .provenance import provenance
 from .report import write_report
 from .scenario import Advance, Consolidate, Delete, Probe, Remember, Say, Scenario, Step, Update
 from .scoring import LEAK_TAGS, normalize, score
@@ -327,6 +328,7 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"{len(scenarios)} scenario(s), modes {','.join(modes)}; loading the services and models")
+    made_by = provenance()  # the commit the run started from
     h = Harness.open(settings, out_dir / "work")
     results: list[ProbeResult] = []
     failures: list[FailedStep] = []
@@ -342,17 +344,18 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
                 if failed:
                     failures.append(failed)
                     console.print(f"[red]{failed}[/]")
-                written = write_all(out_dir, results, failures, h.consolidation_log)
+                written = write_all(out_dir, results, failures, h.consolidation_log, made_by)
     finally:
         h.close()
     return written, failures
 
 
-def write_all(out_dir: Path, results: list[ProbeResult], failures: list[FailedStep], log: list[dict]) -> dict:
+def write_all(out_dir: Path, results: list[ProbeResult], failures: list[FailedStep], log: list[dict],
+              made_by: dict | None = None) -> dict:
     """results.json, report.md (with failed steps and consolidations), plots, consolidations.json."""
     (out_dir / "consolidations.json").write_text(json.dumps(log, indent=1, default=str) + "\n")
     written = write_report(results, out_dir, title="engram evaluation",
-                           failures=[asdict(f) for f in failures])
+                           failures=[asdict(f) for f in failures], provenance=made_by)
     with open(written["report"], "a", encoding="utf-8") as f:
         f.write("\n" + consolidation_table(log) + "\n")
     return written

@@ -75,3 +75,29 @@ def test_time_and_date_parsing():
     assert parse_session_time("sometime") is None and parse_session_time(None) is None
     assert date_aliases("May 7, 2023") == ["7 May 2023", "2023-05-07"]
     assert date_aliases("the week before") == []
+
+
+def test_observations_source_writes_the_datasets_facts(tmp_path):
+    from evals.scenario import Remember
+
+    paths = import_locomo(FIXTURE, tmp_path, source="observations", samples=("conv-mini-1",))
+    assert [p.name for p in paths] == ["locomo-conv-mini-1-observations.yaml"]
+    sc = load_scenario(paths[0])
+    turns = [t for s in sc.sessions for t in s.turns]
+    assert not any(isinstance(t, Say) for t in turns)  # nothing goes through extraction
+    written = [[f.text for f in t.facts] for t in turns if isinstance(t, Remember)]
+    # session 1's two facts (Tobin has none there), session 3's one; session 2 has no observations
+    assert written == [["Marla moved to Quillmere in early May 2023.",
+                        "Marla opened a small glassblowing studio by the harbour."],
+                       ["Tobin adopted a ferret named Pimento."]]
+    assert len(sc.probes()) == 3  # the same questions as the said version
+
+
+def test_an_unknown_sample_or_source_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no conversation conv-nope"):
+        import_locomo(FIXTURE, tmp_path, samples=("conv-nope",))
+    with pytest.raises(ValueError, match="source 'dream'"):
+        import_locomo(FIXTURE, tmp_path, source="dream")
+    # the second conversation has no observation facts at all
+    with pytest.raises(ValueError, match="no session_N observations"):
+        import_locomo(FIXTURE, tmp_path, source="observations", samples=("conv-mini-2",))

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def command() -> str:
     """The command line as a user types it: `python -m bench.probe select --json`."""
     script = Path(sys.argv[0]).resolve()
+    if script.name == "engram":  # the console script
+        return " ".join(["engram", *sys.argv[1:]])
     try:
         module = ".".join(script.relative_to(ROOT).with_suffix("").parts)
         head = f"python -m {module}"
