@@ -33,6 +33,7 @@ from memory_service.service import MemoryService  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
 from memory_service.settings import MODES, Settings  # noqa: E402
 from memory_service.store import FactFilter  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 
 
 def publish(base, registry, ns, topic, facts, seed):
@@ -122,6 +123,7 @@ def main() -> None:
     out["runtime_stats"] = rt.stats
     svc.heat.drop_prefix()
     svc.close()
+    out["provenance"] = provenance()
     print(json.dumps(out, indent=None if args.json else 2))
 
 

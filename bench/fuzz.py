@@ -36,6 +36,7 @@ from memory_service.events import Keys  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 
 CHAT_SUFFIX = "/chat"
 SEED_NS = "alice"
@@ -174,6 +175,7 @@ def main() -> None:
         with fuzz_schema(tmp, args.redis_url, chat=args.chat_cases > 0) as (schema, fixed):
             out = fuzz(schema, fixed, args.cases, args.chat_cases, log, args.seed)
     out["seconds"] = round(time.perf_counter() - t0, 1)
+    out["provenance"] = provenance()
     print(json.dumps(out, indent=None if args.json else 2))
     sys.exit(1 if out["server_errors"] else 0)
 

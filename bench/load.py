@@ -37,6 +37,7 @@ from bench.procs import ApiServer, Worker
 from evals.fictional import fictional_facts
 from memory_service.events import Keys
 from memory_service.settings import Settings
+from evals.provenance import provenance
 
 TRAIN_NS, TRAIN_TOPIC, WARMUP_TOPIC = "load-train", "friends", "warmup"
 WARMUP_FACTS = 4
@@ -274,6 +275,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         console.print(f"logs kept in {tmp}")
+    out["provenance"] = provenance()
     print(json.dumps(out, indent=None if args.json else 2))
     sys.exit(1 if out.get("errors") else 0)
 

@@ -32,6 +32,7 @@ from consolidation.synth import QA, answer_ok, build_dataset  # noqa: E402
 from consolidation.train import Recipe, Trainer  # noqa: E402
 from evals.fictional import FictionalFact, fictional_facts, phonebook  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -337,6 +338,7 @@ def main() -> None:
         out = merge(base, args.topics, int(args.facts or 16), args.rank, args.seed, args.adapters)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["threads"] = args.threads
+    out["provenance"] = provenance()
     print(json.dumps(out, indent=None if args.json else 2))
 
 

@@ -132,3 +132,26 @@ class Worker(Proc):
         self.settings = settings
         self.name = f"engram-test-{uuid.uuid4().hex[:6]}@localhost"
         super().__init__(worker_argv(settings, self.name, events=True), child_env(settings, **env), log_path)
+
+
+class ModelServer(Proc):
+    """`engram serve-model`: the configured base model behind the OpenAI chat-completions API."""
+
+    def __init__(self, settings: Settings, log_path: Path, port: int | None = None, timeout: float = 240):
+        self.port = port or free_port()
+        super().__init__([sys.executable, "-m", "engram.cli", "serve-model", "--port", str(self.port)],
+                         child_env(settings), log_path)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                httpx.get(f"{self.url}/models", timeout=2).raise_for_status()
+                return
+            except httpx.HTTPError:
+                if not self.alive() or time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"model server on :{self.port} did not start:\n{self.tail()}") from None
+                time.sleep(0.5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"

@@ -28,6 +28,7 @@ from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
 from memory_service.store import FactFilter, Point  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -121,6 +122,7 @@ def main() -> None:
     t = time.perf_counter()
     embedder.embed(texts)
     out["embed_only_facts_per_s"] = round(len(texts) / (time.perf_counter() - t), 1)
+    out["provenance"] = provenance()
     print(json.dumps(out, indent=None if args.json else 2))
 
 

@@ -145,12 +145,18 @@ def token_id(tokenizer, token: str) -> int | None:
 
 def chat_prompt(tokenizer, question: str, context: str | None = None) -> str:
     """The prompt used for training and answering. No default system prompt: it costs tokens on every step
-    and every answer. ChatML tokenizers (SmolLM2, Qwen) get the format directly; others use their template."""
-    user = f"{context}\n\n{question}" if context else question
+    and every answer."""
+    return messages_prompt(tokenizer, [{"role": "user", "content": f"{context}\n\n{question}" if context else question}])
+
+
+def messages_prompt(tokenizer, messages: list[dict]) -> str:
+    """A chat of {"role", "content"} messages, ready for the assistant's turn. ChatML tokenizers (SmolLM2, Qwen)
+    get the format directly (SmolLM2's own template would add a default system prompt); others use their
+    template."""
     if token_id(tokenizer, "<|im_start|>") is not None:
-        return f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
-    return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
-                                         add_generation_prompt=True)
+        turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return turns + "<|im_start|>assistant\n"
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
 def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_size: int = 32,

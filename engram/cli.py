@@ -192,6 +192,27 @@ def serve(ctx: typer.Context, host: Optional[str] = None, port: Optional[int] = 
         fail(exc.message)
 
 
+@app.command("serve-model")
+def serve_model(ctx: typer.Context, host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8090),
+                log_level: str = typer.Option("warning")):
+    """Serve the base model over the OpenAI chat-completions API (for the eval judge and LLM extraction, offline)."""
+    import uvicorn
+
+    from consolidation.model import load_base, model_id, set_threads
+
+    from .model_server import create_model_app
+
+    settings = settings_of(ctx)
+    set_threads(settings.torch_threads)
+    try:
+        base = load_base(settings.base_model, cache_dir=settings.model_cache_dir)
+        name = model_id(settings.base_model)
+    except EngramError as exc:
+        fail(exc.message)
+    console.print(f"serving {name} at http://{host}:{port}/v1")
+    uvicorn.run(create_model_app(base, name), host=host, port=port, log_level=log_level)
+
+
 def _celery_env(settings: Settings) -> Settings:
     """Workers reach the same Redis as the service: the URL, or the embedded server's socket."""
     from memory_service.redis_conn import connect_redis
@@ -434,16 +455,28 @@ def demo(ctx: typer.Context, namespace: str = typer.Option("demo-user", "--names
 def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help="Scenario files or folders (evals/scenarios)"),
              modes: str = typer.Option(",".join(MODES), help="Comma-separated recall modes"),
              out: str = typer.Option("eval-report", help="Folder for report.md, results.json, plots"),
-             timeout: float = typer.Option(3600.0, help="Longest wait for one consolidation step, seconds")):
+             timeout: float = typer.Option(3600.0, help="Longest wait for one consolidation step, seconds"),
+             judge_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint of an LLM judge for "
+                                                                "LoCoMo's J score (key: ENGRAM_JUDGE_API_KEY); off"),
+             judge_model: str = typer.Option("", help="The judge's model name at --judge-url")):
     """Play scripted dialogues against the live services in each mode and write a report."""
     from pathlib import Path
 
     from evals.runner import run_eval
     from evals.scenario import ScenarioError
 
+    judge = None
+    if judge_url:
+        from evals.judge import Judge
+
+        if not judge_url.startswith(("http://", "https://")):
+            fail(f"invalid --judge-url {judge_url!r}: an http(s) URL such as http://127.0.0.1:8090/v1")
+        judge = Judge(judge_url, judge_model or "default")
     try:
+        if judge is not None:
+            judge.check()
         written, failures = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out),
-                                     settings_of(ctx), console, timeout)
+                                     settings_of(ctx), console, timeout, judge)
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     except EngramError as exc:

@@ -41,6 +41,7 @@ class ProbeResult:
     namespace: str = ""
     category: int | None = None  # LoCoMo question category, when the probe has one
     f1: float | None = None  # LoCoMo's token F1 of the answer (evals.locomo_f1), for probes with a category
+    judged: bool | None = None  # the LLM judge's label (evals.judge), when a judge was set; None: not judged
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class CategorySummary:
     n: int
     f1: float
     span_match: float
+    j: float | None = None  # share the LLM judge labelled CORRECT, over the judged probes; None: no judge
+    judged_n: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,9 @@ def summarize_tags(results: list[ProbeResult]) -> list[TagSummary]:
 
 def summarize_categories(results: list[ProbeResult]) -> list[CategorySummary]:
     scored = [r for r in results if r.category is not None and r.f1 is not None]
-    rows = [CategorySummary(sc, mode, cat, len(g), _mean(r.f1 for r in g), _mean(r.correct for r in g))
+    rows = [CategorySummary(sc, mode, cat, len(g), _mean(r.f1 for r in g), _mean(r.correct for r in g),
+                            _mean(r.judged for r in g if r.judged is not None),
+                            sum(r.judged is not None for r in g))
             for (sc, mode, cat), g in _group(scored, lambda r: (r.scenario, r.mode, r.category)).items()]
     return sorted(rows, key=lambda s: (s.scenario, _order(s.mode, MODE_ORDER), s.category))
 

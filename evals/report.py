@@ -77,9 +77,11 @@ def render_markdown(summary: Summary, title: str = "engram evaluation", plots: b
         cats = [c for c in summary.categories if c.scenario == scenario]
         if cats:
             out += ["LoCoMo's token F1 by question category (its own rules; span match = the strict score):", ""]
+            judged = any(c.judged_n for c in cats)
             rows = [[c.mode, f"{c.category} {CATEGORIES.get(c.category, '')}", str(c.n), f"{c.f1:.3f}",
-                     _pct(c.span_match)] for c in cats]
-            out += _table(["mode", "category", "questions", "token F1", "span match"], rows) + [""]
+                     _pct(c.span_match)] + ([f"{_pct(c.j)} ({c.judged_n})"] if judged else []) for c in cats]
+            out += _table(["mode", "category", "questions", "token F1", "span match"]
+                          + (["J (LLM judge)"] if judged else []), rows) + [""]
         if plots:
             out += [f"![accuracy by mode and tag]({plot_name('accuracy', scenario)})", ""]
     return "\n".join(out)

@@ -71,6 +71,7 @@ class Harness:
     offset_s: float = 0.0  # the scenario clock runs ahead of the wall clock by this much
     log_path: Path | None = None
     consolidation_log: list[dict] = field(default_factory=list)
+    judge: object = None  # an evals.judge.Judge, when the run has one
 
     @classmethod
     def open(cls, settings: Settings, work_dir: Path) -> "Harness":
@@ -287,13 +288,13 @@ def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s:
             h.update(ns, a.old, a.new)
         elif isinstance(a, Probe):
             rivals = () if a.tag in LEAK_TAGS else h.rivals(ns, [*a.expect, *a.aliases])
-            return [probe(h, sc, step, ns, a, mode, rivals) for mode in modes]
+            return [probe(h, sc, step, ns, a, mode, rivals, h.judge) for mode in modes]
     except NotFound as exc:  # e.g. consolidating a namespace that holds no facts (yet)
         raise LookupError(exc.message) from exc
     return []
 
 
-def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, rivals=()) -> ProbeResult:
+def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, rivals=(), judge=None) -> ProbeResult:
     try:
         got = h.ask(ns, p.question, mode, thread=f"{ns}:{mode}")
     except NotFound:  # a namespace that holds nothing yet: the agent has nothing to answer from
@@ -305,11 +306,12 @@ def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, ri
         latency_ms=None if got["latency_ms"] is None else round(got["latency_ms"], 1),
         prompt_tokens=got["prompt_tokens"], expected_topic=p.topic, routed_topics=got["routes"],
         facts_so_far=step.statements_before, namespace=ns, category=p.category,
-        f1=None if p.category is None else round(locomo_f1(got["answer"], p.expect[0], p.category), 4))
+        f1=None if p.category is None else round(locomo_f1(got["answer"], p.expect[0], p.category), 4),
+        judged=None if judge is None or p.category is None else judge(p.question, p.expect[0], got["answer"]))
 
 
 def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings: Settings, console=None,
-             timeout_s: float = 3600.0) -> tuple[dict[str, Path], list[FailedStep]]:
+             timeout_s: float = 3600.0, judge=None) -> tuple[dict[str, Path], list[FailedStep]]:
     """`engram eval`: validate every scenario first (before any model loads), play them, and write the report
     after each scenario (a later failure or interruption loses nothing). Returns the files and the turns that
     failed (each stopped its own scenario only)."""
@@ -330,6 +332,7 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     console.print(f"{len(scenarios)} scenario(s), modes {','.join(modes)}; loading the services and models")
     made_by = provenance()  # the commit the run started from
     h = Harness.open(settings, out_dir / "work")
+    h.judge = judge
     results: list[ProbeResult] = []
     failures: list[FailedStep] = []
     written: dict[str, Path] = {}
@@ -344,6 +347,8 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
                 if failed:
                     failures.append(failed)
                     console.print(f"[red]{failed}[/]")
+                if judge is not None:
+                    made_by["judge"] = judge.stats()
                 written = write_all(out_dir, results, failures, h.consolidation_log, made_by)
     finally:
         h.close()

@@ -1,0 +1,65 @@
+"""`engram serve-model` as a real process serving the packaged SmolLM2 over the OpenAI chat API, and the eval's
+LLM judge talking to it through the openai client library."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from bench.procs import ModelServer, free_port
+from evals.judge import Judge
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(integration_settings, tmp_path_factory):
+    s = ModelServer(integration_settings, tmp_path_factory.mktemp("model-server") / "server.log")
+    yield s
+    s.stop()
+
+
+def test_chat_completions_answer_in_the_openai_shape(server):
+    client = OpenAI(base_url=server.url, api_key="none", max_retries=0)
+    (model,) = client.models.list().data
+    assert model.id.startswith("HuggingFaceTB/SmolLM2-135M-Instruct (gguf ")  # the id manifests record
+    reply = client.chat.completions.create(model="any", messages=[
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": "What is the capital of France?"}], max_tokens=8, temperature=0)
+    choice = reply.choices[0]
+    assert choice.message.role == "assistant" and choice.message.content
+    assert 0 < reply.usage.completion_tokens <= 8
+    assert choice.finish_reason in ("stop", "length")
+    # greedy: the same request gives the same answer
+    again = client.chat.completions.create(model="any", messages=[
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": "What is the capital of France?"}], max_tokens=8)
+    assert again.choices[0].message.content == choice.message.content
+
+
+def test_a_bad_request_names_the_field(server):
+    r = httpx.post(f"{server.url}/chat/completions", json={"messages": [{"role": "wizard", "content": "hi"}]})
+    assert r.status_code == 422 and "role" in r.text
+    r = httpx.post(f"{server.url}/chat/completions", json={"messages": []})
+    assert r.status_code == 422 and "messages" in r.text
+
+
+def test_judge_round_trip_counts_every_outcome(server):
+    judge = Judge(server.url, "any")
+    judge.check()
+    labels = [judge("What is the capital of France?", "Paris", answer) for answer in ("Paris", "Lyon")]
+    assert all(label in (True, False, None) for label in labels)
+    stats = judge.stats()
+    assert stats["asked"] == 2 and stats["errors"] == 0
+    assert stats["unjudged"] == labels.count(None)  # a reply that never parsed is counted, not guessed
+    assert stats["retried"] >= stats["unjudged"]  # each unjudged probe was asked twice
+
+
+def test_judge_on_a_dead_endpoint_fails_early_and_loses_no_probe():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    judge = Judge(url, "any", timeout_s=2)
+    with pytest.raises(ValueError, match="--judge-url http://127.0.0.1"):
+        judge.check()
+    assert judge("q", "gold", "answer") is None
+    assert judge.stats()["errors"] == 1 and judge.stats()["asked"] == 1
