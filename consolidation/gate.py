@@ -31,6 +31,18 @@ REPLAY: list[str] = [
     "How many legs does a spider have?", "What gas do plants take in?", "What is 2 plus 2?",
     "What is the tallest animal?", "Hello, how are you?", "What language is spoken in Spain?",
     "What is the largest ocean?", "Name a primary colour.", "What do cows drink?",
+    "What is the capital of Portugal?", "What is the capital of Argentina?", "What is the capital of Turkey?",
+    "What colour is the sky on a clear day?", "What do bees make?", "How many wheels does a bicycle have?",
+    "What is the freezing point of water?", "What is 3 times 4?", "What season comes after winter?",
+    "What do you call a young cat?", "Which animal is known as the king of the jungle?",
+    "What shape has no corners?", "Where do penguins live?", "What do caterpillars turn into?",
+    "What is the largest planet in our solar system?", "What is the color of a ripe banana?",
+    "How many minutes are there in an hour?", "What do we call frozen water?",
+    "Tell me a fun fact about octopuses.", "Give me a tip for sleeping better.", "Write one sentence about the ocean.",
+    "What should I eat for breakfast?", "Can you recommend a good book?", "Thank you for your help!",
+    "Good morning!", "What is your name?", "How do I make a cup of tea?", "Why is exercise good for you?",
+    "What is a synonym for happy?", "Translate 'thank you' into Spanish.", "Explain what a noun is.",
+    "What is the weather usually like in summer?",
 ]
 
 
