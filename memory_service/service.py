@@ -18,11 +18,12 @@ from .errors import InvalidInput, NotFound
 from .heat import HeatTracker
 from .redis_conn import connect_redis
 from .schemas import (
-    Fact, FactIn, FactStatus, RecallHit, TopicInfo, WriteOutcome, WriteResult, check_namespace, check_topic,
+    Fact, FactIn, FactStatus, MessageResult, RecallHit, Skipped, StoredFact, TopicInfo, WriteOutcome, WriteResult,
+    check_namespace, check_topic,
 )
 from .settings import Settings
 from .store import FactFilter, FactStore, Point, open_store
-from .topics import Centroids, new_topic_name
+from .topics import Centroids, new_topic_name, topic_of_relation
 
 ACTIVE = (FactStatus.active.value,)
 
@@ -37,7 +38,9 @@ def fact_from_payload(fid: str, p: dict[str, Any]) -> Fact:
         relation=p.get("relation"), object=p.get("object"), source=p.get("source"),
         created_at=datetime.fromtimestamp(p["created_ts"], timezone.utc), status=p.get("status", "active"),
         supersedes=p.get("supersedes"), superseded_by=p.get("superseded_by"),
-        consolidated_in=p.get("consolidated_in"),
+        consolidated_in=p.get("consolidated_in"), speaker=p.get("speaker"), derived_from=p.get("derived_from"),
+        said_at=datetime.fromtimestamp(p["said_ts"], timezone.utc) if p.get("said_ts") is not None else None,
+        qualifier=p.get("qualifier"),
     )
 
 
@@ -180,7 +183,8 @@ class MemoryService:
                 "namespace": ns, "topic": plan.topic, "text": plan.text, "subject": f.subject,
                 "subject_key": _norm(f.subject), "relation": f.relation, "object": f.object, "source": f.source,
                 "created_ts": now, "status": FactStatus.active.value, "supersedes": None, "superseded_by": None,
-                "consolidated_in": None,
+                "consolidated_in": None, "speaker": f.speaker, "derived_from": f.derived_from,
+                "said_ts": f.said_at.timestamp() if f.said_at is not None else None, "qualifier": f.qualifier,
             }
             if f.subject and f.relation:
                 key = (_norm(f.subject), _norm(f.relation))
@@ -255,18 +259,86 @@ class MemoryService:
 
     # delete ----------------------------------------------------------------------------------------------
     def delete(self, ns: str, fact_id: str) -> Fact:
-        """Soft delete: the fact is never recalled again; its topic's adapter goes stale if it held it."""
+        """Soft delete: the fact is never recalled again; its topic's adapter goes stale if it held it.
+        A statement goes with every fact read from it; a fact read from a statement takes the statement with it
+        (the words that said it would otherwise still be recalled)."""
         fact = self.get(ns, fact_id)
         if fact.status == FactStatus.deleted:
             return fact
+        linked = self.linked(ns, fact)
         with self._write_lock:
             self.heat.ping()
-            self.store.set_payload([fact.id], {"status": FactStatus.deleted.value})
-            self.heat.forget(ns, [(fact.id, fact.topic)])
-            if fact.consolidated_in:
-                self.heat.mark_stale(ns, fact.topic)
+            for f in [fact, *linked]:
+                self.store.set_payload([f.id], {"status": FactStatus.deleted.value})
+                self.heat.forget(ns, [(f.id, f.topic)])
+                if f.consolidated_in:
+                    self.heat.mark_stale(ns, f.topic)
             self._centroids.pop(ns, None)
         return fact.model_copy(update={"status": FactStatus.deleted})
+
+    def linked(self, ns: str, fact: Fact) -> list[Fact]:
+        """The active facts that go with `fact`: those read from it, or the statement it was read from."""
+        if fact.derived_from:
+            found = self.store.retrieve([fact.derived_from])
+            return [fact_from_payload(r.id, r.payload) for r in found
+                    if r.payload.get("namespace") == ns and r.payload.get("status") == FactStatus.active.value]
+        return [fact_from_payload(r.id, r.payload) for r in self.store.scroll_all(
+            FactFilter(namespace=ns, status=ACTIVE, derived_from=(fact.id,)))]
+
+    # messages --------------------------------------------------------------------------------------------
+    def write_message(self, ns: str, text: str, speaker: str = "user", said_at: datetime | None = None,
+                      source: str | None = None) -> MessageResult:
+        """Everything a message states: each statement verbatim (attributed to `speaker`, with `said_at`),
+        and beside it the facts read from it, linked back. Questions and small talk are returned, not stored.
+        The statements are written first: a failure reading or writing the facts never loses them."""
+        from .intake import read_message
+
+        check_namespace(ns)
+        text = self._check_text(text, "text")
+        intake = read_message(text, speaker)
+        result = MessageResult(questions=[s.text for s in intake.questions],
+                               skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped])
+        statements = intake.statements
+        if not statements:
+            return result
+        topics = [next((topic_of_relation(t.subject, t.relation) for t in s.triples
+                        if topic_of_relation(t.subject, t.relation)), None) for s in statements]
+        written = self.write(ns, [FactIn(text=s.text, topic=topic, speaker=speaker, said_at=said_at, source=source)
+                                  for s, topic in zip(statements, topics)])
+        result.stored += [StoredFact(id=r.id, text=s.text, topic=r.topic, outcome=r.outcome, kind="statement",
+                                     why=s.why) for r, s in zip(written, statements)]
+        pairs = [(r, t) for r, s in zip(written, statements) for t in s.triples]
+        if not pairs:
+            return result
+        facts = [FactIn(text=t.text, topic=topic_of_relation(t.subject, t.relation) or r.topic, subject=t.subject,
+                        relation=t.relation, object=t.object, qualifier=t.qualifier, derived_from=r.id,
+                        speaker=speaker, said_at=said_at, source=source) for r, t in pairs]
+        for (r, t), w in zip(pairs, self.write(ns, facts)):
+            result.stored.append(StoredFact(id=w.id, text=t.text, topic=w.topic, outcome=w.outcome, kind="fact",
+                                            derived_from=r.id, supersedes=w.supersedes, subject=t.subject,
+                                            relation=t.relation, object=t.object, qualifier=t.qualifier))
+            if w.supersedes:
+                self._retire_statement_of(ns, w.supersedes, r.id)
+        return result
+
+    def _retire_statement_of(self, ns: str, old_fact_id: str, new_statement_id: str) -> None:
+        """A superseded fact's statement is superseded too once none of the facts read from it is active
+        ("I live in Porvoo" stops being recalled after "I moved to Arlow Point")."""
+        found = self.store.retrieve([old_fact_id])
+        statement_id = found[0].payload.get("derived_from") if found else None
+        if not statement_id or statement_id == new_statement_id:
+            return
+        if self.store.scroll_all(FactFilter(namespace=ns, status=ACTIVE, derived_from=(statement_id,))):
+            return
+        old = self.store.retrieve([statement_id])
+        if not old or old[0].payload.get("status") != FactStatus.active.value:
+            return
+        with self._write_lock:
+            self.store.set_payload([statement_id], {"status": FactStatus.superseded.value,
+                                                    "superseded_by": new_statement_id})
+            self.heat.forget(ns, [(statement_id, old[0].payload["topic"])])
+            self._mark_stale(ns, [old[0].payload])
+            self._centroids.pop(ns, None)
 
     # recall ----------------------------------------------------------------------------------------------
     def recall(self, ns: str, query: str, *, limit: int | None = None, topic: str | None = None,

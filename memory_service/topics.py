@@ -10,6 +10,28 @@ _STOP = {"a", "an", "the", "is", "are", "was", "my", "i", "in", "at", "of", "to"
          "her", "their", "s", "lives", "works", "on", "for", "with", "as", "by"}
 
 
+# What the user says about themselves, grouped into topics so that one adapter holds one area of their life;
+# facts about anyone else go to the nearest topic.
+FAMILY = ("sister", "brother", "mother", "father", "wife", "husband", "partner", "son", "daughter", "uncle", "aunt",
+          "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "cousin", "dog", "cat", "pet",
+          "parrot", "rabbit", "hamster", "horse", "fiance", "fiancee", "girlfriend", "boyfriend", "child", "kid",
+          "mom", "dad", "stepmother", "stepfather", "twin", "baby")
+WORK = ("work at", "work as", "works at", "works as", "boss", "manager", "supervisor", "colleague", "coworker",
+        "co-worker", "team lead", "mentor", "employer", "client", "intern", "assistant", "office")
+
+
+def topic_of_relation(subject: str | None, relation: str | None) -> str | None:
+    """The fixed topic of a fact about the user ("family", "work", "life"); None for anyone else's."""
+    if subject != "the user" or not relation:
+        return None
+    head = relation.split(" at ")[0].split(" from ")[0].strip()
+    if head in FAMILY or head.split()[-1] in FAMILY:
+        return "family"
+    if head in WORK or head.split()[-1] in WORK:
+        return "work"
+    return "life"
+
+
 class Centroids:
     """Running sums of unit vectors per topic of one namespace; cosine against their normalised mean."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 VECTOR_NAME = "text"
-INDEXED_FIELDS = ("namespace", "topic", "status", "subject_key")
+INDEXED_FIELDS = ("namespace", "topic", "status", "subject_key", "derived_from")
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,11 @@ class FactFilter:
     status: tuple[str, ...] | None = None
     subject_key: tuple[str, ...] | None = None
     consolidated: bool | None = None  # None = either; False = consolidated_in is null
+    derived_from: tuple[str, ...] | None = None  # facts read from these statements
 
     def conditions(self) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []
-        for key in ("namespace", "topic", "status", "subject_key"):
+        for key in ("namespace", "topic", "status", "subject_key", "derived_from"):
             value = getattr(self, key)
             if value is not None:
                 out.append((key, list(value) if isinstance(value, tuple) else value))

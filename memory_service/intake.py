@@ -1,0 +1,69 @@
+"""What a message states: sentences, each kept verbatim, asked, or skipped as small talk, with the triples read
+from it. Pure logic over memory_service.language; the service writes what this returns.
+
+The rule (README "What is kept"): every sentence that is not a question and not small talk is stored verbatim,
+attributed to its speaker, with the time it was said, whatever else happens; structured facts read from it are
+stored beside it and point back to it. Small talk is a sentence made only of greetings, thanks, laughter,
+farewells and fillers ("Hi!", "Thanks a lot", "haha"), or a passing state of the speaker with nothing named
+("I'm so tired today"). A sentence that names anything (a person, a place, a thing, a number) is never small talk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .triples import USER, Analysis, Triple, analyze
+
+SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    kind: str  # statement | question | small-talk
+    triples: tuple[Triple, ...] = ()
+    why: str | None = None  # why it gave no triple
+
+
+@dataclass(frozen=True)
+class Intake:
+    speaker: str
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def statements(self) -> list[Sentence]:
+        return [s for s in self.sentences if s.kind == "statement"]
+
+    @property
+    def questions(self) -> list[Sentence]:
+        return [s for s in self.sentences if s.kind == "question"]
+
+    @property
+    def skipped(self) -> list[Sentence]:
+        return [s for s in self.sentences if s.kind == "small-talk"]
+
+
+def subject_of(speaker: str) -> str:
+    """Whom "I" means: the user, or a named speaker of a transcript."""
+    return USER if speaker.strip().lower() in (SPEAKER_USER, USER, "") else speaker.strip()
+
+
+def read_messages(texts: list[str], speaker: str = SPEAKER_USER) -> list[Intake]:
+    """One Intake per message (parsed in one batch)."""
+    from .language import parse
+
+    who = subject_of(speaker)
+    out = []
+    for doc in parse([t.strip() for t in texts]):
+        sentences = []
+        for sent in doc.sents:
+            if not sent.text.strip():
+                continue
+            a: Analysis = analyze(sent, who)
+            sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why))
+        out.append(Intake(speaker, sentences))
+    return out
+
+
+def read_message(text: str, speaker: str = SPEAKER_USER) -> Intake:
+    return read_messages([text], speaker)[0]

@@ -1,0 +1,706 @@
+"""Subject / relation / object triples read off a dependency parse (memory_service.language), one sentence at a
+time. Pure functions of a spaCy sentence: no IO, no model state.
+
+What yields a triple, and how it is named (the conventions evals/data/extraction.yaml is scored against):
+- possessives and appositions: "my uncle Tavish", "my uncle is (called) Tavish" -> (the user, uncle, Tavish);
+  "Maren's husband is Jory" -> (Maren, husband, Jory); renaming, "our dog Pepper is now called Juniper" ->
+  (the user, dog, Juniper)
+- verbs: the lemma with its particle and preposition, "I grew up in Brackenford" -> (the user, grow up in,
+  Brackenford); a move, "I moved to X", is (the user, live in, X), so it supersedes the old home
+- copulas: "I am allergic to shellfish" -> (the user, be allergic to, shellfish); "Tavish is a ferry pilot" ->
+  (Tavish, work as, ferry pilot) for jobs, else (X, be, Y); "Pia is seven" -> (Pia, age, seven)
+- passives: "I was born in Tromsdal" -> (the user, be born in, Tromsdal)
+- contact details: any phone number or e-mail address -> (its person, phone number | email, value)
+Time expressions ("last week", "every winter", "in 1990") never enter an object: they become the qualifier.
+Questions, negations, hypotheticals ("if", "would", "might"), opinions ("I think"), feelings and clauses whose
+subject is a pronoun other than I/we (no coreference here) yield no triple.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+USER = "the user"  # the subject of what the user says about themselves
+
+FIRST_PERSON = {"i", "me", "we", "us", "myself", "ourselves"}
+FIRST_POSSESSIVE = {"my", "our", "mine", "ours"}
+WH_WORDS = {"who", "what", "where", "when", "which", "why", "how", "whose", "whom"}
+QUESTION_AUX = {"do", "does", "did", "is", "are", "was", "were", "can", "could", "will", "would", "should",
+                "have", "has", "had", "may", "shall", "am"}
+HYPOTHETICAL_MODALS = {"would", "could", "might", "may", "should", "shall", "must"}
+HYPOTHETICAL_MARKS = {"if", "unless", "whether", "though", "although"}
+NON_FACTUAL_VERBS = {"think", "guess", "hope", "wish", "suppose", "believe", "wonder", "doubt", "imagine",
+                     "feel", "want", "plan", "consider", "seem", "bet", "mean", "need", "try", "miss", "let",
+                     "sound", "look"}
+OPINION_VERBS = {"think", "guess", "believe", "suppose", "bet", "doubt", "wonder", "imagine", "reckon", "assume"}
+FEELING_VERBS = {"miss", "feel", "wish", "hope", "want", "regret", "dread", "fear"}
+CONTACT_VERBS = {"call", "dial", "text", "ring", "phone", "reach", "contact", "email", "message", "write"}
+# greetings, thanks, laughter, farewells, acknowledgements and fillers: a sentence made only of these says nothing
+GREETINGS = {"hi", "hello", "hey", "thanks", "thank", "thx", "ty", "bye", "goodbye", "ok", "okay", "yes", "yeah",
+             "yep", "no", "nope", "sure", "lol", "haha", "hah", "hahaha", "ha", "wow", "cool", "great", "nice",
+             "awesome", "oh", "ah", "hmm", "um", "uh", "well", "good", "morning", "night", "evening", "afternoon",
+             "see", "later", "soon", "tomorrow", "tonight", "then", "welcome", "cheers", "congrats", "congratulations", "sorry", "please",
+             "you", "so", "too", "very", "really", "a", "lot", "much", "for", "again", "now", "right", "exactly",
+             "totally", "indeed", "anyway", "got", "get", "it", "sounds", "sound", "worries", "worry", "thing",
+             "np", "bye-bye", "take", "care", "all", "the", "best", "nite", "gn", "gm", "ugh", "meh", "phew",
+             "hooray", "yay", "alright", "fine", "noted", "understood", "perfect", "brilliant", "lovely"}
+PASSING_STATES = {"tired", "exhausted", "sleepy", "hungry", "thirsty", "bored", "busy", "sick", "stressed",
+                  "cold", "hot", "late", "sore", "grumpy", "cranky", "drained", "beat", "wiped", "knackered",
+                  "fine", "good", "great", "okay", "ok", "alright", "happy", "sad", "excited", "nervous",
+                  "annoyed", "upset", "angry", "glad", "thrilled", "relieved", "worried", "anxious", "proud"}
+EMOTIONS = PASSING_STATES | {"grateful", "thankful", "jealous", "scared", "frightened", "terrified", "keen",
+                             "curious", "disappointed", "embarrassed", "ashamed", "confused", "impressed",
+                             "obsessed", "crazy", "mad", "sure", "certain", "aware", "sick", "fond", "sorry"}
+OPINIONS = {"ugly", "cute", "beautiful", "pretty", "boring", "nice", "fun", "funny", "great", "awful", "terrible",
+            "amazing", "lovely", "horrible", "weird", "strange", "cool", "good", "bad", "best", "worst", "fine",
+            "perfect", "hard", "easy", "expensive", "cheap", "delicious", "gorgeous", "stunning", "tasty"}
+HEDGES = {"maybe", "perhaps", "possibly", "probably", "hopefully", "supposedly", "apparently"}
+TIME_NOUNS = {"today", "tonight", "yesterday", "tomorrow", "now", "morning", "evening", "week", "month", "year",
+              "weekend", "summer", "winter", "spring", "autumn", "fall", "monday", "tuesday", "wednesday",
+              "thursday", "friday", "saturday", "sunday", "weekday", "weekends", "day", "night", "ago", "decade",
+              "afternoon", "season", "holiday", "holidays", "christmas", "easter"}
+JOB_SUFFIXES = ("er", "or", "ist", "ian", "ant", "ent", "eer", "man", "woman", "smith", "wright")
+NOT_JOBS = {"brother", "sister", "mother", "father", "daughter", "partner", "member", "neighbour", "neighbor",
+            "owner", "fan", "lover", "player", "winner", "user", "customer", "student", "friend", "person",
+            "parent", "grandparent", "cousin", "uncle", "aunt", "other", "number", "teenager", "beginner",
+            "vegetarian", "vegan", "introvert", "extrovert", "centre", "center", "quarter", "minor", "major"}
+JOBS = {"head", "director", "chief", "officer", "nurse", "doctor", "chef", "pilot", "dentist", "surgeon", "nanny", "clerk", "vet", "mechanic",
+        "architect", "plumber", "electrician", "barista", "carpenter", "cook", "judge", "midwife", "paramedic",
+        "pharmacist", "accountant", "attorney", "consultant", "engineer", "scientist", "librarian", "tutor",
+        "coach", "therapist", "firefighter", "journalist", "cashier", "chemist", "florist", "butcher", "baker",
+        "potter", "glassblower", "curator", "analyst", "developer", "designer", "programmer", "artist",
+        "musician", "photographer", "translator", "professor", "lecturer", "researcher", "teacher", "lawyer"}
+# what people say -> one relation, so that a later statement supersedes an earlier one
+CANONICAL = {"move to": "live in", "relocate to": "live in", "move into": "live in", "settle in": "live in",
+             "now live in": "live in", "work for": "work at", "be live in": "live in", "stay in": "live in",
+             "be base in": "live in", "be based in": "live in", "be employ at": "work at",
+             "be employ by": "work at", "be employed at": "work at", "be employed by": "work at"}
+NAMING_VERBS = {"call", "name"}
+PHONE = re.compile(r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?\d{3,5}[ .-]\d{3,6}(?:[ .-]\d{3,4})?(?![\w-])")
+YEARS = re.compile(r"^(1[89]|20)\d\d[ .-](1[89]|20)?\d\d$")  # "2019-2021" is not a phone number
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass(frozen=True)
+class Triple:
+    subject: str
+    relation: str
+    object: str
+    text: str  # a canonical statement of it, e.g. "The user grew up in Brackenford."
+    qualifier: str | None = None  # when it holds: "last week", "every winter"
+    answer: str = "thing"  # what kind of thing the object is: person | place | time | number | thing
+
+    def key(self) -> tuple[str, str, str]:
+        return norm(self.subject), norm(self.relation), norm(self.object)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    kind: str  # statement | question | small-talk
+    triples: tuple[Triple, ...] = ()
+    why: str | None = None  # no triple: question | small-talk | negation | hypothetical | opinion | feeling | vague
+
+
+def norm(text: str | None) -> str:
+    words = re.sub(r"[^\w@+.-]+", " ", (text or "").lower()).split()
+    return " ".join(w.strip(".") for w in words if w not in ("a", "an", "the") and w.strip("."))
+
+
+# --- sentence kinds -------------------------------------------------------------------------------------------
+
+
+def is_question(sent) -> bool:
+    words = [t for t in sent if not t.is_punct and not t.is_space]
+    if sent.text.rstrip().endswith("?"):
+        return True
+    if not words:
+        return False
+    first = words[0].lower_
+    if first in WH_WORDS:
+        # "What a day." is an exclamation; "How I met Jory" is a fragment: a wh-question has a verb after it
+        return any(t.pos_ in ("AUX", "VERB") for t in words[1:3])
+    return first in QUESTION_AUX and len(words) > 1 and "," not in sent.text and words[1].lower_ in (
+        "you", "i", "we", "they", "he", "she", "it", "there", "your", "my")
+
+
+def is_small_talk(sent) -> bool:
+    """Greetings, thanks, laughter, farewells, fillers, and passing states ("I'm so tired today"): nothing
+    durable. Anything that names a thing, a place, a number or a person is not small talk."""
+    words = [t for t in sent if not (t.is_punct or t.is_space)]
+    if not words:
+        return True
+    if all(t.lower_ in GREETINGS or t.pos_ == "INTJ" for t in words):
+        return True
+    if words[0].pos_ == "INTJ" or words[0].lower_ in ("hi", "hey", "hello", "thanks", "bye"):
+        # "Hi Tobin!", "Thanks, Maren": a greeting and a name
+        return all(t.lower_ in GREETINGS or t.pos_ in ("INTJ", "PROPN") for t in words)
+    root = sent.root
+    content = [t for t in words if t.pos_ in ("NOUN", "PROPN", "NUM") and t.lower_ not in TIME_NOUNS
+               and t.lemma_.lower() not in TIME_NOUNS]
+    subject = [t for t in root.children if t.dep_ in ("nsubj", "nsubjpass")]
+    passing = [t for t in root.children if t.dep_ in ("acomp", "attr") and t.lemma_.lower() in PASSING_STATES
+               and not any(c.dep_ in ("prep", "xcomp", "ccomp", "advcl") for c in t.children)]
+    first_person = subject and subject[0].lower_ in FIRST_PERSON
+    clauses = [t for t in root.children if t.dep_ in ("prep", "advcl", "ccomp", "xcomp", "dobj")]
+    # "I'm so tired today", "Feeling great!" (no subject), but not "I'm tired of Ostwin" (a noun) nor
+    # "I'm so proud of her" (about someone)
+    return bool(root.lemma_ in ("be", "feel") and passing and (first_person or not subject) and not content
+                and not clauses)
+
+
+# --- phrases ----------------------------------------------------------------------------------------------------
+
+
+def _is_time(tok) -> bool:
+    return tok.ent_type_ in ("DATE", "TIME") or tok.lower_ in TIME_NOUNS or tok.lemma_.lower() in TIME_NOUNS
+
+
+def phrase(tok, skip_time: bool = True, keep_det: bool = False) -> str:
+    """The noun phrase under `tok`, without determiners, possessive pronouns, relative clauses, appositions,
+    conjuncts or time expressions: "a red Halvik coupe" -> "red Halvik coupe"."""
+    joined = set(range(*_joined(tok)))
+    drop = set()
+    for child in tok.children:
+        if child.i in joined:
+            continue
+        if child.dep_ in ("relcl", "acl", "appos", "conj", "cc", "punct", "advcl", "case", "advmod") or (
+                child.dep_ == "npadvmod" and _is_time(child)) or (
+                child.dep_ in ("det", "poss") and child.i < tok.i and not (keep_det and child.dep_ == "det")) or (
+                child.dep_ == "prep" and (child.lower_ not in ("of", "in", "near")
+                                          or any(_is_time(o) for o in child.children))):
+            drop |= {t.i for t in child.subtree}
+        if child.dep_ == "poss" and child.lower_ not in FIRST_POSSESSIVE and child.i < tok.i:
+            drop -= {t.i for t in child.subtree}  # "Maren's cat" keeps Maren's
+    time_ok = {t.i for t in tok.subtree if t.dep_ in ("nummod", "compound", "amod") and t.head == tok}
+    words = [t for t in tok.subtree if t.i not in drop and not (
+        skip_time and _is_time(t) and t.i != tok.i and t.i not in time_ok and t.i not in joined)]
+    words = [t for t in words if not t.is_punct or t.i in joined or t.text in ("'", ".", "&") and t.i != words[0].i
+             or t.text == "-" and t.whitespace_ == "" and t.i > 0 and t.doc[t.i - 1].whitespace_ == ""]
+    text = "".join(t.text_with_ws for t in words).strip(" ,.;:!'\"")
+    return re.sub(r"\s+", " ", text)
+
+
+def _joined(tok) -> tuple[int, int]:
+    """The token range of a hyphenated word around `tok`: "father-in-law", "sous-chef", "left-handed"."""
+    doc, i, j = tok.doc, tok.i, tok.i
+    while i > 0 and doc[i - 1].whitespace_ == "" and "-" in (doc[i - 1].text, doc[i].text):
+        i -= 1
+    while j + 1 < len(doc) and doc[j].whitespace_ == "" and "-" in (doc[j + 1].text, doc[j].text):
+        j += 1
+    return i, j + 1
+
+
+def value_of(tok) -> str:
+    """An object's words: a named entity whole ("March 3", "Odo Vance", "Arlow Point"), else its noun phrase."""
+    if tok.pos_ in ("PROPN", "NUM") and tok.ent_type_ or tok.ent_type_ == "DATE" and tok.pos_ == "NOUN":
+        ent = next((e for e in tok.doc.ents if e.start <= tok.i < e.end), None)
+        if ent is not None:
+            words = [t for t in ent if t.dep_ not in ("det", "poss") and not (t.is_punct and t.i == ent.start)]
+            if words:
+                return tok.doc[words[0].i:words[-1].i + 1].text
+    if tok.pos_ == "PROPN" and not any(x.dep_ == "amod" for x in tok.children):
+        return name_of(tok)
+    return phrase(tok)
+
+
+def is_name(tok) -> bool:
+    """A person's or a place's name: a proper noun, or a capitalised word the tagger missed ("Tavish",
+    "Biscuit is allergic to chicken": a capitalised singular noun with no article in subject position)."""
+    if tok.pos_ == "PROPN":
+        return True
+    if not tok.text[:1].isupper() or tok.pos_ not in ("ADJ", "NOUN", "VERB") or tok.is_stop:
+        return False
+    if tok.ent_type_ in ("PERSON", "NORP", "GPE", "ORG", "LOC", "FAC"):
+        return True
+    return tok.tag_ == "NN" and tok.dep_ in ("nsubj", "nsubjpass") and not any(
+        c.dep_ in ("det", "poss") for c in tok.children)
+
+
+def name_of(tok) -> str:
+    """A proper name with its compound parts: "Maren Coyle", "Haldor Valley"."""
+    parts = [t for t in tok.subtree if t.dep_ in ("compound", "flat") and t.pos_ == "PROPN" and t.head == tok]
+    words = sorted([*parts, tok], key=lambda t: t.i)
+    return " ".join(t.text for t in words)
+
+
+def possessor(tok, speaker: str) -> str | None:
+    """Whose noun `tok` is: the speaker for my/our, a name for "Maren's", else None."""
+    for child in tok.children:
+        if child.dep_ == "poss":
+            if child.lower_ in FIRST_POSSESSIVE:
+                return speaker
+            if child.pos_ == "PROPN":
+                return name_of(child)
+    return None
+
+
+def relation_noun(tok) -> str:
+    """"favourite colour", "supervisor at Ostwin", "phone number": the possessed noun with its modifiers."""
+    i, j = _joined(tok)
+    if j - i > 1:
+        return tok.doc[i:j].text.lower()
+    mods = [t for t in tok.children if t.dep_ in ("amod", "compound") and t.i < tok.i and t.pos_ != "PROPN"
+            and not _is_time(t)]
+    words = [*(m.text.lower() for m in sorted(mods, key=lambda t: t.i)), tok.lemma_.lower()]
+    rel = " ".join(words).replace("favorite", "favourite").replace("fav ", "favourite ").replace("color", "colour")
+    if rel in ("number", "phone", "mobile", "cell", "phone number", "mobile number", "cell number", "telephone",
+               "telephone number", "office number", "home number", "work number"):
+        return "phone number"
+    if rel in ("email address", "e-mail", "mail", "email"):
+        return "email"
+    for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ in ("at", "from", "in", "on")):
+        objs = [c for c in prep.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
+        if objs:
+            rel += f" {prep.lower_} {name_of(objs[0])}"
+    return rel
+
+
+def appositive_name(tok):
+    """"my uncle Tavish": the name token standing beside the noun (appos, or a trailing compound mis-parse)."""
+    for child in tok.children:
+        if child.dep_ == "appos" and child.pos_ in ("PROPN", "ADJ", "NOUN") and child.text[:1].isupper():
+            return child
+    return None
+
+
+def answer_kind(tok) -> str:
+    ent = tok.ent_type_
+    if ent in ("PERSON",):
+        return "person"
+    if ent in ("GPE", "LOC", "FAC"):
+        return "place"
+    if ent in ("DATE", "TIME"):
+        return "time"
+    if tok.like_num or ent in ("CARDINAL", "QUANTITY", "MONEY"):
+        return "number"
+    if tok.pos_ == "PROPN":
+        return "name"
+    return "thing"
+
+
+# --- clauses ----------------------------------------------------------------------------------------------------
+
+
+class _Clause:
+    def __init__(self, speaker: str, out: list[Triple]):
+        self.speaker, self.out = speaker, out
+        self.renamed: set[tuple[str, str]] = set()  # (owner, relation) given a new name in this sentence
+
+    def add(self, subject: str, relation: str, obj: str, qualifier: str | None, tok=None, text=None,
+            said: str | None = None):
+        """`said`: the predicate as it was said ("grew up in", "was born in"), for the triple's statement."""
+        obj = obj.strip()
+        canonical = CANONICAL.get(relation, relation)
+        if canonical != relation:
+            said = None
+        relation = canonical
+        if not obj or not subject or norm(obj) in ("", norm(subject)) or obj.lower() in FIRST_PERSON:
+            return
+        if any(t.key() == (norm(subject), norm(relation), norm(obj)) for t in self.out):
+            return
+        kind = answer_kind(tok) if tok is not None else "thing"
+        if relation == "live in" or relation in ("grow up in", "be born in", "be from") and kind != "time":
+            kind = "place"
+        if text is None:
+            subj = subject[:1].upper() + subject[1:]
+            text = f"{subj} {said} {obj}." if said else statement(subject, relation, obj)
+        self.out.append(Triple(subject, relation, obj, text, qualifier, kind))
+
+
+def statement(subject: str, relation: str, obj: str) -> str:
+    """A plain sentence for a triple: "The user's uncle is Tavish.", "Tavish works as ferry pilot."."""
+    s = subject[:1].upper() + subject[1:]
+    words = relation.split()
+    if not words:
+        return f"{s} is {obj}."
+    if words[0] == "be":
+        return f"{s} is {' '.join(words[1:]) + ' ' if len(words) > 1 else ''}{obj}."
+    if relation in ("age",):
+        return f"{s} is {obj}."
+    if words[0] in _VERBS_3SG or len(words) > 1 and words[0] not in _POSSESSED and words[1] in (
+            "to", "in", "at", "as", "for", "on", "from", "with", "by", "up", "of", "into", "out"):
+        verb = _third_person(words[0])
+        return f"{s} {' '.join([verb, *words[1:]])} {obj}."
+    return f"{s}'s {relation} is {obj}."
+
+
+_POSSESSED = {"supervisor", "boss", "manager", "colleague", "friend", "teacher", "coach", "doctor", "dentist",
+              "neighbour", "neighbor", "favourite", "partner", "office", "team", "mentor", "landlord"}
+_VERBS_3SG = {"live", "work", "drive", "play", "have", "own", "attend", "speak", "love", "like", "enjoy",
+              "ski", "grow", "study", "teach", "run", "volunteer", "visit", "go", "travel", "collect", "cook",
+              "bake", "paint", "write", "read", "watch", "swim", "sing", "coach", "manage", "lead", "join",
+              "adopt", "buy", "use", "keep", "sell", "support", "prefer", "take", "make", "do", "know", "marry",
+              "start", "open", "found", "build", "learn", "practise", "practice", "ride", "hike", "climb"}
+
+
+def _third_person(verb: str) -> str:
+    if verb in ("have",):
+        return "has"
+    if verb in ("do", "go"):
+        return verb + "es"
+    if re.search(r"(s|sh|ch|x|z)$", verb):
+        return verb + "es"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _qualifier(sent, exclude: set[int]) -> str | None:
+    """Time expressions of the sentence (DATE/TIME entities, "every winter", "on Tuesdays"), outside `exclude`."""
+    spans: list[str] = []
+    for ent in sent.ents:
+        if ent.label_ in ("DATE", "TIME") and not ({t.i for t in ent} & exclude):
+            start = ent.start
+            if start > sent.start and sent.doc[start - 1].lower_ in ("in", "on", "since", "until", "at", "by",
+                                                                     "from", "for", "during", "every", "each"):
+                start -= 1
+            spans.append(sent.doc[start:ent.end].text)
+    if not spans:  # "every winter", "on Tuesdays" (the tagger does not always call them dates)
+        for t in sent:
+            if _is_time(t) and t.i not in exclude and t.pos_ in ("NOUN", "PROPN", "ADV") and (
+                    t.dep_ == "npadvmod" or any(c.lower_ in ("every", "each", "last", "next", "this")
+                                                for c in t.children)):
+                words = [x for x in t.subtree if x.dep_ not in ("relcl", "acl") and x.i <= t.i]
+                spans.append(" ".join(x.text for x in words))
+    return "; ".join(dict.fromkeys(spans)) or None
+
+
+def _subject(verb, speaker: str, out: _Clause) -> tuple[str | None, object]:
+    """The clause's subject as a name, recording "my uncle Tavish" on the way; (None, tok) when unresolved."""
+    subs = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if not subs and verb.dep_ == "conj":  # "... and works at Brisk Dental": the first verb's subject
+        return _subject(verb.head, speaker, _Clause(speaker, []))
+    if not subs and verb.dep_ == "xcomp":
+        return _subject(verb.head, speaker, _Clause(speaker, []))
+    if not subs:
+        return None, None
+    tok = subs[0]
+    if len(subs) > 1 and any(is_name(x) for x in subs):  # "My grandfather Osric turned 90": two subjects
+        name = next(x for x in subs if is_name(x))
+        other = next((x for x in subs if x is not name and possessor(x, speaker) is not None), None)
+        if other is not None:
+            out.add(possessor(other, speaker), relation_noun(other), value_of(name), None, name)
+        return value_of(name), name
+    if tok.lower_ in FIRST_PERSON:
+        return speaker, tok
+    if tok.lower_ in ("who", "that", "which") and verb.dep_ == "relcl":  # "my friend Sol, who lives in ..."
+        ante = verb.head
+        if is_name(ante):
+            return value_of(ante), ante
+        name = appositive_name(ante) if ante.pos_ == "NOUN" else None
+        named = next((x for x in ante.children if x.dep_ == "acl" and x.lemma_ in NAMING_VERBS), None)
+        if name is None and named is not None:  # "an aunt called Wren who lives in ..."
+            name = next((o for o in named.children if o.dep_ in ("oprd", "attr", "dobj") and is_name(o)), None)
+        return (value_of(name), name) if name is not None else (None, tok)
+    if tok.pos_ == "PRON":
+        return None, tok  # he, she, they, it: no coreference across sentences
+    owner = possessor(tok, speaker)
+    if owner is not None and not is_name(tok):
+        name = appositive_name(tok)
+        if name is not None:
+            named = name_of(name)
+            out.add(owner, relation_noun(tok), named, None, name)
+            return named, tok
+        return f"{owner}'s {relation_noun(tok)}" if owner == speaker and owner != USER else (
+            f"the user's {relation_noun(tok)}" if owner == USER else f"{owner}'s {relation_noun(tok)}"), tok
+    if is_name(tok):
+        return value_of(tok), tok
+    return None, tok
+
+
+def _negated(verb) -> bool:
+    if any(c.lower_ == "longer" and any(x.lower_ == "no" for x in c.children) for c in verb.children):
+        return True
+    return any(c.dep_ == "neg" or c.lower_ in ("never", "no") and c.dep_ in ("advmod", "det", "neg")
+               for c in verb.children) or any(c.dep_ == "det" and c.lower_ == "no" for o in verb.children
+                                              for c in o.children if o.dep_ in ("dobj", "attr"))
+
+
+def _hypothetical(sent, verb) -> bool:
+    """A condition ("if I moved"), a consequence ("I would learn French"), a hedge ("maybe", "perhaps")."""
+    if any(c.dep_ == "mark" and c.lower_ in HYPOTHETICAL_MARKS for c in verb.children):
+        return True
+    if any(t.lower_ in HEDGES for t in sent):
+        return True
+    return any(c.dep_ == "aux" and c.lower_ in HYPOTHETICAL_MODALS | {"'d"} for c in verb.children)
+
+
+def _objects(verb):
+    """(relation suffix, object token) pairs of a verb: dobj, prepositional objects, particles folded in."""
+    prt = " ".join(c.lower_ for c in verb.children if c.dep_ == "prt")
+    found = []
+    for c in verb.children:
+        if c.dep_ in ("dobj", "attr", "oprd", "dative") and c.pos_ not in ("PRON",):
+            found.append(("", c))
+        elif c.dep_ == "prep":
+            for o in c.children:
+                if o.dep_ == "pobj":
+                    found.append((c.lower_, o))
+                    found += [(c.lower_, cj) for cj in o.conjuncts]
+                elif o.dep_ == "pcomp" and o.pos_ == "VERB":  # "signed up for swimming"
+                    found.append((c.lower_, o))
+        elif c.dep_ == "agent":  # "raised by my aunt"
+            found += [("by", o) for o in c.children if o.dep_ == "pobj"]
+    found += [(suffix, cj) for suffix, o in list(found) if suffix == "" for cj in o.conjuncts]
+    return prt, found
+
+
+def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
+    """Triples of one predicate; returns why it gave none (or None when it gave some or was not a clause)."""
+    if _negated(verb):
+        return "negation"
+    if _hypothetical(sent, verb):
+        return "hypothetical"
+    subject, stok = _subject(verb, speaker, c)
+    lemma = verb.lemma_.lower()
+    if subject is None and not (stok is not None and stok.lemma_.lower() == "name" and lemma == "be"):
+        return "vague"
+    if lemma in OPINION_VERBS:
+        return "opinion"
+    if lemma in FEELING_VERBS or lemma in NON_FACTUAL_VERBS and verb.dep_ == "ROOT" and not any(
+            x.dep_ == "dobj" for x in verb.children):
+        return "feeling"
+    own_subject = next((x for x in verb.children if x.dep_ in ("nsubj", "nsubjpass")), None)
+    auxpass = next((x for x in verb.children if x.dep_ == "auxpass"), None)
+    if lemma in CONTACT_VERBS and auxpass is None and (PHONE.search(sent.text) or EMAIL.search(sent.text)):
+        return "vague"  # "Call my mom Ilse on 617-555-0133": the number is read by _contacts
+    before = len(c.out)
+    passive = auxpass is not None or (own_subject is not None and own_subject.dep_ == "nsubjpass")
+    if lemma == "get" and any(x.dep_ == "aux" and x.lemma_ == "have" for x in verb.children):
+        lemma = "have"  # "we've got two kids": possession
+    # renaming: "My sister is called Ana", "Our dog Pepper is now called Juniper"
+    if passive and lemma in NAMING_VERBS:
+        names = [x for x in verb.children if x.dep_ in ("oprd", "attr", "dobj", "xcomp")]
+        if names and stok is not None:
+            owner = possessor(stok, speaker)
+            value = value_of(names[0])
+            if owner is not None and not is_name(stok):
+                c.renamed.add((owner, relation_noun(stok)))
+                # the appositive ("Pepper") was the old name: the new one replaces it
+                c.out[:] = [t for t in c.out if not (t.subject == owner and t.relation == relation_noun(stok))]
+                c.add(owner, relation_noun(stok), value, _qualifier(sent, {t.i for t in names[0].subtree}),
+                      names[0])
+            else:
+                c.add(subject, "be called", value, None, names[0])
+        return None if len(c.out) > before else "vague"
+    if lemma == "be" or verb.pos_ == "AUX" and lemma == "be":
+        return _copula(sent, verb, subject, stok, speaker, c, before)
+    prt, objs = _objects(verb)
+    passive_aux = "get" if auxpass is not None and auxpass.lemma_ == "get" else "be"
+    base = " ".join(x for x in (f"{passive_aux} {verb.lower_}" if passive else lemma, prt) if x)
+    if passive and not objs and lemma not in NAMING_VERBS:  # "Brann is retired", "I'm divorced"
+        c.add(subject, "be", verb.text.lower(), None, verb, text=f"{subject[:1].upper() + subject[1:]} is {verb.text}.")
+        return _also_for_conjuncts(c, stok, subject, before)
+    if lemma == "turn" and any(o.like_num for _, o in objs):  # "Osric turned 90"
+        o = next(o for _, o in objs if o.like_num)
+        c.add(subject, "age", o.text, None, o)
+        return _also_for_conjuncts(c, stok, subject, before)
+    aux = [x for x in verb.children if x.dep_ in ("aux", "auxpass") and x.lower_ not in HYPOTHETICAL_MODALS]
+    surface = [x.text for x in sorted([*aux, verb], key=lambda t: t.i)]
+    if subject == USER or subject[:1].isupper():  # "I am", "we ski" said of the user: "the user is / skis"
+        surface = [{"am": "is", "'m": "is", "are": "is", "'re": "is", "were": "was", "'ve": "has",
+                    "have": "has", "'s": "is"}.get(w.lower(), w) for w in surface]
+        if verb.tag_ == "VBP" and not aux:
+            surface[-1] = _third_person(lemma)
+    said = " ".join([*surface, prt]).strip()
+    qualifier_exclude: set[int] = set()
+    for suffix, o in objs:
+        named = next((x for x in o.children if x.dep_ == "acl" and x.lemma_ in NAMING_VERBS), None)
+        name = next((x for x in named.children if x.dep_ in ("oprd", "attr", "dobj", "xcomp")), None) if named else None
+        if name is not None and suffix == "":  # "I have a cat named Biscuit", "we adopted a beagle called Pickle"
+            c.add(subject, relation_noun(o), value_of(name), None, name)
+            if lemma in ("have", "get"):
+                continue
+        if o.pos_ == "PRON" or any(x.dep_ == "poss" and x.pos_ == "PRON" and x.lower_ not in FIRST_POSSESSIVE
+                                   for x in o.children):
+            continue  # "stayed with him", "had her second baby": no coreference here
+        if possessor(o, speaker) is not None and appositive_name(o) is not None:
+            o = appositive_name(o)  # "raised by my grandmother Elsbeth" -> Elsbeth (her role is read below)
+        if _is_time(o) and o.ent_type_ in ("DATE", "TIME", "") and (suffix in ("in", "on", "since", "until",
+                                                                             "during", "for", "") or o.like_num):
+            if o.lower_ in TIME_NOUNS or o.ent_type_ in ("DATE", "TIME"):
+                continue  # "in 1990", "last week": a qualifier, not an object
+        value = value_of(o)
+        qualifier_exclude |= {t.i for t in o.subtree}
+        as_said = phrase(o, keep_det=True) if o.pos_ not in ("PROPN", "NUM") else value
+        subj = subject[:1].upper() + subject[1:]
+        c.add(subject, f"{base} {suffix}".strip(), value, None, o,
+              text=None if CANONICAL.get(f"{base} {suffix}".strip()) else f"{subj} {said} {suffix} {as_said}."
+              .replace("  ", " "))
+    qual = _qualifier(sent, qualifier_exclude)
+    c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
+    return _also_for_conjuncts(c, stok, subject, before)
+
+
+def _also_for_conjuncts(c: "_Clause", stok, subject: str, before: int) -> str | None:
+    """"Ana and Jory live in Pellowick": what was said of Ana is said of Jory too."""
+    if stok is not None:
+        for other in stok.conjuncts:
+            if is_name(other):
+                name = value_of(other)
+                c.out += [Triple(name, t.relation, t.object, t.text.replace(subject, name, 1), t.qualifier, t.answer)
+                          for t in c.out[before:] if t.subject == subject]
+    return None if len(c.out) > before else "vague"
+
+
+def _copula(sent, verb, subject, stok, speaker, c: _Clause, before: int) -> str | None:
+    owner = possessor(stok, speaker) if stok is not None else None
+    attrs = [x for x in verb.children if x.dep_ in ("attr", "acomp", "oprd")]
+    preps = [x for x in verb.children if x.dep_ == "prep"]
+    if stok is not None and stok.lemma_.lower() == "name" and owner is None:
+        # "My mother's name is Ilse", "my cat's name is biscuit": the owner is the possessor's possessor
+        holder = next((x for x in stok.children if x.dep_ == "poss" and x.pos_ == "NOUN"), None)
+        if holder is not None and possessor(holder, speaker) is not None and attrs:
+            c.add(possessor(holder, speaker), relation_noun(holder), value_of(attrs[0]), None, attrs[0])
+            return None
+    if owner is not None and not is_name(stok) and subject != owner:
+        rel = relation_noun(stok)
+        value_tok = attrs[0] if attrs else next((o for p in preps for o in p.children if o.dep_ == "pobj"), None)
+        if value_tok is not None and not (value_tok.pos_ == "ADJ" and value_tok.lemma_.lower() in PASSING_STATES):
+            value = value_of(value_tok) if value_tok.pos_ in ("PROPN", "NUM") else phrase(value_tok, skip_time=False)
+            # "My uncle Tavish is a pilot": the named person is the subject now
+            if appositive_name(stok) is not None:
+                return _predicate(sent, verb, subject, attrs, preps, c, before)
+            c.add(owner, rel, value, None, value_tok)
+            return None if len(c.out) > before else "vague"
+    return _predicate(sent, verb, subject, attrs, preps, c, before)
+
+
+def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> str | None:
+    exclude: set[int] = set()
+    for a in attrs:
+        if a.pos_ == "ADJ" or a.dep_ == "acomp":
+            if a.like_num or a.pos_ == "NUM":
+                c.add(subject, "age", a.text, None, a)
+                continue
+            years = next((x for x in a.children if x.lemma_ == "year"), None)
+            if a.lemma_ == "old" and years is not None:  # "Elias is 11 years old"
+                n = next((x for x in years.children if x.like_num), None)
+                if n is not None:
+                    c.add(subject, "age", n.text, None, n)
+                continue
+            if a.lemma_.lower() in EMOTIONS | OPINIONS:
+                continue  # "I'm nervous about the interview": a feeling; "Ostwin's logo is ugly": an opinion
+            found = False
+            for p in (x for x in a.children if x.dep_ == "prep"):
+                for o in (x for x in p.children if x.dep_ == "pobj"):
+                    if _is_time(o):
+                        continue
+                    for obj in (o, *o.conjuncts):
+                        c.add(subject, f"be {a.lemma_.lower()} {p.lower_}", value_of(obj), None, obj)
+                    exclude |= {t.i for t in o.subtree}
+                    found = True
+            if not found and not any(x.dep_ == "xcomp" for x in a.children):
+                c.add(subject, "be", phrase(a), None, a)  # "I'm vegetarian", "Ana is lactose intolerant"
+            # "allergic to shellfish" parsed as an infinitive: to + xcomp
+            for x in (x for x in a.children if x.dep_ == "xcomp"):
+                if any(t.lower_ == "to" for t in x.children):
+                    c.add(subject, f"be {a.lemma_.lower()} to", x.text, None, x)
+            continue
+        if a.pos_ == "NUM" or a.like_num:
+            c.add(subject, "age", a.text, None, a)
+            continue
+        owner = possessor(a, c.speaker)
+        if owner is not None and not is_name(a):  # "Maren is my sister", "Dervla has been my manager"
+            c.add(owner, relation_noun(a), subject, None, next((x for x in verb.children if x.dep_ in (
+                "nsubj", "nsubjpass")), a))
+            continue
+        if any(x.lower_ in ("such", "so") for x in a.children) or a.lemma_.lower() in OPINIONS:
+            continue  # "Pickle is such a cute name"
+        noun = a.lemma_.lower()
+        is_job = noun in JOBS or (noun.endswith(JOB_SUFFIXES) and noun not in NOT_JOBS and a.pos_ == "NOUN")
+        is_job = is_job and not any(x.lower_ in ("retired", "former", "ex") for x in a.children)
+        if is_job:  # "a software tester at Vantry Labs"
+            for p in (x for x in a.children if x.dep_ == "prep" and x.lower_ in ("at", "for", "with")):
+                for o in (x for x in p.children if x.dep_ == "pobj"):
+                    c.add(subject, "work at", value_of(o), None, o)
+        value = value_of(a)
+        subj = subject[:1].upper() + subject[1:]
+        said = phrase(a, keep_det=True) if a.pos_ not in ("PROPN", "NUM") else value
+        c.add(subject, "work as" if is_job else "be", value, None, a, text=f"{subj} is {said}.")
+        exclude |= {t.i for t in a.subtree}
+    for p in preps:  # "I'm from Arlow", "Ada is at Ostwin"
+        for o in (x for x in p.children if x.dep_ == "pobj"):
+            if not _is_time(o):
+                c.add(subject, f"be {p.lower_}", value_of(o), None, o)
+                exclude |= {t.i for t in o.subtree}
+    qual = _qualifier(sent, exclude)
+    c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
+    return None if len(c.out) > before else "vague"
+
+
+def _appositions(sent, speaker: str, c: _Clause) -> None:
+    """"... my dentist Ada Brennock ...", "... Tavish, my uncle, ...", wherever they stand in the sentence."""
+    def add(owner, noun, name):
+        if (owner, relation_noun(noun)) not in c.renamed:
+            c.add(owner, relation_noun(noun), value_of(name), None, name)
+
+    for tok in sent:
+        owner = possessor(tok, speaker) if tok.pos_ == "NOUN" else None
+        if owner is not None:
+            name = appositive_name(tok)
+            if name is not None:
+                add(owner, tok, name)
+            elif tok.dep_ == "compound" and is_name(tok.head):  # "my plumber Odo Vance": plumber <- Vance
+                add(owner, tok, tok.head)
+        if tok.dep_ == "appos" and is_name(tok.head) and possessor(tok, speaker) is not None:
+            add(possessor(tok, speaker), tok, tok.head)
+
+
+def _contacts(sent, speaker: str, c: _Clause) -> None:
+    """Phone numbers and e-mail addresses belong to the person named nearest before them (else the speaker)."""
+    text = sent.text
+    for pattern, relation in ((PHONE, "phone number"), (EMAIL, "email")):
+        for m in pattern.finditer(text):
+            if relation == "phone number" and YEARS.match(m.group(0)):
+                continue
+            start = sent.start_char + m.start()
+            people = [t for t in sent if is_name(t) and t.idx < start and t.dep_ not in ("compound",)
+                      and not _is_time(t) and t.pos_ != "NUM"]
+            owner = name_of(people[-1]) if people else speaker
+            digits = re.sub(r"\D", "", m.group(0))
+            c.out[:] = [t for t in c.out if not (relation == "phone number" and re.sub(r"\D", "", t.object)
+                                                 and re.sub(r"\D", "", t.object) in digits
+                                                 or relation == "email" and m.group(0) in t.object)]
+            c.add(owner, relation, m.group(0), None, None)
+            c.out[-1:] = [Triple(t.subject, t.relation, t.object, t.text, t.qualifier, "number")
+                          for t in c.out[-1:]]
+
+
+def analyze(sent, speaker: str = USER) -> Analysis:
+    """What one sentence (a spaCy Span) states, said by `speaker` (USER or a person's name)."""
+    if is_question(sent):
+        return Analysis("question", why="question")
+    if is_small_talk(sent):
+        return Analysis("small-talk", why="small-talk")
+    c = _Clause(speaker, [])
+    whys = []
+    root = sent.root
+    if root.pos_ not in ("VERB", "AUX"):  # "Every winter we ski in ...": the parser made "winter" the root
+        root = next((t for t in root.children if t.dep_ in ("relcl", "acl", "ccomp") and t.pos_ == "VERB"), root)
+    verbs = [root] + [t for t in sent if t.dep_ == "conj" and t.head == root and t.pos_ in ("VERB", "AUX")]
+    verbs += [t for t in sent if t.dep_ == "xcomp" and t.head == sent.root and t.pos_ == "VERB"
+              and root.lemma_.lower() in ("start", "begin", "keep", "continue", "love", "like", "enjoy")]
+    # other clauses with a subject of their own ("I'm 29, I live in Marrowgate"), and relative clauses about a
+    # name ("my friend Sol, who lives in Carrowfen, ...")
+    verbs += [t for t in sent if t not in verbs and t.pos_ in ("VERB", "AUX") and t.dep_ in ("ccomp", "conj", "relcl",
+                                                                                           "parataxis")
+              and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
+              and not any(c.dep_ == "mark" and c.lower_ in HYPOTHETICAL_MARKS for c in t.children)]
+    verbs += [t for t in sent if t not in verbs and t.dep_ == "conj" and t.head in verbs and t.pos_ in ("VERB", "AUX")]
+    blocked = False
+    for verb in verbs:
+        why = _verb_clause(sent, verb, speaker, c)
+        if why in ("negation", "hypothetical") and verb is root:
+            blocked = True
+            c.out.clear()
+        whys.append(why)
+        if blocked:
+            break
+    if not blocked:
+        _appositions(sent, speaker, c)
+        _contacts(sent, speaker, c)
+    if c.out:
+        return Analysis("statement", tuple(c.out))
+    return Analysis("statement", why=next((w for w in whys if w), "vague"))

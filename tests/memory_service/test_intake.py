@@ -1,0 +1,76 @@
+"""Intake on the real English pipeline: what is kept, asked or skipped, and the triples read from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory_service.intake import read_message, read_messages, subject_of
+
+
+def triples(text: str, speaker: str = "user") -> set[tuple[str, str, str]]:
+    return {(t.subject, t.relation, t.object) for s in read_message(text, speaker).sentences for t in s.triples}
+
+
+def test_a_message_with_a_statement_and_a_question_keeps_the_statement_and_asks_the_question():
+    intake = read_message("I moved to Oslo. Any cafes there?")
+    assert [s.text for s in intake.statements] == ["I moved to Oslo."]
+    assert [s.text for s in intake.questions] == ["Any cafes there?"]
+    assert triples("I moved to Oslo.") == {("the user", "live in", "Oslo")}
+
+
+@pytest.mark.parametrize("text", ["Hi!", "Thanks a lot!", "haha", "Hi Tobin!", "I'm so tired today.",
+                                  "Good morning!", "See you tomorrow!"])
+def test_small_talk_is_skipped_by_the_stated_rule(text):
+    intake = read_message(text)
+    assert [s.kind for s in intake.sentences] == ["small-talk"]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("I don't have a car.", "negation"),
+    ("If I moved to Paris, I would learn French.", "hypothetical"),
+    ("I think it's going to rain.", "opinion"),
+    ("She loved it.", "vague"),
+    ("I'm tired of Ostwin's canteen.", None),  # names a thing: never small talk
+])
+def test_statements_without_a_triple_are_still_kept(text, why):
+    (s,) = read_message(text).sentences
+    assert s.kind == "statement"
+    if why:
+        assert not s.triples and s.why == why
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("My uncle Tavish works as a ferry pilot.", {("the user", "uncle", "Tavish"), ("Tavish", "work as", "ferry pilot")}),
+    ("I grew up in Brackenford.", {("the user", "grow up in", "Brackenford")}),
+    ("I am allergic to shellfish.", {("the user", "be allergic to", "shellfish")}),
+    ("Every winter we ski in Haldor Valley.", {("the user", "ski in", "Haldor Valley")}),
+    ("My supervisor at Ostwin is Maren Coyle.", {("the user", "supervisor at Ostwin", "Maren Coyle")}),
+    ("My dentist Ada Brennock can be reached at 415-555-0192.",
+     {("the user", "dentist", "Ada Brennock"), ("Ada Brennock", "phone number", "415-555-0192")}),
+    ("Our dog Pepper is now called Juniper.", {("the user", "dog", "Juniper")}),
+    ("My sister Ana lives in Lund and works at Brisk Dental.",
+     {("the user", "sister", "Ana"), ("Ana", "live in", "Lund"), ("Ana", "work at", "Brisk Dental")}),
+])
+def test_triples_from_the_parse(text, expected):
+    assert triples(text) == expected
+
+
+def test_time_expressions_stay_out_of_the_object():
+    (s,) = read_message("I moved to Arlow Point last week.").sentences
+    (t,) = s.triples
+    assert (t.object, t.qualifier, t.answer) == ("Arlow Point", "last week", "place")
+    (s,) = read_message("I was born in Tromsdal in 1990.").sentences
+    assert [(t.relation, t.object, t.qualifier) for t in s.triples] == [("be born in", "Tromsdal", "in 1990")]
+
+
+def test_a_named_speaker_is_the_subject_of_their_first_person():
+    assert subject_of("user") == "the user" and subject_of("Gina") == "Gina"
+    assert triples("I lost my job at Door Dash last month.", "Gina") >= {("Gina", "lose", "job")}
+    assert triples("My favourite dance style is contemporary.", "Gina") == {
+        ("Gina", "favourite dance style", "contemporary")}
+
+
+def test_messages_are_read_in_one_batch_in_order():
+    a, b = read_messages(["Hi!", "I drive a red Halvik coupe."])
+    assert [s.kind for s in a.sentences] == ["small-talk"]
+    assert [(t.relation, t.object) for t in b.sentences[0].triples] == [("drive", "red Halvik coupe")]

@@ -1,0 +1,86 @@
+"""Messages through the service and POST /v1/namespaces/{ns}/messages, on the real stores and Redis: every
+statement kept verbatim and attributed, facts linked to it, updates and deletions carried to both."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from memory_service.api import create_app
+
+
+@pytest.fixture
+def client(service):
+    with TestClient(create_app(service.settings, service), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_every_statement_is_kept_with_its_facts_linked(service):
+    said = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
+    out = service.write_message("ana", "Hi! My uncle Tavish works as a ferry pilot. I don't have a car. "
+                                       "Where do I live?", speaker="user", said_at=said)
+    assert [s.text for s in out.skipped] == ["Hi!"] and out.questions == ["Where do I live?"]
+    statements = [s for s in out.stored if s.kind == "statement"]
+    assert [s.text for s in statements] == ["My uncle Tavish works as a ferry pilot.", "I don't have a car."]
+    assert statements[1].why == "negation"
+    facts = [s for s in out.stored if s.kind == "fact"]
+    assert {(f.subject, f.relation, f.object) for f in facts} == {("the user", "uncle", "Tavish"),
+                                                                   ("Tavish", "work as", "ferry pilot")}
+    assert {f.derived_from for f in facts} == {statements[0].id}
+    stored = service.get("ana", statements[0].id)
+    assert (stored.speaker, stored.said_at, stored.subject) == ("user", said, None)
+    assert stored.attributed == "[8 May 2023] My uncle Tavish works as a ferry pilot."
+    fact = service.get("ana", facts[0].id)
+    assert fact.derived_from == statements[0].id and fact.topic == stored.topic == "family"
+
+
+def test_a_named_speaker_is_attributed(service):
+    out = service.write_message("locomo", "I lost my job as a banker yesterday.", speaker="Jon")
+    statement = service.get("locomo", out.stored[0].id)
+    assert statement.speaker == "Jon" and statement.attributed == "Jon: I lost my job as a banker yesterday."
+    assert any(s.subject == "Jon" for s in out.stored if s.kind == "fact")
+
+
+def test_a_move_supersedes_the_old_home_and_the_words_that_said_it(service):
+    first = service.write_message("bo", "I live in Porvoo.")
+    second = service.write_message("bo", "I moved to Arlow Point last week.")
+    old_statement, old_fact = first.stored[0], first.stored[1]
+    new_fact = next(s for s in second.stored if s.kind == "fact")
+    assert new_fact.supersedes == old_fact.id and new_fact.qualifier == "last week"
+    assert service.get("bo", old_fact.id).status == "superseded"
+    assert service.get("bo", old_statement.id).status == "superseded"
+    hits = service.recall("bo", "Where do I live?", limit=5)
+    assert "Porvoo" not in " ".join(h.fact.text for h in hits)
+
+
+def test_deleting_a_fact_takes_its_statement_and_deleting_a_statement_takes_its_facts(service):
+    out = service.write_message("cy", "I drive a red Halvik coupe. My sister Ana lives in Lund.")
+    drive_statement, drive_fact = out.stored[0], next(s for s in out.stored if s.relation == "drive")
+    service.delete("cy", drive_fact.id)
+    assert service.get("cy", drive_statement.id).status == "deleted"
+    sister_statement = out.stored[1]
+    service.delete("cy", sister_statement.id)
+    assert all(service.get("cy", s.id).status == "deleted" for s in out.stored if s.derived_from == sister_statement.id)
+
+
+def test_api_messages_endpoint(client):
+    r = client.post("/v1/namespaces/dee/messages", json={"text": "My dentist Ada Brennock can be reached at "
+                                                                 "415-555-0192. Thanks!", "speaker": "user"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["skipped"] == [{"text": "Thanks!", "reason": "small-talk"}]
+    assert {(s["relation"], s["object"]) for s in body["stored"] if s["kind"] == "fact"} == {
+        ("dentist", "Ada Brennock"), ("phone number", "415-555-0192")}
+    listed = client.get("/v1/namespaces/dee/facts").json()["facts"]
+    assert len(listed) == 3
+
+
+@pytest.mark.parametrize("body, field", [({"text": ""}, "text"), ({"speaker": "user"}, "text"),
+                                         ({"text": "hi", "speaker": ""}, "speaker"),
+                                         ({"text": "hi", "said_at": "yesterday"}, "said_at"),
+                                         ({"text": "hi", "mood": "x"}, "mood")])
+def test_api_messages_bad_input_names_the_field(client, body, field):
+    r = client.post("/v1/namespaces/dee/messages", json=body)
+    assert r.status_code == 422 and field in r.text, r.text
