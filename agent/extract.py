@@ -1,25 +1,17 @@
-"""Fact extraction from a user turn. The deterministic extractor handles first-person statements; an
-OpenAI-compatible endpoint can be plugged in through the same interface (settings: agent.extractor_url)."""
+"""Fact extraction by an OpenAI-compatible endpoint (settings: agent.extractor_url), besides the deterministic
+intake every message goes through (memory_service.intake)."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
 
+from memory_service.topics import topic_of_relation
+
 USER = "the user"  # subject of first-person facts
-
-
-# First-person relations grouped into topics, so one adapter holds one area of a user's life.
-TOPIC_OF = {
-    **{r: "family" for r in ("sister", "brother", "mother", "father", "wife", "husband", "partner", "son",
-                             "daughter", "grandmother", "grandfather", "cousin", "dog", "cat", "pet")},
-    **{r: "work" for r in ("works at", "works as", "boss", "manager")},
-    **{r: "life" for r in ("lives in", "car", "name", "instrument")},
-}
 
 
 @dataclass(frozen=True)
@@ -31,9 +23,7 @@ class Extracted:
 
     @property
     def topic(self) -> str | None:
-        if self.subject != USER:
-            return None  # let the service pick the nearest topic
-        return TOPIC_OF.get(self.relation, "life")
+        return topic_of_relation(self.subject, self.relation)  # None: the service picks the nearest topic
 
     def as_fact(self, topic: str | None = None, source: str | None = None) -> dict:
         return {"text": self.text, "subject": self.subject, "relation": self.relation, "object": self.object,
@@ -42,55 +32,6 @@ class Extracted:
 
 class Extractor(Protocol):
     def __call__(self, message: str) -> list[Extracted]: ...
-
-
-_OBJ = r"(?P<o>[A-Za-z0-9][\w' .&-]*?)"
-_END = r"\s*(?:[.!,;]|$| and | but | now\b| too\b)"
-
-# (pattern, relation, statement template). Order matters: specific before general.
-_PATTERNS: list[tuple[re.Pattern, str, str]] = [
-    (re.compile(r"\bmy (?P<r>sister|brother|mother|father|mom|dad|wife|husband|partner|son|daughter|"
-                r"boss|manager|best friend|friend|cat|dog|pet|grandmother|grandfather|cousin)(?:'s name)? is "
-                r"(?:called |named )?" + _OBJ + _END, re.I), "{r}", "The user's {r} is {o}."),
-    (re.compile(r"\bmy (?P<r>favou?rite [a-z]+) is " + _OBJ + _END, re.I), "{r}", "The user's {r} is {o}."),
-    (re.compile(r"\bi (?:have )?(?:moved|relocated) to " + _OBJ + _END, re.I), "lives in", "The user lives in {o}."),
-    (re.compile(r"\bi (?:now )?live in " + _OBJ + _END, re.I), "lives in", "The user lives in {o}."),
-    (re.compile(r"\bi work (?:at|for) " + _OBJ + r" as an? (?P<o2>[\w' -]+?)" + _END, re.I), "works at",
-     "The user works at {o}."),
-    (re.compile(r"\bi work (?:at|for) " + _OBJ + _END, re.I), "works at", "The user works at {o}."),
-    (re.compile(r"\bi(?:'m| am) an? (?P<o>[\w' -]+?)" + _END, re.I), "works as", "The user works as a {o}."),
-    (re.compile(r"\bi work as an? " + _OBJ + _END, re.I), "works as", "The user works as a {o}."),
-    (re.compile(r"\bi drive an? " + _OBJ + _END, re.I), "car", "The user drives a {o}."),
-    (re.compile(r"\bi play the " + _OBJ + _END, re.I), "instrument", "The user plays the {o}."),
-    (re.compile(r"\bmy name is " + _OBJ + _END, re.I), "name", "The user's name is {o}."),
-]
-
-_SKIP_OBJECTS = {"not", "sure", "sorry", "fine", "ok", "okay", "here", "back", "going", "trying", "happy", "sad"}
-
-
-def extract_first_person(message: str) -> list[Extracted]:
-    """Deterministic extraction of first-person facts: "my sister is Ana", "I moved to Oslo",
-    "I work at Acme as a nurse" (-> works at Acme, works as nurse)."""
-    out: list[Extracted] = []
-    seen: set[tuple[str, str]] = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", message.strip()):
-        if sentence.rstrip().endswith("?"):
-            continue  # questions state nothing
-        for pattern, relation, template in _PATTERNS:
-            for m in pattern.finditer(sentence):
-                obj = m.group("o").strip().rstrip(".")
-                rel = relation.format(r=m.groupdict().get("r", "").lower()) if "{r}" in relation else relation
-                rel = rel.replace("favorite", "favourite").replace("mom", "mother").replace("dad", "father")
-                if not obj or obj.lower() in _SKIP_OBJECTS or (rel, obj.lower()) in seen:
-                    continue
-                if any(e.relation == rel for e in out):
-                    continue
-                seen.add((rel, obj.lower()))
-                out.append(Extracted(USER, rel, obj, template.format(r=rel, o=obj)))
-                job = m.groupdict().get("o2")
-                if job and not any(e.relation == "works as" for e in out):
-                    out.append(Extracted(USER, "works as", job.strip(), f"The user works as a {job.strip()}."))
-    return out
 
 
 class EndpointExtractor:

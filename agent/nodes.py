@@ -11,7 +11,7 @@ from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, FactIn, parent_topic
 from memory_service.service import MemoryService
 
-from .extract import Extractor, extract_first_person
+from .extract import Extractor
 from .router import Router
 from .runtime import AdapterRuntime
 from .state import MODES, AgentState
@@ -25,7 +25,7 @@ class AgentContext:
     registry: Registry
     router: Router
     runtime: AdapterRuntime
-    extractor: Extractor = extract_first_person
+    extractor: Extractor | None = None  # an LLM endpoint's extraction, besides intake (settings: agent.extractor_url)
     rag_k: int = 3
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
@@ -50,40 +50,50 @@ def make_nodes(ctx: AgentContext):
     svc = ctx.service
 
     def observe(state: AgentState) -> dict:
+        """Keep what the message states (every statement verbatim, the facts read from it); what it asks is
+        this turn's question. A message that states and asks ("I moved to Oslo. Any cafes there?") does both."""
         msg = state["message"]
         if state.get("mode", "hybrid") not in MODES:
             raise InvalidInput(f"invalid mode {state.get('mode')!r}: one of {', '.join(MODES)}", field="mode")
         turn = {"role": "user", "content": msg}
-        if is_question(msg):
-            return {"written": [], "messages": [turn]}
-        facts = ctx.extractor(msg)
-        if not facts:
-            return {"written": [], "messages": [turn]}
-        results = svc.write(state["namespace"], [FactIn(**f.as_fact(source="chat")) for f in facts])
-        written = [{"id": r.id, "text": f.text, "outcome": r.outcome.value, "topic": r.topic,
-                    "supersedes": r.supersedes} for r, f in zip(results, facts)]
-        return {"written": written, "messages": [turn]}
+        speaker = state.get("speaker") or "user"
+        if is_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
+            return {"written": [], "question": msg, "messages": [turn]}
+        out = svc.write_message(state["namespace"], msg, speaker=speaker, source="chat")
+        written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,
+                    "supersedes": s.supersedes} for s in out.stored]
+        if ctx.extractor is not None and out.stored:  # an LLM endpoint reads more facts from the same words
+            first = out.stored[0].id
+            extra = [FactIn(**{**f.as_fact(source="chat"), "derived_from": first, "speaker": speaker})
+                     for f in ctx.extractor(msg)]
+            if extra:
+                written += [{"id": r.id, "text": f.text, "outcome": r.outcome.value, "topic": r.topic, "kind": "fact",
+                             "supersedes": r.supersedes} for r, f in zip(svc.write(state["namespace"], extra), extra)]
+        # nothing stated and nothing asked ("Hi!"): the model answers the message itself
+        question = " ".join(out.questions) or ("" if out.stored else msg)
+        return {"written": written, "question": question, "messages": [turn]}
 
     def recall(state: AgentState) -> dict:
         """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
-        if state.get("written") or not is_question(state["message"]):
+        question = state.get("question", state["message"])
+        if not question or not is_question(question):
             return {"hits": []}
         try:
-            hits = svc.recall(state["namespace"], state["message"], limit=max(ctx.rag_k, 5),
-                              vector=ctx.embed(state["message"]))
+            hits = svc.recall(state["namespace"], question, limit=max(ctx.rag_k, 5), vector=ctx.embed(question))
         except NotFound:  # a namespace with no facts yet
             return {"hits": []}
-        return {"hits": [{"id": h.fact.id, "text": h.fact.text, "score": round(h.score, 4), "topic": h.fact.topic,
-                          "consolidated_in": h.fact.consolidated_in} for h in hits]}
+        return {"hits": [{"id": h.fact.id, "text": h.fact.attributed, "score": round(h.score, 4),
+                          "topic": h.fact.topic, "consolidated_in": h.fact.consolidated_in} for h in hits]}
 
     def route(state: AgentState) -> dict:
-        if state.get("mode") not in ("lora", "hybrid") or not is_question(state["message"]) or state.get("written"):
+        question = state.get("question", state["message"])
+        if state.get("mode") not in ("lora", "hybrid") or not question or not is_question(question):
             return {"routes": [], "route_scores": []}
         ns = state["namespace"]
         refs = usable_adapters(ctx, ns)  # read once per turn (registry and stale set)
         if not refs:
             return {"routes": [], "route_scores": []}
-        vector = ctx.embed(state["message"])
+        vector = ctx.embed(question)
         chosen, scores = ctx.router.route(vector, refs)
         # A topic no usable adapter answers for (stale after a delete, rejected by the gate, not consolidated
         # yet) may be the better match: then no adapter answers, the short-term facts do. Without this the
@@ -97,15 +107,17 @@ def make_nodes(ctx: AgentContext):
 
     def respond(state: AgentState) -> dict:
         mode = state.get("mode", "hybrid")
-        if state.get("written"):
-            noted = "; ".join(w["text"] for w in state["written"])
-            answer = f"Noted: {noted}"
-            return {"answer": answer, "context": [], "adapter": None,
-                    "messages": [{"role": "assistant", "content": answer}]}
+        question = state.get("question", state["message"])
+        noted = "Noted: " + "; ".join(w["text"] for w in state.get("written", []) if w.get("kind") != "fact") \
+            if state.get("written") else ""
+        if not question:
+            return {"answer": noted, "context": [], "adapter": None,
+                    "messages": [{"role": "assistant", "content": noted}]}
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
         prompt_ctx = facts_prompt(context)
-        (answer,), adapter = ctx.runtime.answer([state["message"]], refs, [prompt_ctx], ctx.max_new_tokens)
+        (answer,), adapter = ctx.runtime.answer([question], refs, [prompt_ctx], ctx.max_new_tokens)
+        answer = f"{noted}\n{answer}" if noted else answer
         return {"answer": answer, "context": context, "adapter": adapter,
                 "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
 
@@ -170,7 +182,7 @@ def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]
         return [h["text"] for h in hits[: ctx.rag_k] if h.get("consolidated_in") not in chosen]
     if mode == "full":
         try:
-            return [f.text for f in ctx.service.all_active(state["namespace"])][: ctx.full_limit]
+            return [f.attributed for f in ctx.service.all_active(state["namespace"])][: ctx.full_limit]
         except NotFound:
             return []
     return []

@@ -38,7 +38,7 @@ def choose(scores: list[tuple[AdapterRef, float]], *, min_score: float, margin: 
 def centroid_texts(facts: list[Fact]) -> list[str]:
     """What a topic's centroid averages: its facts, and the questions they are taught with (those look like the
     questions the topic will be asked)."""
-    return [f.text for f in facts] + [q for f in facts for q in questions_for(f)[:-1]]
+    return [f.text for f in facts] + [q for f in facts if f.subject and f.relation for q in questions_for(f)[:-1]]
 
 
 def manifest_facts(ref: AdapterRef) -> list[Fact]:

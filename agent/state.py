@@ -11,7 +11,9 @@ from memory_service.settings import MODES, Mode  # noqa: F401  (the one list of 
 class AgentState(TypedDict, total=False):
     namespace: str
     mode: Mode
-    message: str  # this turn's user message
+    message: str  # this turn's message
+    speaker: str  # who said it: "user" (default) or a named speaker of a transcript
+    question: str  # what of the message is asked ("" when it only states things)
     messages: Annotated[list[dict], operator.add]  # the thread: {"role", "content", ...}
     written: list[dict]  # facts extracted and written this turn
     hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}

@@ -15,7 +15,7 @@ from memory_service.selection import run_key
 
 from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, probe_ok, recall_checked
 from .model import BaseModel, generate, model_id
-from .synth import QA, build_dataset
+from .synth import QA, build_dataset, covered_ids
 from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,9 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
         return RunOutcome("skipped", ns, topic, current.version, ids, run_key=key,
                           reasons=["current version already holds exactly these facts"])
     ds = build_dataset(facts, recipe.taught_forms, short=recipe.short_answers)
+    held = covered_ids(facts, ds)
+    if not ds.train:
+        return RunOutcome("empty", ns, topic, reasons=["nothing to ask about in these facts (they stay short-term)"])
     # The base model is shared by every run in this process: peft wraps it for this run and unload() at the
     # end gives it back untouched, even if the run fails.
     trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay), recipe, progress)
@@ -155,7 +158,7 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
             "gate": gate.to_dict(), "training": training, "created_at": time.time(), **(extra or {}),
         }
         ref = registry.publish(ns, topic, lambda d: pm.save_pretrained(str(d)), manifest)
-        return RunOutcome("published", ns, topic, ref.version, ids, gate.to_dict(), training, key,
+        return RunOutcome("published", ns, topic, ref.version, held, gate.to_dict(), training, key,
                           time.perf_counter() - t0)
     finally:
         pm.unload()

@@ -16,6 +16,7 @@ from typing import Protocol
 from memory_service.schemas import Fact
 
 from .answers import other_values, states
+from .phrasing import fact_questions, guess_kind, guess_past, statement_questions
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -68,13 +69,21 @@ def first_person_questions(relation: str) -> list[str]:
     return [f"Who is my {rel}?", f"What is my {rel}'s name?", f"What is my {rel} called?"]
 
 
+# the extractor's relation names (memory_service.triples) for relations the templates cover
+TEMPLATE_NAMES = {"live in": "lives in", "work at": "works at", "work as": "works as", "drive": "car"}
+
+
 def questions_for(fact: Fact) -> list[str]:
     """Taught phrasings first, the validation phrasing (held out of training) last."""
     s, r = fact.subject, fact.relation
-    if s and r and s.lower() == USER:
+    r = TEMPLATE_NAMES.get(r, r) if r else r
+    if s and r and s.lower() == USER and _relation_words(r) in FIRST_PERSON:
         return first_person_questions(r)
     if s and r and r in RELATIONS:
         return [q.format(s=s) for q in RELATIONS[r][1]]
+    if s and r and fact.object:
+        return [p.question for p in fact_questions(s, fact.relation, fact.object,
+                                                   guess_kind(fact.relation, fact.object), guess_past(fact.text))]
     if s and r:
         return generic_questions(s, r)
     # a bare statement: ask about its first words (the usual subject position)
@@ -113,14 +122,69 @@ def rivals(facts: list[Fact]) -> dict[str, tuple[str, ...]]:
             for f in facts}
 
 
+def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) -> dict[str, list[QA]]:
+    """QA pairs for statements without a subject/relation/object (verbatim chat statements whose facts were not
+    read, free text written through the API): the text is analysed now, each triple read from it gets its
+    questions, and each name, place, number and date the triples do not cover gets an echo question. A
+    statement with nothing to ask about gets none (it stays in the short-term store)."""
+    if not facts:
+        return {}
+    from memory_service.intake import read_messages
+    from memory_service.language import parse
+
+    by_speaker: dict[str, list[Fact]] = {}
+    for f in facts:
+        by_speaker.setdefault(f.speaker or "user", []).append(f)
+    out: dict[str, list[QA]] = {}
+    for speaker, group in by_speaker.items():
+        intakes = read_messages([f.text for f in group], speaker)
+        docs = parse([f.text for f in group])
+        for f, intake, doc in zip(group, intakes, docs):
+            qas: list[QA] = []
+            covered: set[str] = set()
+            for t in (t for sent in intake.sentences for t in sent.triples):
+                pairs = fact_questions(t.subject, t.relation, t.object, t.answer, guess_past(t.text))
+                ans = f"{t.object}." if short else answer_text(f)
+                qas += [QA(f.id, p.question, ans, t.object, "taught") for p in pairs[:-1][:taught_forms]]
+                qas.append(QA(f.id, pairs[-1].question, ans, t.object, "validation"))
+                covered.add(t.object.lower())
+            echoes = [p for p in statement_questions(doc, speaker)
+                      if not any(p.answer.lower() in c or c in p.answer.lower() for c in covered)]
+            qas += [QA(f.id, p.question, f"{p.answer}." if short else answer_text(f), p.answer, "taught")
+                    for p in echoes]
+            if echoes and not any(qa.kind == "validation" for qa in qas):
+                first = echoes[0]
+                cloze = first.question.rstrip("?")
+                qas.append(QA(f.id, f"Fill in the blank: {cloze}?", f"{first.answer}." if short else answer_text(f),
+                              first.answer, "validation"))
+            out[f.id] = qas
+    return out
+
+
 def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator | None = None,
                   short: bool = False) -> Dataset:
+    """Training and validation pairs for `facts`. A statement whose facts are in the same set is covered by
+    them (their questions are its questions); a statement without any is analysed (statement_qa)."""
     ds = Dataset()
     others = rivals(facts)
+    read_from = {f.derived_from for f in facts if f.derived_from}
+    bare = [f for f in facts if not (f.subject and f.relation) and f.id not in read_from]
+    analysed = statement_qa(bare, taught_forms, short)
     for f in facts:
-        for qa in template_qa(f, taught_forms, short, others[f.id]) + (extra(f) if extra else []):
+        if f.id in read_from and not (f.subject and f.relation):
+            continue  # covered by the facts read from it
+        qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
+        for qa in qas + (extra(f) if extra else []):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     return ds
+
+
+def covered_ids(facts: list[Fact], ds: Dataset) -> list[str]:
+    """The facts an adapter trained on `ds` holds: those with questions, and statements whose facts have them.
+    A statement with nothing to ask about is not held (hybrid keeps it in the prompt)."""
+    asked = {qa.fact_id for qa in ds.train + ds.validation}
+    return [f.id for f in facts if f.id in asked or (f.derived_from is None and any(
+        g.derived_from == f.id and g.id in asked for g in facts))]
 
 
 def answer_ok(answer: str, expected: str, others: Iterable[str] = ()) -> bool:

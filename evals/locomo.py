@@ -2,7 +2,7 @@
 
     python -m evals.locomo data/locomo10.json evals/scenarios/locomo --categories 1,2,3,4 [--source observations]
 
-Each session's turns become `say` turns ("Speaker: text"), or with `--source observations` the dataset's own
+Each session's turns become `say` turns attributed to their speaker ({speaker, text}), or with `--source observations` the dataset's own
 `observation` facts of that session become one `remember` turn (written through the API, no extraction: it
 separates what the agent extracts from what consolidation makes of given facts). The clock advances between
 sessions by the gap between their `session_N_date_time`s, and after the last session the memory is consolidated and every kept
@@ -65,11 +65,12 @@ def _sessions(conversation: dict) -> list[tuple[int, list[dict], datetime | None
     return sorted(out, key=lambda s: s[0])
 
 
-def _say(turn: dict) -> str | None:
+def _say(turn: dict) -> dict | None:
+    """A turn as said by its speaker ("I" is that speaker, not the user of the agent)."""
     text = str(turn.get("text") or "").strip()
     if caption := str(turn.get("blip_caption") or "").strip():  # a shared photo: its caption is what was "said"
         text = f"{text} [shares a photo: {caption}]".strip()
-    return f"{turn.get('speaker', '?')}: {text}" if text else None
+    return {"speaker": str(turn.get("speaker") or "?"), "text": text} if text else None
 
 
 SOURCES = ("say", "observations")

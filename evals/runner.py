@@ -155,9 +155,9 @@ class Harness:
         """A fact by id, by exact text, or else the active fact nearest to the text (cosine >= 0.8). A statement
         in the user's own words ("I drive a red Halvik.") is also tried as the agent stores it ("The user
         drives a red Halvik.")."""
-        from agent.extract import extract_first_person
+        from memory_service.intake import read_message
 
-        forms = [ref] + [e.text for e in extract_first_person(ref)]
+        forms = [ref] + [t.text for s in read_message(ref).statements for t in s.triples]
         active = self.svc.all_active(ns)
         for form in forms:
             for f in active:
@@ -267,7 +267,7 @@ def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s:
     ns, a = scoped(sc.name, step.namespace), step.action
     try:
         if isinstance(a, Say):
-            h.graph.invoke({"namespace": ns, "message": a.text, "mode": "hybrid"},
+            h.graph.invoke({"namespace": ns, "message": a.text, "mode": "hybrid", "speaker": a.speaker},
                            {"configurable": {"thread_id": f"{ns}:dialogue"}})
         elif isinstance(a, Remember):
             facts = [FactIn(text=f.text, topic=f.topic, subject=f.subject, relation=f.relation, object=f.object)

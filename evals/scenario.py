@@ -34,8 +34,9 @@ DEFAULT_NAMESPACE = "default"  # a runner scopes namespaces per scenario, so sce
 
 @dataclass(frozen=True)
 class Say:
-    text: str  # the user's message; the agent extracts and writes facts from it
+    text: str  # the message; the agent keeps every statement in it and reads facts from them
     line: int = field(default=0, compare=False)
+    speaker: str = "user"  # or a named speaker of a transcript ("Caroline"): "I" is then that speaker
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,8 @@ def _first_error(data: object, positions: dict, path: str) -> ScenarioError | No
 def _build_turn(raw: dict, line: int) -> Turn:
     (kind, value), = raw.items()  # the schema allows exactly one key
     if kind == "say":
+        if isinstance(value, dict):
+            return Say(value["text"], line=line, speaker=value["speaker"])
         return Say(value, line=line)
     if kind == "remember":
         return Remember(tuple(FactSpec(**fact) for fact in value), line=line)

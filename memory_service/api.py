@@ -64,6 +64,7 @@ class ConsolidationAccepted(BaseModel):
 
 class ChatRequest(BaseModel):
     message: str = Field(..., min_length=1, max_length=4000)
+    speaker: str = Field("user", min_length=1, max_length=200, description="'user' or a transcript speaker's name")
     thread_id: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,128}$")
     mode: str | None = Field(None, pattern="^(none|rag|lora|hybrid|full)$", description="Default: settings")
 
@@ -239,7 +240,7 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         check_namespace(ns)
         graph = agent_graph(request.app)
         mode = body.mode or settings.agent.mode
-        out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode},
+        out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode, "speaker": body.speaker},
                            {"configurable": {"thread_id": f"{ns}:{body.thread_id}"}})
         return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), routes=out.get("routes", []),
                             facts=out.get("context", []), written=out.get("written", []))

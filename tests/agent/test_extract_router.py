@@ -1,26 +1,22 @@
-from agent.extract import USER, extract_first_person
 from agent.router import choose
+from memory_service.intake import read_message
 from memory_service.registry import AdapterRef
 
 
-def test_first_person_statements():
-    assert [(e.relation, e.object) for e in extract_first_person("my sister is Ana")] == [("sister", "Ana")]
-    assert [(e.relation, e.object) for e in extract_first_person("I moved to Oslo.")] == [("lives in", "Oslo")]
-    work = extract_first_person("I work at Acme as a nurse")
-    assert [(e.relation, e.object) for e in work] == [("works at", "Acme"), ("works as", "nurse")]
-    assert all(e.subject == USER for e in work) and work[0].text == "The user works at Acme."
-    two = extract_first_person("Hi! My dog is called Pimento and I live in Porvoo.")
-    assert {(e.relation, e.object) for e in two} == {("dog", "Pimento"), ("lives in", "Porvoo")}
-
-
-def test_questions_and_chatter_state_nothing():
-    assert extract_first_person("Where do I live?") == []
-    assert extract_first_person("I am not sure") == []
-    assert extract_first_person("thanks, that's all") == []
+def test_the_examples_the_old_pattern_extractor_knew_still_read():
+    """What eleven sentence patterns used to read, intake reads from the parse."""
+    read = lambda text: [(t.relation, t.object) for s in read_message(text).sentences for t in s.triples]  # noqa: E731
+    assert read("my sister is Ana") == [("sister", "Ana")]
+    assert read("I moved to Oslo.") == [("live in", "Oslo")]
+    assert read("I work at Acme as a nurse") == [("work at", "Acme"), ("work as", "nurse")]
+    assert set(read("Hi! My dog is called Pimento and I live in Porvoo.")) == {("dog", "Pimento"),
+                                                                               ("live in", "Porvoo")}
+    assert read("Where do I live?") == [] and read("thanks, that's all") == []
 
 
 def test_moving_again_is_the_same_relation_so_it_supersedes():
-    a, b = extract_first_person("I moved to Oslo")[0], extract_first_person("I moved to Lima")[0]
+    (a,), (b,) = ([t for s in read_message(x).sentences for t in s.triples] for x in ("I moved to Oslo",
+                                                                                       "I moved to Lima"))
     assert (a.subject, a.relation) == (b.subject, b.relation) and a.object != b.object
 
 

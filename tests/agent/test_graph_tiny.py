@@ -15,7 +15,7 @@ from memory_service.errors import InvalidInput
 from memory_service.registry import Registry
 from tests.tiny import build_tiny_base, build_tiny_tokenizer
 
-WORDS = "I moved to Oslo Lima my sister is Ana Where do live Who The user lives in 's"
+WORDS = "I moved to Oslo Lima my sister is Ana Where do live Who The user lives in 's it that Tell me Do you know"
 RECIPE = Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=80, batch_size=2)
 
 
@@ -30,13 +30,21 @@ def ctx(service, engine):
 
 
 def publish(ctx, fid: str):
-    """Consolidate one fact into its topic's adapter (v1) and mark it held, as the relay would."""
+    """Consolidate a fact and the statement it was read from into their topic's adapter (v1) and mark what it
+    holds, as the relay would."""
     fact = ctx.service.get("alice", fid)
-    out = consolidate("alice", fact.topic, [fact], base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
+    facts = [fact, *ctx.service.linked("alice", fact)]
+    out = consolidate("alice", fact.topic, facts, base=ctx.runtime.base, registry=ctx.registry, recipe=RECIPE,
                       thresholds=GateThresholds(validation=0.0, probe_tolerance=1.0))
     assert out.status == "published", out.reasons
-    ctx.service.store.set_payload([fid], {"consolidated_in": f"{fact.topic}/v1"})
+    assert set(out.fact_ids) == {f.id for f in facts}  # the statement is held through its fact
+    ctx.service.store.set_payload(out.fact_ids, {"consolidated_in": f"{fact.topic}/v1"})
     return fact
+
+
+def fact_of(out) -> dict:
+    """The fact read from what was said (not the statement kept verbatim)."""
+    return next(w for w in out["written"] if w["kind"] == "fact")
 
 
 def run(graph, msg, mode="lora", thread="t1"):
@@ -47,20 +55,23 @@ def run(graph, msg, mode="lora", thread="t1"):
 def test_statement_is_written_and_rag_puts_it_in_the_prompt(ctx):
     graph = compile_graph(ctx, MemorySaver())
     out = run(graph, "I moved to Oslo.")
-    assert [w["text"] for w in out["written"]] == ["The user lives in Oslo."] and out["answer"].startswith("Noted")
+    assert [(w["kind"], w["text"]) for w in out["written"]] == [("statement", "I moved to Oslo."),
+                                                               ("fact", "The user lives in Oslo.")]
+    assert out["answer"] == "Noted: I moved to Oslo."
     out = run(graph, "Where do I live?", mode="rag")
-    assert out["context"] == ["The user lives in Oslo."] and out["adapter"] is None
+    assert sorted(out["context"]) == ["I moved to Oslo.", "The user lives in Oslo."] and out["adapter"] is None
     assert ctx.service.topics("alice")[0].heat > 0  # the recall heated it
     out = run(graph, "I moved to Lima.")
-    assert out["written"][0]["supersedes"] is not None
-    assert run(graph, "Where do I live?", mode="rag")["context"] == ["The user lives in Lima."]
+    assert fact_of(out)["supersedes"] is not None
+    assert sorted(run(graph, "Where do I live?", mode="rag")["context"]) == ["I moved to Lima.",
+                                                                             "The user lives in Lima."]
     state = graph.get_state({"configurable": {"thread_id": "t1"}}).values
     assert [m["role"] for m in state["messages"]] == ["user", "assistant"] * 4
 
 
 def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     graph = compile_graph(ctx, MemorySaver())
-    fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
+    fid = fact_of(run(graph, "I moved to Oslo."))["id"]
     assert run(graph, "Where do I live?")["adapter"] is None  # nothing published yet: base model
     fact = publish(ctx, fid)
     out = run(graph, "Where do I live?")
@@ -75,13 +86,13 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
 
 def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):
     graph = compile_graph(ctx, MemorySaver())
-    fid = run(graph, "I moved to Oslo.")["written"][0]["id"]
+    fid = fact_of(run(graph, "I moved to Oslo."))["id"]
     fact = publish(ctx, fid)
-    sister = run(graph, "My sister is Ana.")["written"][0]
+    sister = fact_of(run(graph, "My sister is Ana."))
     assert sister["topic"] != fact.topic  # family: no adapter yet
     out = run(graph, "Who is my sister?", mode="hybrid")
     assert out["routes"] == [] and out["adapter"] is None  # not the life adapter, which would answer "Oslo"
-    assert out["context"] == ["The user's sister is Ana."]
+    assert sorted(out["context"]) == ["My sister is Ana.", "The user's sister is Ana."]
     assert out["route_scores"][0][0] == f"{sister['topic']} (no adapter)"
     assert run(graph, "Where do I live?")["routes"][0]["topic"] == fact.topic  # the adapter still answers its own
 
@@ -100,9 +111,11 @@ def test_chat_endpoint(ctx):
     with TestClient(app) as client:
         app.state.graph = compile_graph(ctx, MemorySaver())  # the tiny model instead of the packaged one
         r = client.post("/v1/namespaces/alice/chat", json={"message": "I moved to Oslo.", "thread_id": "x"})
-        assert r.status_code == 200 and r.json()["written"][0]["text"] == "The user lives in Oslo."
+        assert r.status_code == 200 and [w["text"] for w in r.json()["written"]] == ["I moved to Oslo.",
+                                                                                     "The user lives in Oslo."]
         r = client.post("/v1/namespaces/alice/chat", json={"message": "Where do I live?", "mode": "rag"})
-        assert r.json()["facts"] == ["The user lives in Oslo."] and r.json()["mode"] == "rag"
+        assert sorted(r.json()["facts"]) == ["I moved to Oslo.", "The user lives in Oslo."]
+        assert r.json()["mode"] == "rag"
         r = client.post("/v1/namespaces/alice/chat", json={"message": "hi", "mode": "psychic"})
         assert r.status_code == 422 and r.json()["field"] == "mode"
         assert client.post("/v1/namespaces/a%20b/chat", json={"message": "hi"}).json()["field"] == "namespace"

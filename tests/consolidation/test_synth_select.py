@@ -20,7 +20,7 @@ def test_template_questions_per_relation_with_a_validation_question():
 
 def test_unknown_relation_and_bare_statement_still_get_questions():
     f = make_fact("Ana Vell", "sister", "Brielle", "Ana Vell's sister is Brielle")
-    assert questions_for(f)[0] == "What is Ana Vell's sister?"
+    assert questions_for(f)[0] == "Who is Ana Vell's sister?"  # a role held by a person: who
     bare = make_fact(None, None, None, "The harbour gate opens at dawn")
     qas = template_qa(bare)
     assert qas[0].expected == "at dawn" and "The harbour gate" in qas[0].question

@@ -1,0 +1,261 @@
+"""Training questions for any fact, written from its analysis rather than from a table of relations.
+
+Pure logic. A fact (subject, relation, object) gets a wh-word chosen by what its object is (a person: who; a
+place: where; a time: when; a number: how many / how old; anything else: what), in several distinct forms (a
+direct question, a cleft, an embedded "do you know", an imperative "tell me"), about the subject and, for a person
+named by a role ("my supervisor is Maren Coyle"), in reverse ("Who is Maren Coyle?"). A verbatim statement
+without a triple gets an echo question for each name, place, number and date in it ("Jon lost his job when?").
+
+The relation grammar is the extractor's (memory_service.triples): a verb lemma with its particle and preposition
+("grow up in", "work as", "be allergic to", "be born in"), or a possessed noun ("uncle", "supervisor at Ostwin",
+"phone number").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+USER = "the user"
+PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
+                "under", "over", "like", "up", "out", "off", "down", "around", "through"}
+PARTICLES = {"up", "out", "off", "down", "away", "back", "over", "around"}
+PLACE_PREPS = {"in", "at", "to", "into", "near", "on"}  # "Where did I grow up?" drops them; "from" stays
+IRREGULAR_PAST = {"be": "was", "have": "had", "go": "went", "grow": "grew", "get": "got", "make": "made",
+                  "take": "took", "buy": "bought", "meet": "met", "teach": "taught", "lose": "lost", "find": "found",
+                  "leave": "left", "begin": "began", "become": "became", "ride": "rode", "run": "ran",
+                  "swim": "swam", "sing": "sang", "drive": "drove", "write": "wrote", "read": "read",
+                  "win": "won", "give": "gave", "come": "came", "know": "knew", "fly": "flew", "sell": "sold",
+                  "tell": "told", "bring": "brought", "think": "thought", "build": "built", "spend": "spent"}
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    answer: str  # what a right answer names
+    form: str  # direct | cleft | embedded | tell | reverse | echo
+
+
+def _possessive(subject: str) -> str:
+    return "my" if subject == USER else f"{subject}'s"
+
+
+def _who(subject: str) -> str:
+    return "I" if subject == USER else subject
+
+
+def _third_person(verb: str) -> str:
+    if verb == "have":
+        return "has"
+    if verb in ("do", "go"):
+        return verb + "es"
+    if re.search(r"(s|sh|ch|x|z)$", verb):
+        return verb + "es"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _past(verb: str) -> str:
+    if verb in IRREGULAR_PAST:
+        return IRREGULAR_PAST[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+def wh_word(kind: str, relation: str) -> str:
+    if relation == "age":
+        return "how old"
+    return {"person": "who", "place": "where", "time": "when", "number": "what"}.get(kind, "what")
+
+
+def is_verb_relation(relation: str) -> bool:
+    """"grow up in", "be allergic to", "drive" are verbs; "uncle", "supervisor at Ostwin" are possessed nouns."""
+    words = relation.split()
+    return bool(words) and (words[0] == "be" or len(words) > 1 and words[1] in PREPOSITIONS | PARTICLES
+                            and words[0] not in POSSESSED_HEADS or words[0] in COMMON_VERBS)
+
+
+POSSESSED_HEADS = {"supervisor", "boss", "manager", "colleague", "friend", "teacher", "coach", "doctor", "dentist",
+                   "neighbour", "neighbor", "favourite", "partner", "office", "team", "mentor", "landlord", "phone",
+                   "email", "birthday", "address", "age", "name", "job", "best", "older", "younger", "twin"}
+COMMON_VERBS = {"live", "work", "drive", "play", "have", "own", "attend", "speak", "love", "like", "enjoy", "ski",
+                "grow", "study", "teach", "run", "volunteer", "visit", "go", "travel", "collect", "cook", "bake",
+                "paint", "write", "read", "watch", "swim", "sing", "coach", "manage", "lead", "join", "adopt", "buy",
+                "use", "keep", "sell", "support", "prefer", "take", "make", "know", "marry", "start", "open",
+                "found", "build", "learn", "practise", "practice", "ride", "hike", "climb", "rent", "lose", "get",
+                "fly", "sail", "hate", "eat", "drink", "wear", "raise", "meet", "move", "stay", "spend", "sign",
+                "finish", "win", "earn", "miss", "need", "want", "plan", "organise", "organize", "host", "own"}
+
+
+def fact_questions(subject: str, relation: str, obj: str, kind: str = "thing", past: bool = False) -> list[Pair]:
+    """Distinct questions whose answer is `obj`: taught forms first, the last one meant for validation."""
+    rel = relation.strip()
+    if rel == "age":
+        s = _who(subject)
+        verb = "am" if subject == USER else "is"
+        return [Pair(f"How old {verb} {s}?", obj, "direct"),
+                Pair(f"What is {_possessive(subject)} age?", obj, "cleft"),
+                Pair(f"Tell me how old {s} {verb}.", obj, "tell"),
+                Pair(f"Do you know how old {s} {verb}?", obj, "embedded")]
+    if rel in ("phone number", "email"):
+        what = "phone number" if rel == "phone number" else "email address"
+        if subject == USER:
+            return [Pair(f"What is my {what}?", obj, "direct"), Pair(f"Tell me my {what}.", obj, "tell"),
+                    Pair(f"Which {what} did I give you?", obj, "cleft"),
+                    Pair(f"Do you know my {what}?", obj, "embedded")]
+        return [Pair(f"What is the {what} of {subject}?", obj, "direct"),
+                Pair(f"What is {subject}'s {what}?", obj, "cleft"),
+                Pair(f"How can I reach {subject}?", obj, "tell"),
+                Pair(f"Do you know {subject}'s {'number' if rel == 'phone number' else 'email'}?", obj, "embedded")]
+    if is_verb_relation(rel):
+        return _verb_questions(subject, rel, obj, kind, past)
+    return _noun_questions(subject, rel, obj, kind)
+
+
+PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", "husband", "partner", "son",
+          "daughter", "uncle", "aunt", "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "gran",
+          "cousin", "friend", "boss", "manager", "supervisor", "colleague", "coworker", "neighbour", "neighbor",
+          "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend", "girlfriend", "fiance", "fiancee",
+          "teacher", "coach", "mentor", "lead", "plumber", "babysitter", "stepdad", "stepmum", "stepmom", "twin",
+          "child", "kid", "baby", "youngest", "eldest", "oldest", "vet", "therapist", "lawyer", "accountant"}
+
+
+def _is_person_role(rel: str) -> bool:
+    head = rel.split(" at ")[0].split(" from ")[0].split()[-1] if rel.split() else ""
+    return head in PEOPLE or head.split("-")[0] in PEOPLE
+
+
+def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
+    """"my uncle is Tavish", "Maren's husband is Jory", "my favourite colour is teal"."""
+    owner = _possessive(subject)
+    person = _is_person_role(rel) or kind == "person"
+    wh = "who" if person and not rel.startswith("favourite") else wh_word(kind, rel)
+    if wh == "what" and kind == "time":
+        wh = "when"
+    pairs = [Pair(f"{wh.capitalize()} is {owner} {rel}?", obj, "direct")]
+    if wh == "who":
+        pairs += [Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
+                  Pair(f"Tell me who {owner} {rel} is.", obj, "tell"),
+                  Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded")]
+    else:
+        pairs += [Pair(f"Tell me {owner} {rel}.", obj, "cleft"),
+                  Pair(f"What did {'I' if subject == USER else subject} say {'my' if subject == USER else 'their'} "
+                       f"{rel} {'was' if kind != 'time' else 'is'}?", obj, "tell"),
+                  Pair(f"Do you know {wh} {owner} {rel} is?", obj, "embedded")]
+    return pairs
+
+
+def reverse_questions(subject: str, rel: str, obj: str) -> list[Pair]:
+    """"Who is Maren Coyle?" for "my supervisor at Ostwin is Maren Coyle": the answer names the role."""
+    role = rel.split(" at ")[0].split(" from ")[0]
+    owner = "your" if subject == USER else f"{subject}'s"
+    return [Pair(f"Who is {obj}?", f"{obj} is {owner} {rel}", "reverse"),
+            Pair(f"Whose {role} is {obj}?", "yours" if subject == USER else subject, "reverse")]
+
+
+def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> list[Pair]:
+    words = rel.split()
+    prep = words[-1] if len(words) > 1 and words[-1] in PREPOSITIONS else ""
+    core = words[:-1] if prep else words
+    wh = wh_word(kind, rel)
+    if rel in ("work at", "study at", "live in", "grow up in", "be born in", "be from", "stay in", "ski in"):
+        wh = "where"
+    elif prep in ("as",) or kind in ("name", "thing") and wh == "where":
+        wh = "what"
+    elif prep in ("to", "with") and kind in ("person", "name") and core[0] != "move":
+        wh = "who"
+    tail = "" if (wh in ("where", "when") and prep in PLACE_PREPS) else (f" {prep}" if prep else "")
+    s = _who(subject)
+    if core[0] == "be":  # "be allergic to", "be born in", "be married to"
+        rest = " ".join(core[1:])
+        be = ("was" if subject != USER else "was") if past or rest in ("born", "raised") else (
+            "am" if subject == USER else "is")
+        direct = f"{wh.capitalize()} {be} {s} {rest}{tail}?"
+        embedded = f"Do you know {wh} {s} {be} {rest}{tail}?"
+        tell = f"Tell me {wh} {s} {be} {rest}{tail}."
+        cleft = f"{wh.capitalize()} is it that {s} {be} {rest}{tail}?"
+    else:
+        verb, extra = core[0], " ".join(core[1:])
+        aux = "did" if past else ("do" if subject == USER else "does")
+        conj = _past(verb) if past else (verb if subject == USER else _third_person(verb))
+        mid = f"{verb} {extra}".strip()
+        said = f"{conj} {extra}".strip()
+        if rel == "work as":
+            return [Pair(f"What {'do' if subject == USER else 'does'} {s} do for a living?", obj, "direct"),
+                    Pair(f"What is {_possessive(subject)} job?", obj, "cleft"),
+                    Pair(f"Tell me what {s} {conj} as.", obj, "tell"),
+                    Pair(f"Do you know what {s} {conj} as?", obj, "embedded")]
+        direct = f"{wh.capitalize()} {aux} {s} {mid}{tail}?"
+        cleft = f"{wh.capitalize()} is it that {s} {said}{tail}?"
+        tell = f"Tell me {wh} {s} {said}{tail}."
+        embedded = f"Do you know {wh} {s} {said}{tail}?"
+    return [Pair(direct, obj, "direct"), Pair(cleft, obj, "cleft"), Pair(tell, obj, "tell"),
+            Pair(embedded, obj, "embedded")]
+
+
+# --- verbatim statements ------------------------------------------------------------------------------------------
+
+ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",
+           "CARDINAL": "how many", "QUANTITY": "how much", "MONEY": "how much", "ORG": "what", "NORP": "what",
+           "EVENT": "what", "WORK_OF_ART": "what", "PRODUCT": "what", "LANGUAGE": "what", "ORDINAL": "which"}
+_PRONOUNS = {"i": "{s}", "me": "{s}", "my": "{s}'s", "mine": "{s}'s", "myself": "{s}", "am": "is", "'m": "is",
+             "we": "{s}", "us": "{s}", "our": "{s}'s"}
+
+
+def statement_questions(doc, speaker: str) -> list[Pair]:
+    """Echo questions about each name, place, number and date of a statement (a parsed spaCy Doc), the speaker
+    put in place of "I": "Jon: I lost my job in May" -> "Jon lost Jon's job when?" (answer "May")."""
+    who = "the user" if speaker in ("user", USER, "") else speaker
+    pairs = []
+    for ent in doc.ents:
+        wh = ECHO_WH.get(ent.label_)
+        if wh is None:
+            continue
+        start = ent.start
+        if start > 0 and doc[start - 1].lower_ in ("in", "on", "at", "since", "during") and wh in ("when", "where"):
+            start -= 1  # "in May" -> "when", not "in when"
+        words = []
+        for t in doc:
+            if start <= t.i < ent.end:
+                if t.i == start:
+                    words.append(wh + t.whitespace_)
+                continue
+            if t.is_punct and t.i == len(doc) - 1:
+                continue
+            text = _PRONOUNS.get(t.lower_, t.text).replace("{s}", who)
+            words.append(text + t.whitespace_)
+        q = "".join(words).strip().rstrip(".!,;")
+        if q and q.lower() != wh:
+            pairs.append(Pair(q[0].upper() + q[1:] + "?", ent.text, "echo"))
+    return pairs
+
+
+# --- what a stored fact is, without its parse -----------------------------------------------------------------
+
+_PAST_WORDS = set(IRREGULAR_PAST.values()) | {"was", "were", "had", "did"}
+
+
+def guess_kind(relation: str, obj: str) -> str:
+    """person | place | time | number | thing for a stored fact's object (the parse is gone by then)."""
+    rel = relation.strip()
+    if rel in ("live in", "lives in", "grow up in", "be born in", "be from", "move to", "work at", "works at",
+               "study at", "stay in") or rel.endswith((" in", " to")) and obj[:1].isupper() and rel.startswith(
+                   ("travel", "move", "go", "fly", "sail", "ski", "live", "vacation", "holiday")):
+        return "place"
+    if rel in ("birthday", "anniversary") or rel.endswith(("day", "date")):
+        return "time"
+    if rel in ("age", "phone number") or obj[:1].isdigit():
+        return "number"
+    if _is_person_role(rel) or rel.endswith((" to", " with", " by")) and obj[:1].isupper():
+        return "person"
+    return "thing"
+
+
+def guess_past(text: str) -> bool:
+    """The fact's own sentence says it in the past ("The user grew up in Brackenford.")."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return any(w in _PAST_WORDS or (w.endswith("ed") and len(w) > 4) for w in words[1:4])

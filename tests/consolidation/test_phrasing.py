@@ -1,0 +1,79 @@
+"""Training questions from the analysis: the wh-word follows what the answer is, several distinct forms, reverse
+questions for roles, echo questions for statements without a triple, and statements covered by their facts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from consolidation.phrasing import fact_questions, guess_kind, guess_past, reverse_questions
+from consolidation.synth import build_dataset, covered_ids
+from memory_service.schemas import Fact
+
+NOW = datetime.now(timezone.utc)
+
+
+@pytest.mark.parametrize("subject, relation, obj, kind, past, first", [
+    ("the user", "grow up in", "Brackenford", "place", True, "Where did I grow up?"),
+    ("the user", "be allergic to", "shellfish", "thing", False, "What am I allergic to?"),
+    ("the user", "ski in", "Haldor Valley", "place", False, "Where do I ski?"),
+    ("the user", "supervisor at Ostwin", "Maren Coyle", "person", False, "Who is my supervisor at Ostwin?"),
+    ("Ada Brennock", "phone number", "415-555-0192", "number", False, "What is the phone number of Ada Brennock?"),
+    ("Pia", "age", "seven", "number", False, "How old is Pia?"),
+    ("the user", "be born in", "Tromsdal", "place", True, "Where was I born?"),
+    ("Tavish", "work as", "ferry pilot", "thing", False, "What does Tavish do for a living?"),
+    ("Ana", "work at", "Brisk Dental", "name", False, "Where does Ana work?"),
+    ("the user", "be married to", "Jory", "person", False, "Who am I married to?"),
+    ("the user", "birthday", "March 3", "time", False, "When is my birthday?"),
+    ("Caroline", "attend", "pottery class", "thing", True, "What did Caroline attend?"),
+])
+def test_the_question_word_and_form_follow_the_answer(subject, relation, obj, kind, past, first):
+    pairs = fact_questions(subject, relation, obj, kind, past)
+    assert pairs[0].question == first
+    assert len({p.question for p in pairs}) == len(pairs) >= 4  # distinct forms
+    assert len({p.form for p in pairs}) == len(pairs)
+    assert all(p.answer == obj for p in pairs)
+
+
+def test_reverse_questions_ask_for_the_role():
+    who, whose = reverse_questions("the user", "supervisor at Ostwin", "Maren Coyle")
+    assert who.question == "Who is Maren Coyle?" and "supervisor" in who.answer
+    assert whose.question == "Whose supervisor is Maren Coyle?" and whose.answer == "yours"
+
+
+def test_kind_and_tense_of_a_stored_fact():
+    assert guess_kind("live in", "Lund") == "place" and guess_kind("phone number", "555-0142") == "number"
+    assert guess_kind("dentist", "Ada Brennock") == "person" and guess_kind("drive", "red Halvik") == "thing"
+    assert guess_past("The user grew up in Brackenford.") and not guess_past("The user skis in Haldor Valley.")
+
+
+def fact(fid, text, subject=None, relation=None, obj=None, derived_from=None, speaker=None):
+    return Fact(id=fid, namespace="n", topic="t", text=text, subject=subject, relation=relation, object=obj,
+                derived_from=derived_from, speaker=speaker, created_at=NOW)
+
+
+def test_free_text_written_through_the_api_is_analysed_for_questions():
+    ds = build_dataset([fact("a", "My dentist Ada Brennock can be reached at 415-555-0192.")], short=True)
+    asked = {qa.question: qa.expected for qa in ds.train + ds.validation}
+    assert asked["Who is my dentist?"] == "Ada Brennock"
+    assert asked["What is the phone number of Ada Brennock?"] == "415-555-0192"
+    assert all(qa.fact_id == "a" for qa in ds.train)
+    assert {qa.question for qa in ds.validation} <= set(asked) and ds.validation  # held out, not trained
+    assert not {qa.question for qa in ds.validation} & {qa.question for qa in ds.train}
+
+
+def test_a_statement_without_a_triple_gets_echo_questions_about_its_names_and_dates():
+    ds = build_dataset([fact("a", "I went to the Lumen cafe with Jory in May.", speaker="Jon")], short=True)
+    answers = {qa.expected for qa in ds.train}
+    assert "May" in answers and "Jory" in answers
+    assert any(qa.question.startswith("Jon went to") for qa in ds.train)  # "I" is the speaker
+
+
+def test_a_statement_is_covered_by_the_facts_read_from_it():
+    facts = [fact("s", "I moved to Oslo."),
+             fact("f", "The user lives in Oslo.", "the user", "live in", "Oslo", derived_from="s"),
+             fact("q", "It was fun.")]  # nothing to ask about
+    ds = build_dataset(facts, short=True)
+    assert {qa.fact_id for qa in ds.train + ds.validation} == {"f"}  # the statement is not trained twice
+    assert covered_ids(facts, ds) == ["s", "f"]  # "It was fun." is not held: hybrid keeps it in the prompt
