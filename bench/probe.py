@@ -62,7 +62,7 @@ def select(threads: int) -> dict:
             "seconds": round(time.perf_counter() - t0, 1), "rows": rows, "kept": probe}
 
 
-def reject(threads: int, runs: int, facts: int) -> dict:
+def reject(threads: int, runs: int, facts: int, replay: int | None = None) -> dict:
     """Train `runs` real adapters (invented facts, a new draw each), publish each whatever the probe says, and
     count what the publish rule would do with it: its probe losses against the allowance."""
     import tempfile
@@ -87,7 +87,8 @@ def reject(threads: int, runs: int, facts: int) -> dict:
         reg = Registry(tempfile.mkdtemp(prefix="engram-probe-"))
         t0 = time.perf_counter()
         out = consolidate("bench", "people", bench_facts(facts, 100 + seed), base=base, registry=reg,
-                          recipe=Recipe(seed=seed), thresholds=GateThresholds(probe_tolerance=1.0))
+                          recipe=Recipe(seed=seed, **({} if replay is None else {"replay": replay})),
+                          thresholds=GateThresholds(probe_tolerance=1.0))
         row = {"seed": 100 + seed, "status": out.status, "seconds": round(time.perf_counter() - t0, 1),
                "taught": (out.gate or {}).get("taught"), "validation": (out.gate or {}).get("validation")}
         if out.status == "published":
@@ -97,10 +98,13 @@ def reject(threads: int, runs: int, facts: int) -> dict:
             adapter_ok = [probe_ok(a, e) for a, (_, e) in zip(answers, PROBE)]
             row["losses"] = sum(b and not a for b, a in zip(base_ok, adapter_ok))
             row["gains"] = sum(a and not b for b, a in zip(base_ok, adapter_ok))
+            row["lost_examples"] = [[q, ans] for q, ans, b, a in zip(questions, answers, base_ok, adapter_ok)
+                                    if b and not a][:8]  # what the adapter says instead
             row["rejected_by_probe"] = row["losses"] > allowed
         rows.append(row)
     judged = [r for r in rows if "losses" in r]
-    return {"facts": facts, "probe": len(PROBE), "base_right": sum(base_ok), "tolerance": th.probe_tolerance,
+    return {"facts": facts, "replay": Recipe().replay if replay is None else replay, "probe": len(PROBE),
+            "base_right": sum(base_ok), "tolerance": th.probe_tolerance,
             "confidence": th.probe_confidence, "allowed_losses": allowed, "adapters": len(judged),
             "rejected": sum(r["rejected_by_probe"] for r in judged),
             "reject_rate": round(sum(r["rejected_by_probe"] for r in judged) / len(judged), 3) if judged else None,
@@ -114,14 +118,17 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=6, help="reject: adapters to train")
     ap.add_argument("--facts", type=int, default=24, help="reject: facts per adapter")
+    ap.add_argument("--replay", type=int, default=None, help="reject: rehearsal questions (default: the recipe's)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results")
     args = ap.parse_args()
-    measured = select(args.threads) if args.what == "select" else reject(args.threads, args.runs, args.facts)
+    measured = select(args.threads) if args.what == "select" else reject(args.threads, args.runs, args.facts,
+                                                                          args.replay)
     result = {"bench": f"probe {args.what}", **measured}
     result["provenance"] = provenance()
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"probe-{args.what}.json").write_text(json.dumps(result, indent=1) + "\n")
+    name = f"probe-{args.what}" + (f"-replay{args.replay}" if args.replay is not None else "")
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("rows", "kept")}))
 
 

@@ -180,7 +180,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("results", type=Path)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--title", default="engram evaluation")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="write summary.json (figures, failed steps, provenance) without any question or answer: "
+                             "publishable for a dataset whose licence forbids redistributing it (LoCoMo)")
     args = parser.parse_args(argv)
+    if args.summary_only:
+        saved = json.loads(args.results.read_text(encoding="utf-8"))
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        path = args.out_dir / "summary.json"
+        path.write_text(json.dumps({k: saved.get(k) for k in ("summary", "failures", "provenance")}, indent=1)
+                        + "\n", encoding="utf-8")
+        print(path)
+        return
     for path in write_report(load_results(args.results), args.out_dir, args.title).values():
         print(path)
 
