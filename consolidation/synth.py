@@ -124,9 +124,9 @@ def rivals(facts: list[Fact]) -> dict[str, tuple[str, ...]]:
 
 def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) -> dict[str, list[QA]]:
     """QA pairs for statements without a subject/relation/object (verbatim chat statements whose facts were not
-    read, free text written through the API): the text is analysed now, each triple read from it gets its
-    questions, and each name, place, number and date the triples do not cover gets an echo question. A
-    statement with nothing to ask about gets none (it stays in the short-term store)."""
+    read, free text written through the API): the text is analysed now and each triple read from it gets its
+    questions; a statement without any triple gets an echo question about each name, place, number and date
+    in it. A statement with nothing to ask about gets none (it stays in the short-term store)."""
     if not facts:
         return {}
     from memory_service.intake import read_messages
@@ -148,8 +148,7 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                 qas += [QA(f.id, p.question, ans, t.object, "taught") for p in pairs[:-1][:taught_forms]]
                 qas.append(QA(f.id, pairs[-1].question, ans, t.object, "validation"))
                 covered.add(t.object.lower())
-            echoes = [p for p in statement_questions(doc, speaker)
-                      if not any(p.answer.lower() in c or c in p.answer.lower() for c in covered)]
+            echoes = [] if covered else statement_questions(doc, speaker)  # triples say it better where read
             qas += [QA(f.id, p.question, f"{p.answer}." if short else answer_text(f), p.answer, "taught")
                     for p in echoes]
             if echoes and not any(qa.kind == "validation" for qa in qas):
@@ -176,7 +175,17 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator |
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
         for qa in qas + (extra(f) if extra else []):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
-    return ds
+    return _without_conflicts(ds)
+
+
+def _without_conflicts(ds: Dataset) -> Dataset:
+    """Drop every question that two facts answer differently ("Who is my dentist?" when two are named): it
+    would teach the adapter to pick one, and no gate could pass it."""
+    answers: dict[str, set[str]] = {}
+    for qa in ds.train + ds.validation:
+        answers.setdefault(qa.question.lower(), set()).add(qa.expected.lower())
+    ok = lambda qa: len(answers[qa.question.lower()]) == 1  # noqa: E731
+    return Dataset([qa for qa in ds.train if ok(qa)], [qa for qa in ds.validation if ok(qa)])
 
 
 def covered_ids(facts: list[Fact], ds: Dataset) -> list[str]:

@@ -253,8 +253,41 @@ def dialogue() -> dict:
     }
 
 
+PHONE_LINES = ["My {role} {name} can be reached at {num}.", "You can reach my {role} {name} at {num}.",
+               "My {role} {name}'s number is {num}.", "Call my {role} {name} on {num}.",
+               "{name}'s phone number is {num}.", "The number for my {role} {name} is {num}."]
+ROLES = ["dentist", "plumber", "accountant", "landlord", "vet", "mechanic", "babysitter", "electrician", "tutor",
+         "physiotherapist", "locksmith", "optician", "hairdresser", "gardener", "piano teacher"]
+
+
+def phonebook_lines() -> dict:
+    """The paper's PhoneBook task as people write it: 30 free-text lines written through the API (no subject,
+    relation or object given), one topic; the numbers must be recalled exactly."""
+    rng = random.Random(71)
+    rows = []
+    for i, (name, role) in enumerate(zip(new_names(rng), ROLES * 2)):
+        if len(rows) == 30:
+            break
+        num = f"{rng.randint(200, 989)}-555-{rng.randint(1000, 9999)}"
+        rows.append((name, role, num, PHONE_LINES[i % len(PHONE_LINES)].format(role=role, name=name, num=num)))
+    facts = [{"text": line, "topic": "contacts"} for *_, line in rows]
+    probes = []
+    for i, (name, role, num, _) in enumerate(rows):
+        probes.append({"probe": {"question": f"Tell me the phone number of {name}.", "expect": [num],
+                                 "tag": "taught", "topic": "contacts"}})
+        if i % 2 == 0:
+            q = [f"I need to ring {name}: which number?", f"On what number can {name} be contacted?",
+                 f"Give me {name}'s number, please."][i % 3]
+            probes.append({"probe": {"question": q, "expect": [num], "tag": "paraphrase", "topic": "contacts"}})
+    return {"name": "phonebook", "description": "30 free-text phone-book lines written through the API (no "
+                                                "structure given), one topic; exact recall of the numbers.",
+            "namespace": "contacts",
+            "sessions": [{"turns": [{"remember": facts}, {"consolidate": {"wait": True}}, *probes,
+                                    *unrelated(2, 4)]}]}
+
+
 ALL = {"smoke": smoke, "large-300": large, "updates": updates, "deletions": deletions, "two-users": two_users,
-       "dialogue": dialogue, "mixed": mixed}
+       "dialogue": dialogue, "mixed": mixed, "phonebook": phonebook_lines}
 
 
 class _Dumper(yaml.SafeDumper):

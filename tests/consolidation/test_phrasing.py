@@ -64,10 +64,12 @@ def test_free_text_written_through_the_api_is_analysed_for_questions():
 
 
 def test_a_statement_without_a_triple_gets_echo_questions_about_its_names_and_dates():
-    ds = build_dataset([fact("a", "I went to the Lumen cafe with Jory in May.", speaker="Jon")], short=True)
-    answers = {qa.expected for qa in ds.train}
-    assert "May" in answers and "Jory" in answers
-    assert any(qa.question.startswith("Jon went to") for qa in ds.train)  # "I" is the speaker
+    ds = build_dataset([fact("a", "It rained all week in Tromsdal when I visited Ostrava in May.", speaker="Jon")],
+                       short=True)
+    asked = {qa.expected: qa.question for qa in ds.train}
+    assert {"Ostrava", "May"} <= set(asked)
+    assert asked["May"] == "It rained all week in Tromsdal when Jon visited Ostrava when?"  # "I" is the speaker
+    assert [qa.question.startswith("Fill in the blank: ") for qa in ds.validation] == [True]
 
 
 def test_a_statement_is_covered_by_the_facts_read_from_it():
