@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 
 from memory_service.errors import InvalidInput, NotFound
@@ -59,7 +60,10 @@ def make_nodes(ctx: AgentContext):
         speaker = state.get("speaker") or "user"
         if is_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
             return {"written": [], "question": msg, "messages": [turn]}
-        out = svc.write_message(state["namespace"], msg, speaker=speaker, source="chat")
+        said_at = datetime.fromisoformat(state["said_at"]) if state.get("said_at") else None
+        if said_at is not None and said_at.tzinfo is None:
+            said_at = said_at.replace(tzinfo=timezone.utc)
+        out = svc.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at, source="chat")
         written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,
                     "supersedes": s.supersedes} for s in out.stored]
         if ctx.extractor is not None and out.stored:  # an LLM endpoint reads more facts from the same words
@@ -69,8 +73,9 @@ def make_nodes(ctx: AgentContext):
             if extra:
                 written += [{"id": r.id, "text": f.text, "outcome": r.outcome.value, "topic": r.topic, "kind": "fact",
                              "supersedes": r.supersedes} for r, f in zip(svc.write(state["namespace"], extra), extra)]
-        # nothing stated and nothing asked ("Hi!"): the model answers the message itself
-        question = " ".join(out.questions) or ("" if out.stored else msg)
+        # nothing stated and nothing asked ("Hi!"): the model answers the message itself. A transcript's
+        # speakers talk to each other, not to the agent: their questions are not put to it.
+        question = "" if speaker != "user" else (" ".join(out.questions) or ("" if out.stored else msg))
         return {"written": written, "question": question, "messages": [turn]}
 
     def recall(state: AgentState) -> dict:

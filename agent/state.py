@@ -14,6 +14,7 @@ class AgentState(TypedDict, total=False):
     message: str  # this turn's message
     speaker: str  # who said it: "user" (default) or a named speaker of a transcript
     question: str  # what of the message is asked ("" when it only states things)
+    said_at: str | None  # when it was said (ISO time); default: now
     messages: Annotated[list[dict], operator.add]  # the thread: {"role", "content", ...}
     written: list[dict]  # facts extracted and written this turn
     hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}

@@ -65,12 +65,15 @@ def _sessions(conversation: dict) -> list[tuple[int, list[dict], datetime | None
     return sorted(out, key=lambda s: s[0])
 
 
-def _say(turn: dict) -> dict | None:
-    """A turn as said by its speaker ("I" is that speaker, not the user of the agent)."""
+def _say(turn: dict, when: datetime | None = None) -> dict | None:
+    """A turn as said by its speaker ("I" is that speaker, not the user of the agent), at the session's time."""
     text = str(turn.get("text") or "").strip()
     if caption := str(turn.get("blip_caption") or "").strip():  # a shared photo: its caption is what was "said"
         text = f"{text} [shares a photo: {caption}]".strip()
-    return {"speaker": str(turn.get("speaker") or "?"), "text": text} if text else None
+    out = {"speaker": str(turn.get("speaker") or "?"), "text": text}
+    if when is not None:
+        out["at"] = when.isoformat(timespec="minutes")
+    return out if text else None
 
 
 SOURCES = ("say", "observations")
@@ -98,7 +101,7 @@ def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4), so
             session_turns.append({"advance": format_duration((when - previous).total_seconds())})
         previous = when or previous
         if source == "say":
-            session_turns += [{"say": text} for text in map(_say, turns) if text]
+            session_turns += [{"say": said} for said in (_say(t, when) for t in turns) if said]
         elif facts := _observations(item, n):
             session_turns.append({"remember": facts})
         if session_turns:

@@ -37,6 +37,7 @@ class Say:
     text: str  # the message; the agent keeps every statement in it and reads facts from them
     line: int = field(default=0, compare=False)
     speaker: str = "user"  # or a named speaker of a transcript ("Caroline"): "I" is then that speaker
+    at: str | None = None  # when it was said (ISO time), for a transcript with dates
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def _build_turn(raw: dict, line: int) -> Turn:
     (kind, value), = raw.items()  # the schema allows exactly one key
     if kind == "say":
         if isinstance(value, dict):
-            return Say(value["text"], line=line, speaker=value["speaker"])
+            return Say(value["text"], line=line, speaker=value["speaker"], at=value.get("at"))
         return Say(value, line=line)
     if kind == "remember":
         return Remember(tuple(FactSpec(**fact) for fact in value), line=line)

@@ -95,14 +95,12 @@ class Fact(BaseModel):
 
     @property
     def attributed(self) -> str:
-        """The fact as a prompt shows it: a statement said by a named speaker, or at a known time, says so
-        ("[8 May 2023] Caroline: I went to the support group.")."""
-        text = self.text
-        if self.speaker and self.speaker != "user" and self.derived_from is None and self.subject is None:
-            text = f"{self.speaker}: {text}"
-        if self.said_at is not None and self.subject is None:
-            text = f"[{self.said_at.day} {self.said_at:%B %Y}] {text}"
-        return text
+        """The fact as a prompt shows it: a statement said in a transcript names its speaker and day
+        ("[8 May 2023] Caroline: I went to the support group."); the user's own words are shown as said."""
+        if not self.speaker or self.speaker == "user" or self.subject is not None:
+            return self.text
+        when = f"[{self.said_at.day} {self.said_at:%B %Y}] " if self.said_at is not None else ""
+        return f"{when}{self.speaker}: {self.text}"
 
 
 class StoredFact(BaseModel):

@@ -295,6 +295,7 @@ class MemoryService:
 
         check_namespace(ns)
         text = self._check_text(text, "text")
+        said_at = said_at or datetime.fromtimestamp(self.heat.clock(), timezone.utc)
         intake = read_message(text, speaker)
         result = MessageResult(questions=[s.text for s in intake.questions],
                                skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped])

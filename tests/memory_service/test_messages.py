@@ -31,15 +31,19 @@ def test_every_statement_is_kept_with_its_facts_linked(service):
     assert {f.derived_from for f in facts} == {statements[0].id}
     stored = service.get("ana", statements[0].id)
     assert (stored.speaker, stored.said_at, stored.subject) == ("user", said, None)
-    assert stored.attributed == "[8 May 2023] My uncle Tavish works as a ferry pilot."
+    assert stored.attributed == "My uncle Tavish works as a ferry pilot."  # the user's own words, as said
     fact = service.get("ana", facts[0].id)
     assert fact.derived_from == statements[0].id and fact.topic == stored.topic == "family"
 
 
 def test_a_named_speaker_is_attributed(service):
-    out = service.write_message("locomo", "I lost my job as a banker yesterday.", speaker="Jon")
+    said = datetime(2023, 1, 20, 16, 4, tzinfo=timezone.utc)
+    out = service.write_message("locomo", "I lost my job as a banker yesterday.", speaker="Jon", said_at=said)
     statement = service.get("locomo", out.stored[0].id)
-    assert statement.speaker == "Jon" and statement.attributed == "Jon: I lost my job as a banker yesterday."
+    assert statement.speaker == "Jon"
+    assert statement.attributed == "[20 January 2023] Jon: I lost my job as a banker yesterday."
+    undated = service.write_message("locomo", "I love dancing.", speaker="Gina")
+    assert service.get("locomo", undated.stored[0].id).said_at is not None  # now, when not given
     assert any(s.subject == "Jon" for s in out.stored if s.kind == "fact")
 
 
