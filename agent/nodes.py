@@ -75,8 +75,10 @@ def make_nodes(ctx: AgentContext):
                              "supersedes": r.supersedes} for r, f in zip(svc.write(state["namespace"], extra), extra)]
         # nothing stated and nothing asked ("Hi!"): the model answers the message itself. A transcript's
         # speakers talk to each other, not to the agent: their questions are not put to it.
-        question = "" if speaker != "user" else (" ".join(out.questions) or ("" if out.stored else msg))
-        return {"written": written, "question": question, "messages": [turn]}
+        question = "" if speaker != "user" else (" ".join(out.questions) or (
+            "" if out.stored or out.forgotten else msg))
+        forgotten = [f.model_dump(mode="json") for f in out.forgotten]
+        return {"written": written, "forgotten": forgotten, "question": question, "messages": [turn]}
 
     def recall(state: AgentState) -> dict:
         """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
@@ -115,6 +117,16 @@ def make_nodes(ctx: AgentContext):
         question = state.get("question", state["message"])
         noted = "Noted: " + "; ".join(w["text"] for w in state.get("written", []) if w.get("kind") != "fact") \
             if state.get("written") else ""
+        for f in state.get("forgotten", []):
+            if f["deleted"]:
+                noted += ("\n" if noted else "") + "Forgotten: " + "; ".join(d["text"] for d in f["deleted"]
+                                                                            if not d.get("derived_from"))
+            elif f["candidates"]:
+                options = " ".join(f"({i}) {c['text']}" for i, c in enumerate(f["candidates"], 1))
+                noted += ("\n" if noted else "") + f"Which one should I forget? {options} Nothing was deleted."
+            else:
+                noted += ("\n" if noted else "") + f"I have nothing stored about {f['request']!r}."
+        noted = noted.strip()
         if not question:
             return {"answer": noted, "context": [], "adapter": None,
                     "messages": [{"role": "assistant", "content": noted}]}

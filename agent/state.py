@@ -17,6 +17,7 @@ class AgentState(TypedDict, total=False):
     said_at: str | None  # when it was said (ISO time); default: now
     messages: Annotated[list[dict], operator.add]  # the thread: {"role", "content", ...}
     written: list[dict]  # facts extracted and written this turn
+    forgotten: list[dict]  # what the message asked to forget: {"request", "deleted", "candidates"}
     hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}
     routes: list[dict]  # adapters chosen: {"adapter", "topic", "version", "score"}
     route_scores: list[tuple[str, float]]  # every candidate adapter's score

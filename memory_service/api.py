@@ -76,6 +76,8 @@ class ChatResponse(BaseModel):
     routes: list[dict] = []
     facts: list[str] = Field([], description="Short-term facts put in the prompt")
     written: list[dict] = Field([], description="Facts extracted from the message and written")
+    forgotten: list[dict] = Field([], description="What the message asked to forget: deleted, or candidates to "
+                                                  "choose from (nothing deleted)")
 
 
 class ErrorBody(BaseModel):
@@ -243,7 +245,8 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode, "speaker": body.speaker},
                            {"configurable": {"thread_id": f"{ns}:{body.thread_id}"}})
         return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), routes=out.get("routes", []),
-                            facts=out.get("context", []), written=out.get("written", []))
+                            facts=out.get("context", []), written=out.get("written", []),
+                            forgotten=out.get("forgotten", []))
 
     @v1.get("/v1/namespaces/{ns}/topics", response_model=list[TopicInfo], responses=errors)
     def topics(ns: str, svc: Service) -> list[TopicInfo]:

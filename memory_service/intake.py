@@ -10,17 +10,22 @@ farewells and fillers ("Hi!", "Thanks a lot", "haha"), or a passing state of the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .triples import USER, Analysis, Triple, analyze
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
+# "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
+FORGET = re.compile(r"^(?:(?:please|pls|can you|could you|kindly)\s+)?(?:forget|delete|erase|remove|drop)\s+"
+                    r"(?:that\s+|about\s+|the (?:fact|part|bit) (?:that|about)\s+|what i said about\s+)?"
+                    r"(?P<target>.+?)[.!?]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Sentence:
     text: str
-    kind: str  # statement | question | small-talk
+    kind: str  # statement | question | small-talk | forget (then `text` is what to forget)
     triples: tuple[Triple, ...] = ()
     why: str | None = None  # why it gave no triple
 
@@ -37,6 +42,10 @@ class Intake:
     @property
     def questions(self) -> list[Sentence]:
         return [s for s in self.sentences if s.kind == "question"]
+
+    @property
+    def forget(self) -> list[Sentence]:
+        return [s for s in self.sentences if s.kind == "forget"]
 
     @property
     def skipped(self) -> list[Sentence]:
@@ -58,6 +67,9 @@ def read_messages(texts: list[str], speaker: str = SPEAKER_USER) -> list[Intake]
         sentences = []
         for sent in doc.sents:
             if not sent.text.strip():
+                continue
+            if m := FORGET.match(sent.text.strip()):
+                sentences.append(Sentence(m.group("target").strip(), "forget"))
                 continue
             a: Analysis = analyze(sent, who)
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why))

@@ -133,8 +133,16 @@ class MessageIn(BaseModel):
     source: str | None = Field(None, max_length=200)
 
 
+class Forgotten(BaseModel):
+    request: str = Field(..., description="What the message asked to forget")
+    deleted: list[Fact] = Field([], description="The facts deleted (a statement with the facts read from it)")
+    candidates: list[Fact] = Field([], description="When several stored statements match about equally: "
+                                                    "nothing is deleted; ask which one")
+
+
 class MessageResult(BaseModel):
     stored: list[StoredFact] = []
+    forgotten: list[Forgotten] = []
     questions: list[str] = Field([], description="Questions in the message (not stored; ask /recall or /chat)")
     skipped: list[Skipped] = []
 

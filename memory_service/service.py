@@ -18,7 +18,8 @@ from .errors import InvalidInput, NotFound
 from .heat import HeatTracker
 from .redis_conn import connect_redis
 from .schemas import (
-    Fact, FactIn, FactStatus, MessageResult, RecallHit, Skipped, StoredFact, TopicInfo, WriteOutcome, WriteResult,
+    Fact, FactIn, FactStatus, Forgotten, MessageResult, RecallHit, Skipped, StoredFact, TopicInfo, WriteOutcome,
+    WriteResult,
     check_namespace, check_topic,
 )
 from .settings import Settings
@@ -298,7 +299,8 @@ class MemoryService:
         said_at = said_at or datetime.fromtimestamp(self.heat.clock(), timezone.utc)
         intake = read_message(text, speaker)
         result = MessageResult(questions=[s.text for s in intake.questions],
-                               skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped])
+                               skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped],
+                               forgotten=[self.forget(ns, s.text, speaker) for s in intake.forget])
         statements = intake.statements
         if not statements:
             return result
@@ -321,6 +323,35 @@ class MemoryService:
             if w.supersedes:
                 self._retire_statement_of(ns, w.supersedes, r.id)
         return result
+
+    def forget(self, ns: str, request: str, speaker: str = "user", min_score: float = 0.6,
+               margin: float = 0.05) -> Forgotten:
+        """Delete what `request` names ("I drive a red Halvik"): the best-matching stored statement with the
+        facts read from it (or a fact and its statement). When another statement matches within `margin`, nothing
+        is deleted and both are returned as candidates: the agent asks which one."""
+        out = Forgotten(request=request)
+        try:
+            hits = self.recall(ns, request, limit=10, record_heat=False)
+        except NotFound:
+            return out
+        groups: dict[str, tuple[float, Fact]] = {}  # statement (or lone fact) id -> best score, its fact
+        for h in hits:
+            if h.score < min_score:
+                continue
+            key = h.fact.derived_from or h.fact.id
+            if key not in groups or h.score > groups[key][0]:
+                groups[key] = (h.score, h.fact)
+        ranked = sorted(groups.items(), key=lambda g: -g[1][0])
+        if not ranked:
+            return out
+        if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < margin:
+            out.candidates = [self.get(ns, key) for key, _ in ranked[:3]]  # the statements, as they were said
+            return out
+        head = self.get(ns, ranked[0][0])
+        gone = [head, *(f for f in self.linked(ns, head) if f.id != head.id)]
+        self.delete(ns, head.id)
+        out.deleted = [f.model_copy(update={"status": FactStatus.deleted}) for f in gone]
+        return out
 
     def _retire_statement_of(self, ns: str, old_fact_id: str, new_statement_id: str) -> None:
         """A superseded fact's statement is superseded too once none of the facts read from it is active

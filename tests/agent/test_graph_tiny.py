@@ -151,3 +151,14 @@ def test_facts_are_read_once_per_change_not_once_per_question(ctx):
     run(graph, "My brother is Lima.")  # a write: the next question reads the facts again
     run(graph, "Who is my sister?", mode="hybrid")
     assert len(reads) == 2
+
+
+def test_forget_in_conversation_deletes_and_says_what(ctx):
+    graph = compile_graph(ctx, MemorySaver())
+    said = run(graph, "I moved to Oslo. My sister is Ana.")
+    out = run(graph, "Please forget that I moved to Oslo.")
+    assert out["answer"] == "Forgotten: I moved to Oslo." and out["written"] == []
+    active = {f.text for f in ctx.service.all_active("alice")}
+    assert active == {"My sister is Ana.", "The user's sister is Ana."}
+    assert len(said["written"]) == 4
+    assert run(graph, "Please forget that I own a submarine.")["answer"].startswith("I have nothing stored about")

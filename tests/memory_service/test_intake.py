@@ -74,3 +74,11 @@ def test_messages_are_read_in_one_batch_in_order():
     a, b = read_messages(["Hi!", "I drive a red Halvik coupe."])
     assert [s.kind for s in a.sentences] == ["small-talk"]
     assert [(t.relation, t.object) for t in b.sentences[0].triples] == [("drive", "red Halvik coupe")]
+
+
+@pytest.mark.parametrize("text, target", [("Please forget that I drive a red Halvik.", "I drive a red Halvik"),
+                                          ("forget about my dentist", "my dentist"),
+                                          ("Can you delete the part about my old job?", "my old job")])
+def test_forget_requests_are_not_statements(text, target):
+    (s,) = read_message(text).sentences
+    assert (s.kind, s.text) == ("forget", target)

@@ -88,3 +88,28 @@ def test_api_messages_endpoint(client):
 def test_api_messages_bad_input_names_the_field(client, body, field):
     r = client.post("/v1/namespaces/dee/messages", json=body)
     assert r.status_code == 422 and field in r.text, r.text
+
+
+def test_forget_in_conversation_deletes_the_statement_and_its_facts(service):
+    said = service.write_message("fo", "I drive a red Halvik coupe. My sister Ana lives in Lund.")
+    out = service.write_message("fo", "Please forget that I drive a red Halvik.")
+    assert out.stored == [] and len(out.forgotten) == 1
+    (f,) = out.forgotten
+    assert f.request == "I drive a red Halvik" and not f.candidates
+    assert {d.text for d in f.deleted} == {"I drive a red Halvik coupe.", "The user drives a red Halvik coupe."}
+    assert all(service.get("fo", d.id).status == "deleted" for d in f.deleted)
+    sister = [s for s in said.stored if "Ana" in s.text]
+    assert all(service.get("fo", s.id).status == "active" for s in sister)  # nothing else touched
+
+
+def test_an_ambiguous_forget_asks_and_deletes_nothing(service):
+    service.write_message("fa", "I drive a red Halvik coupe.")
+    service.write_message("fa", "My brother Tobin drives a red Halvik coupe.")
+    before = {f.id for f in service.all_active("fa")}
+    # both statements match; with a margin wider than their gap the request is ambiguous
+    f = service.forget("fa", "the red Halvik coupe", margin=1.0)
+    assert f.deleted == [] and {c.text for c in f.candidates} >= {"I drive a red Halvik coupe.",
+                                                                  "My brother Tobin drives a red Halvik coupe."}
+    assert {f.id for f in service.all_active("fa")} == before
+    (nothing,) = service.write_message("fa", "Please forget that I own a submarine.").forgotten
+    assert nothing.deleted == [] and nothing.candidates == []
