@@ -59,6 +59,7 @@ def ms(fn) -> float:
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--facts", type=int, default=300)
     ap.add_argument("--topics", type=int, default=6)

@@ -95,6 +95,7 @@ def run(base, facts: list[Fact], recipe: Recipe, sets: dict, log) -> dict:
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--facts", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)

@@ -77,6 +77,7 @@ def measure(entries: list[dict]) -> dict:
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--json", action="store_true", help="print only the JSON result")

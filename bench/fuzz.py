@@ -158,6 +158,7 @@ def fuzz(schema, fixed: dict[str, str], cases: int, chat_cases: int = 0, log=lam
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=int, default=1000, help="cases over the non-chat operations (at least)")
     ap.add_argument("--chat-cases", type=int, default=10, help="cases for the chat endpoint (loads the model)")

@@ -197,6 +197,7 @@ def report(idle: dict, during: dict, task: dict) -> dict:
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=60, help="length of each phase (the second ends earlier "

@@ -304,6 +304,7 @@ def plot(results_dir: str, out_dir: str) -> dict:
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("experiment", choices=["capacity", "format", "routing", "merge", "plot"])
     ap.add_argument("--ranks", default="2,4,8,16,32")

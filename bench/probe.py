@@ -113,6 +113,7 @@ def reject(threads: int, runs: int, facts: int, replay: int | None = None) -> di
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["select", "reject"])
     ap.add_argument("--threads", type=int, default=2)

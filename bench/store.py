@@ -93,6 +93,7 @@ def run_engine(engine: str, facts, namespaces: int, batch: int, queries: int, em
 
 
 def main() -> None:
+    provenance()  # the commit and time the run starts from (cached; recorded with the result)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--facts", type=int, default=10000)
     ap.add_argument("--namespaces", type=int, default=20)

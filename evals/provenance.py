@@ -7,6 +7,7 @@ import platform
 import subprocess
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,13 @@ def command() -> str:
 
 
 def provenance() -> dict:
+    """Where a result comes from, taken once per process: call it before measuring, so the commit is the one
+    the run started from even if the tree changes while it runs."""
+    return dict(_snapshot())
+
+
+@cache
+def _snapshot() -> dict:
     git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
