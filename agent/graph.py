@@ -25,20 +25,12 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
     set_threads(settings.torch_threads)
     base = base or load_base(settings.base_model, cache_dir=settings.model_cache_dir)
     registry = Registry(settings.adapters_dir, settings.consolidation.keep_versions)
-    extractor = None
-    if a.extractor_url:
-        from .extract import EndpointExtractor
-
-        extractor = EndpointExtractor(a.extractor_url, a.extractor_model,
-                                      a.extractor_api_key.get_secret_value() if a.extractor_api_key else None)
     ctx = AgentContext(
         service=service, registry=registry,
         router=Router(registry, service.embedder, a.route_min_score, a.route_margin, a.route_max_k),
         runtime=AdapterRuntime(base, registry, a.max_loaded_adapters), rag_k=a.rag_k,
         max_new_tokens=a.max_new_tokens,
     )
-    if extractor is not None:
-        ctx.extractor = extractor
     return ctx
 
 

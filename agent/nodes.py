@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 
 from memory_service.errors import InvalidInput, NotFound
 from memory_service.registry import AdapterRef, Registry
-from memory_service.schemas import Fact, FactIn, parent_topic
+from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 
-from .extract import Extractor
 from .router import Router
 from .runtime import AdapterRuntime
 from .state import MODES, AgentState
@@ -26,7 +25,6 @@ class AgentContext:
     registry: Registry
     router: Router
     runtime: AdapterRuntime
-    extractor: Extractor | None = None  # an LLM endpoint's extraction, besides intake (settings: agent.extractor_url)
     rag_k: int = 3
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
@@ -66,13 +64,6 @@ def make_nodes(ctx: AgentContext):
         out = svc.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at, source="chat")
         written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,
                     "supersedes": s.supersedes} for s in out.stored]
-        if ctx.extractor is not None and out.stored:  # an LLM endpoint reads more facts from the same words
-            first = out.stored[0].id
-            extra = [FactIn(**{**f.as_fact(source="chat"), "derived_from": first, "speaker": speaker})
-                     for f in ctx.extractor(msg)]
-            if extra:
-                written += [{"id": r.id, "text": f.text, "outcome": r.outcome.value, "topic": r.topic, "kind": "fact",
-                             "supersedes": r.supersedes} for r, f in zip(svc.write(state["namespace"], extra), extra)]
         # nothing stated and nothing asked ("Hi!"): the model answers the message itself. A transcript's
         # speakers talk to each other, not to the agent: their questions are not put to it.
         question = "" if speaker != "user" else (" ".join(out.questions) or (

@@ -94,6 +94,15 @@ class EngramCollector(Collector):
         for outcome, n in st["finished"].items():
             done.add_metric([outcome], n)
         yield done
+        from .llm import counts
+
+        llm = counts(r, prefix)
+        for kind, help_text in (("requests", "Requests to the configured LLM endpoint, by purpose"),
+                                ("fallbacks", "LLM requests that failed twice: the deterministic path was used")):
+            c = CounterMetricFamily(f"engram_llm_{kind}", help_text, labels=["purpose"])
+            for purpose, n in llm[kind].items():
+                c.add_metric([purpose], n)
+            yield c
         t = st["training"]
         yield HistogramMetricFamily(
             "engram_training_seconds", "Wall time of runs that trained (train, gate, publish)",

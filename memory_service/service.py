@@ -69,6 +69,13 @@ class MemoryService:
         self.store = store or open_store(settings, self.embedder.dim)
         self._write_lock = threading.RLock()  # dedupe and supersede decisions must see earlier writes
         self._centroids: dict[str, Centroids] = {}
+        self.llm = None  # an OpenAI-compatible endpoint that reads facts, when configured (memory_service.llm)
+        if settings.llm.url:
+            from .llm import LLM
+
+            key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+            self.llm = LLM(settings.llm.url, settings.llm.model, key, settings.llm.timeout_s, self.heat.r,
+                           settings.redis.key_prefix)
 
     def close(self) -> None:
         self.store.close()
@@ -297,7 +304,7 @@ class MemoryService:
         check_namespace(ns)
         text = self._check_text(text, "text")
         said_at = said_at or datetime.fromtimestamp(self.heat.clock(), timezone.utc)
-        intake = read_message(text, speaker)
+        intake = self._with_llm_facts(read_message(text, speaker))
         result = MessageResult(questions=[s.text for s in intake.questions],
                                skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped],
                                forgotten=[self.forget(ns, s.text, speaker) for s in intake.forget])
@@ -323,6 +330,25 @@ class MemoryService:
             if w.supersedes:
                 self._retire_statement_of(ns, w.supersedes, r.id)
         return result
+
+    def _with_llm_facts(self, intake):
+        """With an LLM configured, the facts of each statement are the ones it reads (validated); when it fails,
+        the parse's stay (the fallback is counted)."""
+        statements = intake.statements
+        if self.llm is None or not statements:
+            return intake
+        from .intake import Sentence, subject_of
+        from .triples import Triple, statement
+
+        who = subject_of(intake.speaker)
+        read = self.llm.extract([s.text for s in statements], intake.speaker, who)
+        if read is None:
+            return intake
+        by_text = {s.text: [Triple(t.subject, t.relation, t.object, statement(t.subject, t.relation, t.object),
+                                   t.qualifier) for t in triples] for s, triples in zip(statements, read)}
+        return type(intake)(intake.speaker, [
+            Sentence(s.text, s.kind, tuple(by_text[s.text]), s.why if not by_text[s.text] else None)
+            if s.kind == "statement" else s for s in intake.sentences])
 
     def forget(self, ns: str, request: str, speaker: str = "user", min_score: float = 0.6,
                margin: float = 0.05) -> Forgotten:

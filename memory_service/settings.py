@@ -107,9 +107,14 @@ class AgentSettings(BaseModel):
     route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")
     max_loaded_adapters: int = Field(16, ge=1, description="LRU budget of loaded adapters")
     max_new_tokens: int = Field(32, ge=1, le=512)
-    extractor_url: str | None = Field(None, description="OpenAI-compatible endpoint for fact extraction")
-    extractor_model: str = "gpt-4o-mini"
-    extractor_api_key: SecretStr | None = None
+
+
+class LLMSettings(BaseModel):
+    url: str | None = Field(None, description="OpenAI-compatible endpoint (…/v1) that reads facts from statements; "
+                                               "unset = the deterministic parse only")
+    model: str = Field("default", description="The model name the endpoint serves")
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(30.0, gt=0, description="One request's timeout; then the deterministic path")
 
 
 class AuthSettings(BaseModel):
@@ -148,6 +153,7 @@ class Settings(BaseSettings):
     consolidation: ConsolidationSettings = ConsolidationSettings()
     agent: AgentSettings = AgentSettings()
     auth: AuthSettings = AuthSettings()
+    llm: LLMSettings = LLMSettings()
 
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")

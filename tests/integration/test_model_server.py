@@ -63,3 +63,23 @@ def test_judge_on_a_dead_endpoint_fails_early_and_loses_no_probe():
         judge.check()
     assert judge("q", "gold", "answer") is None
     assert judge.stats()["errors"] == 1 and judge.stats()["asked"] == 1
+
+
+def test_intake_with_the_llm_path_on_a_real_endpoint_keeps_every_statement(server, integration_settings):
+    """The packaged 135M model rarely writes the JSON asked for: whatever it does, every statement is stored,
+    each request is counted, and a request that failed twice is counted as a fallback to the parse."""
+    from memory_service.llm import LLM, counts
+    from memory_service.service import MemoryService
+
+    svc = MemoryService(integration_settings)
+    try:
+        svc.llm = LLM(server.url, "any", timeout_s=120, redis=svc.heat.r, prefix=integration_settings.redis.key_prefix)
+        out = svc.write_message("llm-it", "I grew up in Brackenford. My sister Ana lives in Lund.")
+        assert [s.text for s in out.stored if s.kind == "statement"] == ["I grew up in Brackenford.",
+                                                                         "My sister Ana lives in Lund."]
+        seen = counts(svc.heat.r, integration_settings.redis.key_prefix)
+        assert seen["requests"] == {"extract": 1} and seen["fallbacks"].get("extract", 0) in (0, 1)
+        if seen["fallbacks"].get("extract"):  # the parse's facts
+            assert ("live in", "Lund") in {(s.relation, s.object) for s in out.stored if s.kind == "fact"}
+    finally:
+        svc.close()
