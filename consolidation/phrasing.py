@@ -1,5 +1,8 @@
 """Training questions for any fact, written from its analysis rather than from a table of relations.
 
+Forms come in a fixed order: direct, cleft, embedded ("Do you know ..."), tell ("Tell me ..."); the last is the
+one synthesis holds out for validation (a yes/no-shaped "Do you know" invites a small model to answer "Yes").
+
 Pure logic. A fact (subject, relation, object) gets a wh-word chosen by what its object is (a person: who; a
 place: where; a time: when; a number: how many / how old; anything else: what), in several distinct forms (a
 direct question, a cleft, an embedded "do you know", an imperative "tell me"), about the subject and, for a person
@@ -99,18 +102,17 @@ def fact_questions(subject: str, relation: str, obj: str, kind: str = "thing", p
         verb = "am" if subject == USER else "is"
         return [Pair(f"How old {verb} {s}?", obj, "direct"),
                 Pair(f"What is {_possessive(subject)} age?", obj, "cleft"),
-                Pair(f"Tell me how old {s} {verb}.", obj, "tell"),
-                Pair(f"Do you know how old {s} {verb}?", obj, "embedded")]
+                Pair(f"Do you know how old {s} {verb}?", obj, "embedded"),
+                Pair(f"Tell me how old {s} {verb}.", obj, "tell")]
     if rel in ("phone number", "email"):
         what = "phone number" if rel == "phone number" else "email address"
         if subject == USER:
-            return [Pair(f"What is my {what}?", obj, "direct"), Pair(f"Tell me my {what}.", obj, "tell"),
-                    Pair(f"Which {what} did I give you?", obj, "cleft"),
-                    Pair(f"Do you know my {what}?", obj, "embedded")]
+            return [Pair(f"What is my {what}?", obj, "direct"), Pair(f"Which {what} did I give you?", obj, "cleft"),
+                    Pair(f"Do you know my {what}?", obj, "embedded"), Pair(f"Tell me my {what}.", obj, "tell")]
         return [Pair(f"What is the {what} of {subject}?", obj, "direct"),
                 Pair(f"What is {subject}'s {what}?", obj, "cleft"),
-                Pair(f"How can I reach {subject}?", obj, "tell"),
-                Pair(f"Do you know {subject}'s {'number' if rel == 'phone number' else 'email'}?", obj, "embedded")]
+                Pair(f"Do you know {subject}'s {'number' if rel == 'phone number' else 'email'}?", obj, "embedded"),
+                Pair(f"How can I reach {subject}?", obj, "tell")]
     if is_verb_relation(rel):
         return _verb_questions(subject, rel, obj, kind, past)
     return _noun_questions(subject, rel, obj, kind)
@@ -139,13 +141,13 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
     pairs = [Pair(f"{wh.capitalize()} is {owner} {rel}?", obj, "direct")]
     if wh == "who":
         pairs += [Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
-                  Pair(f"Tell me who {owner} {rel} is.", obj, "tell"),
-                  Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded")]
+                  Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),
+                  Pair(f"Tell me who {owner} {rel} is.", obj, "tell")]
     else:
-        pairs += [Pair(f"Tell me {owner} {rel}.", obj, "cleft"),
-                  Pair(f"What did {'I' if subject == USER else subject} say {'my' if subject == USER else 'their'} "
-                       f"{rel} {'was' if kind != 'time' else 'is'}?", obj, "tell"),
-                  Pair(f"Do you know {wh} {owner} {rel} is?", obj, "embedded")]
+        pairs += [Pair(f"What did {'I' if subject == USER else subject} say {'my' if subject == USER else 'their'} "
+                       f"{rel} {'was' if kind != 'time' else 'is'}?", obj, "cleft"),
+                  Pair(f"Do you know {wh} {owner} {rel} is?", obj, "embedded"),
+                  Pair(f"Tell me {owner} {rel}.", obj, "tell")]
     return pairs
 
 
@@ -187,14 +189,14 @@ def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> 
         if rel == "work as":
             return [Pair(f"What {'do' if subject == USER else 'does'} {s} do for a living?", obj, "direct"),
                     Pair(f"What is {_possessive(subject)} job?", obj, "cleft"),
-                    Pair(f"Tell me what {s} {conj} as.", obj, "tell"),
-                    Pair(f"Do you know what {s} {conj} as?", obj, "embedded")]
+                    Pair(f"Do you know what {s} {conj} as?", obj, "embedded"),
+                    Pair(f"Tell me what {s} {conj} as.", obj, "tell")]
         direct = f"{wh.capitalize()} {aux} {s} {mid}{tail}?"
         cleft = f"{wh.capitalize()} is it that {s} {said}{tail}?"
         tell = f"Tell me {wh} {s} {said}{tail}."
         embedded = f"Do you know {wh} {s} {said}{tail}?"
-    return [Pair(direct, obj, "direct"), Pair(cleft, obj, "cleft"), Pair(tell, obj, "tell"),
-            Pair(embedded, obj, "embedded")]
+    return [Pair(direct, obj, "direct"), Pair(cleft, obj, "cleft"), Pair(embedded, obj, "embedded"),
+            Pair(tell, obj, "tell")]
 
 
 # --- verbatim statements ------------------------------------------------------------------------------------------
