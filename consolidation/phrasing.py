@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memory_service.triples import third_person
+
 USER = "the user"
 PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
                 "under", "over", "like", "up", "out", "off", "down", "around", "through"}
@@ -45,18 +47,6 @@ def _possessive(subject: str) -> str:
 
 def _who(subject: str) -> str:
     return "I" if subject == USER else subject
-
-
-def _third_person(verb: str) -> str:
-    if verb == "have":
-        return "has"
-    if verb in ("do", "go"):
-        return verb + "es"
-    if re.search(r"(s|sh|ch|x|z)$", verb):
-        return verb + "es"
-    if re.search(r"[^aeiou]y$", verb):
-        return verb[:-1] + "ies"
-    return verb + "s"
 
 
 def _past(verb: str) -> str:
@@ -183,7 +173,7 @@ def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> 
     else:
         verb, extra = core[0], " ".join(core[1:])
         aux = "did" if past else ("do" if subject == USER else "does")
-        conj = _past(verb) if past else (verb if subject == USER else _third_person(verb))
+        conj = _past(verb) if past else (verb if subject == USER else third_person(verb))
         mid = f"{verb} {extra}".strip()
         said = f"{conj} {extra}".strip()
         if rel == "work as":

@@ -320,7 +320,7 @@ def statement(subject: str, relation: str, obj: str) -> str:
         return f"{s} is {obj}."
     if words[0] in _VERBS_3SG or len(words) > 1 and words[0] not in _POSSESSED and words[1] in (
             "to", "in", "at", "as", "for", "on", "from", "with", "by", "up", "of", "into", "out"):
-        verb = _third_person(words[0])
+        verb = third_person(words[0])
         return f"{s} {' '.join([verb, *words[1:]])} {obj}."
     return f"{s}'s {relation} is {obj}."
 
@@ -334,7 +334,8 @@ _VERBS_3SG = {"live", "work", "drive", "play", "have", "own", "attend", "speak",
               "start", "open", "found", "build", "learn", "practise", "practice", "ride", "hike", "climb"}
 
 
-def _third_person(verb: str) -> str:
+def third_person(verb: str) -> str:
+    """"ski" -> "skis", "have" -> "has", "fly" -> "flies": the verb said of one other person."""
     if verb in ("have",):
         return "has"
     if verb in ("do", "go"):
@@ -502,7 +503,7 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         surface = [{"am": "is", "'m": "is", "are": "is", "'re": "is", "were": "was", "'ve": "has",
                     "have": "has", "'s": "is"}.get(w.lower(), w) for w in surface]
         if verb.tag_ == "VBP" and not aux:
-            surface[-1] = _third_person(lemma)
+            surface[-1] = third_person(lemma)
     said = " ".join([*surface, prt]).strip()
     qualifier_exclude: set[int] = set()
     for suffix, o in objs:
