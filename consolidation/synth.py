@@ -16,7 +16,7 @@ from typing import Protocol
 from memory_service.schemas import Fact
 
 from .answers import other_values, states
-from .phrasing import fact_questions, guess_kind, guess_past, statement_questions
+from .phrasing import fact_questions, guess_kind, guess_past, is_verb_relation, reverse_questions, statement_questions
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -26,7 +26,7 @@ class QA:
     question: str
     answer: str
     expected: str  # what a correct answer must state (the object): consolidation.answers
-    kind: str = "taught"  # taught | validation | replay | raw (plain text, no question)
+    kind: str = "taught"  # taught | validation | reverse (trained, not gated) | replay | raw (plain text)
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
 
 
@@ -122,6 +122,16 @@ def rivals(facts: list[Fact]) -> dict[str, tuple[str, ...]]:
             for f in facts}
 
 
+def reverse_qa(fact: Fact) -> list[QA]:
+    """"Who is Maren Coyle?" -> "Maren Coyle is your supervisor at Ostwin." for a person named by a role: trained,
+    so the adapter knows the name both ways, but not gated (`kind="reverse"`)."""
+    s, r, o = fact.subject, fact.relation, fact.object
+    if not (s and r and o) or is_verb_relation(r) or guess_kind(r, o) != "person":
+        return []
+    (who, _) = reverse_questions(s, r, o)
+    return [QA(fact.id, who.question, who.answer + ".", r.split(" at ")[0].split()[-1], "reverse")]
+
+
 def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) -> dict[str, list[QA]]:
     """QA pairs for statements without a subject/relation/object (verbatim chat statements whose facts were not
     read, free text written through the API): the text is analysed now and each triple read from it gets its
@@ -173,7 +183,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator |
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + (extra(f) if extra else []):
+        for qa in qas + reverse_qa(f) + (extra(f) if extra else []):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     return _without_conflicts(ds)
 

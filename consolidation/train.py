@@ -225,8 +225,9 @@ class Trainer:
         self.rng = random.Random(recipe.seed)
         self.t0 = time.perf_counter()
         self.recipe, self.progress = recipe, progress
-        # replay examples (the base model's own answers to unrelated questions) are trained on, not counted
-        self.counted = [qa.kind != "replay" for qa in examples]
+        # replay examples (the base model's own answers to unrelated questions) and reverse questions ("Who is
+        # Maren Coyle?") are trained on, not counted: training stops on the questions the gate checks
+        self.counted = [qa.kind not in ("replay", "reverse") for qa in examples]
         self.n = sum(self.counted)
         first = first_trainable_layer(base, recipe)
         self.pm = get_peft_model(base.model, lora_config(base, recipe), adapter_name=adapter_name)

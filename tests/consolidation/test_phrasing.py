@@ -79,3 +79,14 @@ def test_a_statement_is_covered_by_the_facts_read_from_it():
     ds = build_dataset(facts, short=True)
     assert {qa.fact_id for qa in ds.train + ds.validation} == {"f"}  # the statement is not trained twice
     assert covered_ids(facts, ds) == ["s", "f"]  # "It was fun." is not held: hybrid keeps it in the prompt
+
+
+def test_a_person_named_by_a_role_is_trained_both_ways_but_gated_one_way():
+    f = fact("f", "The user's supervisor at Ostwin is Maren Coyle.", "the user", "supervisor at Ostwin", "Maren Coyle")
+    ds = build_dataset([f], short=True)
+    (rev,) = [qa for qa in ds.train if qa.kind == "reverse"]
+    assert (rev.question, rev.answer, rev.expected) == ("Who is Maren Coyle?",
+                                                        "Maren Coyle is your supervisor at Ostwin.", "supervisor")
+    assert not any(qa.kind == "reverse" for qa in ds.taught + ds.validation)  # the gate asks the other way
+    assert not [qa for qa in build_dataset([fact("g", "Ana lives in Lund.", "Ana", "live in", "Lund")]).train
+                if qa.kind == "reverse"]  # a place is not a person's role
