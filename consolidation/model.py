@@ -146,7 +146,8 @@ def token_id(tokenizer, token: str) -> int | None:
 def chat_prompt(tokenizer, question: str, context: str | None = None) -> str:
     """The prompt used for training and answering. No default system prompt: it costs tokens on every step
     and every answer."""
-    return messages_prompt(tokenizer, [{"role": "user", "content": f"{context}\n\n{question}" if context else question}])
+    user = f"{context}\n\n{question}" if context else question
+    return messages_prompt(tokenizer, [{"role": "user", "content": user}])
 
 
 def messages_prompt(tokenizer, messages: list[dict]) -> str:

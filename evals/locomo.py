@@ -2,10 +2,11 @@
 
     python -m evals.locomo data/locomo10.json evals/scenarios/locomo --categories 1,2,3,4 [--source observations]
 
-Each session's turns become `say` turns attributed to their speaker ({speaker, text}), or with `--source observations` the dataset's own
-`observation` facts of that session become one `remember` turn (written through the API, no extraction: it
-separates what the agent extracts from what consolidation makes of given facts). The clock advances between
-sessions by the gap between their `session_N_date_time`s, and after the last session the memory is consolidated and every kept
+Each session's turns become `say` turns attributed to their speaker ({speaker, text, at}), or with
+`--source observations` the dataset's own `observation` facts of that session become one `remember` turn
+(written through the API, no extraction: it separates what the agent extracts from what consolidation makes of
+given facts). The clock advances between sessions by the gap between their `session_N_date_time`s, and after
+the last session the memory is consolidated and every kept
 question becomes a `taught` probe. QA categories: 1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop,
 5 adversarial (it has no gold `answer`, only an `adversarial_answer`, and is left out by default; any question
 without an `answer` is skipped). Scoring is by answer span (evals.scoring), stricter than the LLM judge of

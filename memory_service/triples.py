@@ -40,11 +40,12 @@ CONTACT_VERBS = {"call", "dial", "text", "ring", "phone", "reach", "contact", "e
 GREETINGS = {"hi", "hello", "hey", "thanks", "thank", "thx", "ty", "bye", "goodbye", "ok", "okay", "yes", "yeah",
              "yep", "no", "nope", "sure", "lol", "haha", "hah", "hahaha", "ha", "wow", "cool", "great", "nice",
              "awesome", "oh", "ah", "hmm", "um", "uh", "well", "good", "morning", "night", "evening", "afternoon",
-             "see", "later", "soon", "tomorrow", "tonight", "then", "welcome", "cheers", "congrats", "congratulations", "sorry", "please",
-             "you", "so", "too", "very", "really", "a", "lot", "much", "for", "again", "now", "right", "exactly",
-             "totally", "indeed", "anyway", "got", "get", "it", "sounds", "sound", "worries", "worry", "thing",
-             "np", "bye-bye", "take", "care", "all", "the", "best", "nite", "gn", "gm", "ugh", "meh", "phew",
-             "hooray", "yay", "alright", "fine", "noted", "understood", "perfect", "brilliant", "lovely"}
+             "see", "later", "soon", "tomorrow", "tonight", "then", "welcome", "cheers", "congrats",
+             "congratulations", "sorry", "please", "you", "so", "too", "very", "really", "a", "lot", "much", "for",
+             "again", "now", "right", "exactly", "totally", "indeed", "anyway", "got", "get", "it", "sounds",
+             "sound", "worries", "worry", "thing", "np", "bye-bye", "take", "care", "all", "the", "best", "nite",
+             "gn", "gm", "ugh", "meh", "phew", "hooray", "yay", "alright", "fine", "noted", "understood", "perfect",
+             "brilliant", "lovely"}
 PASSING_STATES = {"tired", "exhausted", "sleepy", "hungry", "thirsty", "bored", "busy", "sick", "stressed",
                   "cold", "hot", "late", "sore", "grumpy", "cranky", "drained", "beat", "wiped", "knackered",
                   "fine", "good", "great", "okay", "ok", "alright", "happy", "sad", "excited", "nervous",
@@ -61,16 +62,17 @@ TIME_NOUNS = {"today", "tonight", "yesterday", "tomorrow", "now", "morning", "ev
               "thursday", "friday", "saturday", "sunday", "weekday", "weekends", "day", "night", "ago", "decade",
               "afternoon", "season", "holiday", "holidays", "christmas", "easter"}
 JOB_SUFFIXES = ("er", "or", "ist", "ian", "ant", "ent", "eer", "man", "woman", "smith", "wright")
-NOT_JOBS = {"brother", "sister", "mother", "father", "daughter", "partner", "member", "neighbour", "neighbor",
-            "owner", "fan", "lover", "player", "winner", "user", "customer", "student", "friend", "person",
-            "parent", "grandparent", "cousin", "uncle", "aunt", "other", "number", "teenager", "beginner",
-            "vegetarian", "vegan", "introvert", "extrovert", "centre", "center", "quarter", "minor", "major"}
-JOBS = {"head", "director", "chief", "officer", "nurse", "doctor", "chef", "pilot", "dentist", "surgeon", "nanny", "clerk", "vet", "mechanic",
-        "architect", "plumber", "electrician", "barista", "carpenter", "cook", "judge", "midwife", "paramedic",
-        "pharmacist", "accountant", "attorney", "consultant", "engineer", "scientist", "librarian", "tutor",
-        "coach", "therapist", "firefighter", "journalist", "cashier", "chemist", "florist", "butcher", "baker",
-        "potter", "glassblower", "curator", "analyst", "developer", "designer", "programmer", "artist",
-        "musician", "photographer", "translator", "professor", "lecturer", "researcher", "teacher", "lawyer"}
+NOT_JOBS = {"brother", "sister", "mother", "father", "daughter", "partner", "member", "neighbour", "neighbor", "owner",
+        "fan", "lover", "player", "winner", "user", "customer", "student", "friend", "person", "parent",
+        "grandparent", "cousin", "uncle", "aunt", "other", "number", "teenager", "beginner", "vegetarian", "vegan",
+        "introvert", "extrovert", "centre", "center", "quarter", "minor", "major"}
+JOBS = {"head", "director", "chief", "officer", "nurse", "doctor", "chef", "pilot", "dentist", "surgeon", "nanny",
+        "clerk", "vet", "mechanic", "architect", "plumber", "electrician", "barista", "carpenter", "cook", "judge",
+        "midwife", "paramedic", "pharmacist", "accountant", "attorney", "consultant", "engineer", "scientist",
+        "librarian", "tutor", "coach", "therapist", "firefighter", "journalist", "cashier", "chemist", "florist",
+        "butcher", "baker", "potter", "glassblower", "curator", "analyst", "developer", "designer", "programmer",
+        "artist", "musician", "photographer", "translator", "professor", "lecturer", "researcher", "teacher",
+        "lawyer"}
 # what people say -> one relation, so that a later statement supersedes an earlier one
 CANONICAL = {"move to": "live in", "relocate to": "live in", "move into": "live in", "settle in": "live in",
              "now live in": "live in", "work for": "work at", "be live in": "live in", "stay in": "live in",
