@@ -57,7 +57,7 @@ def make_nodes(ctx: AgentContext):
         turn = {"role": "user", "content": msg}
         speaker = state.get("speaker") or "user"
         if is_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
-            return {"written": [], "question": msg, "messages": [turn]}
+            return {"written": [], "question": msg, "asked": True, "messages": [turn]}
         said_at = datetime.fromisoformat(state["said_at"]) if state.get("said_at") else None
         if said_at is not None and said_at.tzinfo is None:
             said_at = said_at.replace(tzinfo=timezone.utc)
@@ -68,13 +68,15 @@ def make_nodes(ctx: AgentContext):
         # speakers talk to each other, not to the agent: their questions are not put to it.
         question = "" if speaker != "user" else (" ".join(out.questions) or (
             "" if out.stored or out.forgotten else msg))
+        asked = bool(out.questions) or is_question(question)  # a request ("Tell me ...") is asked too
         forgotten = [f.model_dump(mode="json") for f in out.forgotten]
-        return {"written": written, "forgotten": forgotten, "question": question, "messages": [turn]}
+        return {"written": written, "forgotten": forgotten, "question": question, "asked": asked,
+                "messages": [turn]}
 
     def recall(state: AgentState) -> dict:
         """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
         question = state.get("question", state["message"])
-        if not question or not is_question(question):
+        if not question or not state.get("asked", is_question(question)):
             return {"hits": []}
         try:
             hits = svc.recall(state["namespace"], question, limit=max(ctx.rag_k, 5), vector=ctx.embed(question))
@@ -85,7 +87,8 @@ def make_nodes(ctx: AgentContext):
 
     def route(state: AgentState) -> dict:
         question = state.get("question", state["message"])
-        if state.get("mode") not in ("lora", "hybrid") or not question or not is_question(question):
+        if state.get("mode") not in ("lora", "hybrid") or not question or not state.get("asked",
+                                                                                       is_question(question)):
             return {"routes": [], "route_scores": []}
         ns = state["namespace"]
         refs = usable_adapters(ctx, ns)  # read once per turn (registry and stale set)

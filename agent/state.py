@@ -14,6 +14,7 @@ class AgentState(TypedDict, total=False):
     message: str  # this turn's message
     speaker: str  # who said it: "user" (default) or a named speaker of a transcript
     question: str  # what of the message is asked ("" when it only states things)
+    asked: bool  # the question is one (or a request to the agent), so recall and routing run for it
     said_at: str | None  # when it was said (ISO time); default: now
     messages: Annotated[list[dict], operator.add]  # the thread: {"role", "content", ...}
     written: list[dict]  # facts extracted and written this turn

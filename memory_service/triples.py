@@ -112,13 +112,23 @@ def norm(text: str | None) -> str:
 # --- sentence kinds -------------------------------------------------------------------------------------------
 
 
+# "Tell me the phone number of Ada", "Give me Ana's number, please": requests put to the agent, asked not stated
+REQUEST_VERBS = {"tell", "give", "remind", "show", "list", "find", "explain", "describe", "recall", "name", "repeat",
+                 "say", "read", "look"}
+
+
 def is_question(sent) -> bool:
+    """A question, or a request to the agent ("Tell me where I live."): asked, never stored."""
     words = [t for t in sent if not t.is_punct and not t.is_space]
     if sent.text.rstrip().endswith("?"):
         return True
     if not words:
         return False
     first = words[0].lower_
+    start = 1 if first in ("please", "pls", "kindly", "now", "so", "ok", "okay") and len(words) > 1 else 0
+    if words[start].lower_ in REQUEST_VERBS and not any(c.dep_ in ("nsubj", "nsubjpass")
+                                                        for c in words[start].children):
+        return True  # an imperative request: "Tell me ...", "Remind me ...", "List my ..."
     if first in WH_WORDS:
         # "What a day." is an exclamation; "How I met Jory" is a fragment: a wh-question has a verb after it
         return any(t.pos_ in ("AUX", "VERB") for t in words[1:3])

@@ -162,3 +162,10 @@ def test_forget_in_conversation_deletes_and_says_what(ctx):
     assert active == {"My sister is Ana.", "The user's sister is Ana."}
     assert len(said["written"]) == 4
     assert run(graph, "Please forget that I own a submarine.")["answer"].startswith("I have nothing stored about")
+
+
+def test_a_request_is_answered_from_memory_not_stored(ctx):
+    graph = compile_graph(ctx, MemorySaver())
+    run(graph, "I moved to Oslo.")
+    out = run(graph, "Tell me where I live.", mode="rag")
+    assert out["written"] == [] and "I moved to Oslo." in out["context"]

@@ -82,3 +82,9 @@ def test_messages_are_read_in_one_batch_in_order():
 def test_forget_requests_are_not_statements(text, target):
     (s,) = read_message(text).sentences
     assert (s.kind, s.text) == ("forget", target)
+
+
+@pytest.mark.parametrize("text", ["Tell me the phone number of Ada Brennock.", "Give me Ana's number, please.",
+                                  "Please remind me where I parked.", "List my contacts."])
+def test_requests_to_the_agent_are_asked_not_stored(text):
+    assert [s.kind for s in read_message(text).sentences] == ["question"]
