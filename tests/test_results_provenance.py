@@ -16,7 +16,7 @@ RESULTS = sorted((ROOT / "bench/results").glob("*.json")) + sorted((ROOT / "benc
 def test_result_file_records_command_commit_and_machine(path):
     made = json.loads(path.read_text()).get("provenance") or {}
     assert all(made.get(k) for k in ("command", "commit", "machine", "measured_at")), f"{path}: {made}"
-    assert made["command"].startswith(("python -m bench.", "engram ")), made["command"]
+    assert made["command"].startswith(("python -m bench.", "engram ", "python -m engram.cli ")), made["command"]
 
 
 def test_every_cited_result_file_exists():
