@@ -139,7 +139,7 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
     in it. A statement with nothing to ask about gets none (it stays in the short-term store)."""
     if not facts:
         return {}
-    from memory_service.intake import read_messages
+    from memory_service.intake import read_parsed
     from memory_service.language import parse
 
     by_speaker: dict[str, list[Fact]] = {}
@@ -147,9 +147,8 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
         by_speaker.setdefault(f.speaker or "user", []).append(f)
     out: dict[str, list[QA]] = {}
     for speaker, group in by_speaker.items():
-        intakes = read_messages([f.text for f in group], speaker)
-        docs = parse([f.text for f in group])
-        for f, intake, doc in zip(group, intakes, docs):
+        docs = parse([f.text.strip() for f in group])  # once: intake and the echo questions share it
+        for f, intake, doc in zip(group, read_parsed(docs, speaker), docs):
             qas: list[QA] = []
             covered: set[str] = set()
             for t in (t for sent in intake.sentences for t in sent.triples):

@@ -61,9 +61,14 @@ def read_messages(texts: list[str], speaker: str = SPEAKER_USER) -> list[Intake]
     """One Intake per message (parsed in one batch)."""
     from .language import parse
 
+    return read_parsed(parse([t.strip() for t in texts]), speaker)
+
+
+def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
+    """One Intake per parsed message (spaCy Docs), for a caller that needs the parse too."""
     who = subject_of(speaker)
     out = []
-    for doc in parse([t.strip() for t in texts]):
+    for doc in docs:
         sentences = []
         for sent in doc.sents:
             if not sent.text.strip():
