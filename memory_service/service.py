@@ -24,7 +24,7 @@ from .schemas import (
 )
 from .settings import Settings
 from .store import FactFilter, FactStore, Point, open_store
-from .topics import Centroids, new_topic_name, topic_of_relation
+from .topics import Centroids, home_topic, new_topic_name, topic_of_relation
 
 ACTIVE = (FactStatus.active.value,)
 
@@ -299,7 +299,7 @@ class MemoryService:
         """Everything a message states: each statement verbatim (attributed to `speaker`, with `said_at`),
         and beside it the facts read from it, linked back. Questions and small talk are returned, not stored.
         The statements are written first: a failure reading or writing the facts never loses them."""
-        from .intake import read_message
+        from .intake import read_message, subject_of
 
         check_namespace(ns)
         text = self._check_text(text, "text")
@@ -311,8 +311,13 @@ class MemoryService:
         statements = intake.statements
         if not statements:
             return result
-        topics = [next((topic_of_relation(t.subject, t.relation) for t in s.triples
-                        if topic_of_relation(t.subject, t.relation)), None) for s in statements]
+        # a statement goes to the area its facts name; else to the message's area (a message is mostly about
+        # one thing); else to the speaker's home topic, never a new topic of its own
+        owner = subject_of(speaker)
+        topics = [next(filter(None, (topic_of_relation(t.subject, t.relation, owner) for t in s.triples)), None)
+                  for s in statements]
+        message_topic = next(filter(None, topics), None) or home_topic(owner)
+        topics = [t or message_topic for t in topics]
         written = self.write(ns, [FactIn(text=s.text, topic=topic, speaker=speaker, said_at=said_at, source=source)
                                   for s, topic in zip(statements, topics)])
         result.stored += [StoredFact(id=r.id, text=s.text, topic=r.topic, outcome=r.outcome, kind="statement",
@@ -320,9 +325,9 @@ class MemoryService:
         pairs = [(r, t) for r, s in zip(written, statements) for t in s.triples]
         if not pairs:
             return result
-        facts = [FactIn(text=t.text, topic=topic_of_relation(t.subject, t.relation) or r.topic, subject=t.subject,
-                        relation=t.relation, object=t.object, qualifier=t.qualifier, derived_from=r.id,
-                        speaker=speaker, said_at=said_at, source=source) for r, t in pairs]
+        facts = [FactIn(text=t.text, topic=topic_of_relation(t.subject, t.relation, owner) or r.topic,
+                        subject=t.subject, relation=t.relation, object=t.object, qualifier=t.qualifier,
+                        derived_from=r.id, speaker=speaker, said_at=said_at, source=source) for r, t in pairs]
         for (r, t), w in zip(pairs, self.write(ns, facts)):
             result.stored.append(StoredFact(id=w.id, text=t.text, topic=w.topic, outcome=w.outcome, kind="fact",
                                             derived_from=r.id, supersedes=w.supersedes, subject=t.subject,

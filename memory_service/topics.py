@@ -20,16 +20,25 @@ WORK = ("work at", "work as", "works at", "works as", "boss", "manager", "superv
         "co-worker", "team lead", "mentor", "employer", "client", "intern", "assistant", "office")
 
 
-def topic_of_relation(subject: str | None, relation: str | None) -> str | None:
-    """The fixed topic of a fact about the user ("family", "work", "life"); None for anyone else's."""
-    if subject != "the user" or not relation:
+def topic_of_relation(subject: str | None, relation: str | None, owner: str = "the user") -> str | None:
+    """The fixed topic of a fact about the person speaking (`owner`: the user, or a transcript's named speaker):
+    "family", "work" or "life", prefixed with a named speaker's slug ("caroline-work"); None for anyone else's."""
+    if not subject or subject != owner or not relation:
         return None
     head = relation.split(" at ")[0].split(" from ")[0].strip()
+    area = "life"
     if head in FAMILY or head.split()[-1] in FAMILY:
-        return "family"
-    if head in WORK or head.split()[-1] in WORK:
-        return "work"
-    return "life"
+        area = "family"
+    elif head in WORK or head.split()[-1] in WORK:
+        area = "work"
+    return area if owner == "the user" else f"{slugify(owner)}-{area}"
+
+
+def home_topic(owner: str = "the user") -> str:
+    """Where a statement goes when nothing in it names an area: the speaker's own "life" topic. One home per
+    speaker, not a topic per sentence: many one-fact adapters are slow to train and hard to route to, and the
+    relay already splits a topic that outgrows one adapter into shards of similar facts."""
+    return "life" if owner == "the user" else f"{slugify(owner)}-life"
 
 
 class Centroids:

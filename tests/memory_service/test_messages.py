@@ -47,6 +47,23 @@ def test_a_named_speaker_is_attributed(service):
     assert any(s.subject == "Jon" for s in out.stored if s.kind == "fact")
 
 
+def test_statements_go_to_the_speakers_areas_not_a_topic_each(service):
+    """A statement joins the area its facts name, else its message's area, else the speaker's home topic:
+    a dialogue becomes a few topics per speaker (split into shards by the relay when they grow), not one
+    one-fact topic per sentence."""
+    said = [service.write_message("od", text) for text in (
+        "Every winter we ski in Haldor Valley.", "Ugh, long day at the depot again.",
+        "My sister Brisa lives in Kellmoor. She grows giant pumpkins.", "I work as a ferry pilot.")]
+    topics = [[s.topic for s in out.stored] for out in said]
+    assert set(topics[0]) == set(topics[1]) == {"life"}
+    assert set(topics[2]) == {"family"}  # "She grows giant pumpkins." follows its message, not a new topic
+    assert set(topics[3]) == {"work"}
+    caroline = service.write_message("od", "I went to a support group yesterday. My mentor is Ilsa.",
+                                     speaker="Caroline")
+    assert [s.topic for s in caroline.stored if s.kind == "statement"] == ["caroline-life", "caroline-work"]
+    assert {t.topic for t in service.topics("od")} == {"life", "family", "work", "caroline-life", "caroline-work"}
+
+
 def test_a_move_supersedes_the_old_home_and_the_words_that_said_it(service):
     first = service.write_message("bo", "I live in Porvoo.")
     second = service.write_message("bo", "I moved to Arlow Point last week.")
