@@ -111,20 +111,24 @@ def gate_adapter(pm, base: BaseModel, ds, train_exact: list[bool], recipe: Recip
 
 def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, registry: Registry,
                 recipe: Recipe | None = None, thresholds: GateThresholds | None = None,
-                progress: Callable[[dict], None] | None = None, extra: dict | None = None) -> RunOutcome:
-    """Train, gate and (if it passes) publish one adapter version for `facts` of (ns, topic)."""
+                progress: Callable[[dict], None] | None = None, extra: dict | None = None,
+                llm=None) -> RunOutcome:
+    """Train, gate and (if it passes) publish one adapter version for `facts` of (ns, topic). `llm`: a
+    memory_service.llm.LLM that writes more training questions, when one is configured."""
     t0 = time.perf_counter()
     recipe = recipe or Recipe()
     thresholds = thresholds or GateThresholds()
     ids = [f.id for f in facts]
     if not facts:
         return RunOutcome("empty", ns, topic, reasons=["no facts selected"])
-    key = run_key(ns, topic, facts, recipe.to_dict(), model_id(base.name))
+    # the endpoint's model is part of the key: turning it on (or changing it) retrains what it would change
+    key = run_key(ns, topic, facts, recipe.to_dict() | ({"question_llm": llm.model} if llm else {}),
+                  model_id(base.name))
     current = registry.current(ns, topic)
     if current is not None and current.manifest().get("run_key") == key:
         return RunOutcome("skipped", ns, topic, current.version, ids, run_key=key,
                           reasons=["current version already holds exactly these facts"])
-    ds = build_dataset(facts, recipe.taught_forms, short=recipe.short_answers)
+    ds = build_dataset(facts, recipe.taught_forms, llm.questions if llm else None, short=recipe.short_answers)
     held = covered_ids(facts, ds)
     if not ds.train:
         return RunOutcome("empty", ns, topic, reasons=["nothing to ask about in these facts (they stay short-term)"])
@@ -146,7 +150,8 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
             trainer.train_until(1.0, extra_epochs=recipe.more_epochs)
         result = trainer.result()
         training = {"epochs": result.epochs, "steps": result.steps, "loss": round(result.loss, 5),
-                    "seconds": round(result.seconds, 2), "examples": len(ds.train), "history": result.history}
+                    "seconds": round(result.seconds, 2), "examples": len(ds.train),
+                    "llm_questions": ds.generated, "history": result.history}
         if not gate.passed:
             log.warning("%s/%s rejected: %s", ns, topic, "; ".join(gate.reasons))
             return RunOutcome("rejected", ns, topic, None, ids, gate.to_dict(), training, key,

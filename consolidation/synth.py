@@ -3,7 +3,9 @@
 Pure logic. Each fact yields `taught` questions (trained on) and one `validation` question held out of training:
 the trainer may stop on it and the gate checks it, so its recall is a validation figure. Evaluation questions
 are written elsewhere (evals/questions.py), independently, and neither training nor the gate ever sees them.
-A generator interface lets an LLM endpoint add more pairs; the template generator is the default.
+With an LLM endpoint configured, it adds more training wordings (`more_questions`), each checked here: a
+question that gives its answer away, repeats another question, or is asked of two facts with different answers
+is dropped, so the endpoint can only add to the deterministic pairs, never replace or contaminate them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable
 
 from memory_service.schemas import Fact
 
@@ -28,6 +30,7 @@ class QA:
     expected: str  # what a correct answer must state (the object): consolidation.answers
     kind: str = "taught"  # taught | validation | reverse (trained, not gated) | replay | raw (plain text)
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
+    source: str = "rules"  # rules | llm (written by the configured endpoint, checked by usable_question)
 
 
 @dataclass
@@ -36,12 +39,17 @@ class Dataset:
     validation: list[QA] = field(default_factory=list)
 
     @property
+    def generated(self) -> int:
+        """Training questions the LLM endpoint wrote that were kept."""
+        return sum(qa.source == "llm" for qa in self.train)
+
+    @property
     def taught(self) -> list[QA]:
         return [qa for qa in self.train if qa.kind == "taught"]
 
 
-class QAGenerator(Protocol):
-    def __call__(self, fact: Fact) -> list[QA]: ...
+# (fact text, answer) pairs -> candidate questions for each, or None when the endpoint failed (memory_service.llm)
+MoreQuestions = Callable[[list[tuple[str, str]]], "list[list[str]] | None"]
 
 
 def _relation_words(relation: str) -> str:
@@ -169,8 +177,8 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
     return out
 
 
-def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator | None = None,
-                  short: bool = False) -> Dataset:
+def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: MoreQuestions | None = None,
+                  short: bool = False, llm_batch: int = 8) -> Dataset:
     """Training and validation pairs for `facts`. A statement whose facts are in the same set is covered by
     them (their questions are its questions); a statement without any is analysed (statement_qa)."""
     ds = Dataset()
@@ -182,9 +190,45 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, extra: QAGenerator |
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + reverse_qa(f) + (extra(f) if extra else []):
+        for qa in qas + reverse_qa(f):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
+    if more_questions is not None:
+        _add_generated(ds, facts, more_questions, llm_batch)
     return _without_conflicts(ds)
+
+
+def _norm(question: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", question.lower()))
+
+
+def usable_question(question: str, expected: str, seen: set[str]) -> str | None:
+    """A generated question as it will be trained, or None: it must be a question of sensible length, must not
+    contain its own answer, and must not repeat any question already in the set (a training wording, or the
+    validation question the gate holds out)."""
+    q = " ".join(question.split())
+    if not (8 <= len(q) <= 200) or not q.endswith("?") or _norm(q) in seen:
+        return None
+    if states(q, [expected]):
+        return None
+    return q
+
+
+def _add_generated(ds: Dataset, facts: list[Fact], more_questions: MoreQuestions, batch: int) -> None:
+    text = {f.id: answer_text(f) for f in facts}
+    first: dict[str, QA] = {}
+    for qa in ds.taught:
+        first.setdefault(qa.fact_id, qa)
+    known = {_norm(qa.question) for qa in ds.train + ds.validation}
+    items = list(first.values())
+    for start in range(0, len(items), batch):
+        chunk = items[start:start + batch]
+        got = more_questions([(text.get(qa.fact_id, qa.answer), qa.expected) for qa in chunk])
+        for qa, candidates in zip(chunk, got or []):
+            seen = set(known)  # per fact: the same question written for two facts is left to _without_conflicts
+            for candidate in candidates:
+                if q := usable_question(candidate, qa.expected, seen):
+                    seen.add(_norm(q))
+                    ds.train.append(QA(qa.fact_id, q, qa.answer, qa.expected, "taught", qa.others, "llm"))
 
 
 def _without_conflicts(ds: Dataset) -> Dataset:

@@ -1,6 +1,7 @@
-"""An OpenAI-compatible chat endpoint as an upgrade of intake's extraction, when one is configured
-(`ENGRAM_LLM__URL`, `__MODEL`, `__API_KEY`). Never a requirement: the deterministic parse is the default and
-the fallback.
+"""An OpenAI-compatible chat endpoint as an upgrade of intake's extraction and of consolidation's question
+synthesis, when one is configured (`ENGRAM_LLM__URL`, `__MODEL`, `__API_KEY`). Never a requirement: the
+deterministic parse and question forms are the default and the fallback. A larger local model serves as one
+through `engram serve-model` (ENGRAM_BASE_MODEL=<its folder>) with ENGRAM_LLM__URL pointing at it.
 
 Each request asks for JSON under a schema (pydantic) and validates what comes back. A reply that does not
 validate is asked once more; if that fails too (or the endpoint does not answer), the caller uses the
@@ -39,6 +40,21 @@ Rules: "I", "my", "we" mean {who}. Relation: a verb lemma with its particle and 
 "work as", "be allergic to") or a possessed noun ("uncle", "phone number"); moving home is "live in". Object:
 the words without articles. Time expressions ("last week") go to "qualifier", never into the object.
 Questions, negations, hypotheticals, opinions and feelings give no fact."""
+
+
+class LLMQuestion(BaseModel):
+    item: int = Field(..., ge=0, description="Index of the fact it asks about")
+    question: str = Field(..., min_length=3, max_length=300)
+
+
+class LLMQuestions(BaseModel):
+    questions: list[LLMQuestion]
+
+
+QUESTIONS_PROMPT = """Write questions that a person could ask about numbered facts.
+Each fact comes with its answer. For each fact write {n} different questions, worded differently from the fact
+and from each other, whose correct answer is exactly that answer. Never put the answer in the question.
+Return JSON only: {{"questions": [{{"item": N, "question": "..."}}]}}."""
 
 
 def _json_text(reply: str) -> str:
@@ -106,6 +122,27 @@ class LLM:
             if t.sentence < len(sentences):
                 out[t.sentence].append(t)
         return out
+
+    def questions(self, items: list[tuple[str, str]], per_item: int = 3) -> list[list[str]] | None:
+        """Candidate questions for each (fact text, answer), unchecked (consolidation.synth checks them), or None
+        when the deterministic questions must do."""
+        numbered = "\n".join(f"{i}. {text} (answer: {answer})" for i, (text, answer) in enumerate(items))
+        got = self.ask_json("questions", QUESTIONS_PROMPT.format(n=per_item), numbered, LLMQuestions)
+        if got is None:
+            return None
+        out: list[list[str]] = [[] for _ in items]
+        for q in got.questions:
+            if q.item < len(items):
+                out[q.item].append(q.question.strip())
+        return out
+
+
+def from_settings(settings, redis=None) -> LLM | None:
+    """The configured endpoint (`settings.llm`), or None when none is set."""
+    if not settings.llm.url:
+        return None
+    key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+    return LLM(settings.llm.url, settings.llm.model, key, settings.llm.timeout_s, redis, settings.redis.key_prefix)
 
 
 def counts(r, prefix: str) -> dict[str, dict[str, int]]:

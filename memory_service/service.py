@@ -16,6 +16,7 @@ import numpy as np
 from .embed import Embedder
 from .errors import InvalidInput, NotFound
 from .heat import HeatTracker
+from .llm import from_settings as llm_from_settings
 from .redis_conn import connect_redis
 from .schemas import (
     Fact, FactIn, FactStatus, Forgotten, MessageResult, RecallHit, Skipped, StoredFact, TopicInfo, WriteOutcome,
@@ -69,13 +70,8 @@ class MemoryService:
         self.store = store or open_store(settings, self.embedder.dim)
         self._write_lock = threading.RLock()  # dedupe and supersede decisions must see earlier writes
         self._centroids: dict[str, Centroids] = {}
-        self.llm = None  # an OpenAI-compatible endpoint that reads facts, when configured (memory_service.llm)
-        if settings.llm.url:
-            from .llm import LLM
-
-            key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
-            self.llm = LLM(settings.llm.url, settings.llm.model, key, settings.llm.timeout_s, self.heat.r,
-                           settings.redis.key_prefix)
+        # an OpenAI-compatible endpoint that reads facts, when configured (memory_service.llm)
+        self.llm = llm_from_settings(settings, self.heat.r)
 
     def close(self) -> None:
         self.store.close()

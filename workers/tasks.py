@@ -20,6 +20,7 @@ from memory_service.errors import ServiceUnavailable
 from memory_service.events import (ADAPTER_PUBLISHED, CONSOLIDATION_FAILED, TOPIC_RERUN, TOPIC_STALE, Event, Keys,
                                    emit)
 from memory_service.heat import HeatTracker
+from memory_service.llm import from_settings as llm_from_settings
 from memory_service.queue import CONSOLIDATE, SWEEP
 from memory_service.registry import Registry
 from memory_service.schemas import Fact, check_namespace, check_topic
@@ -81,7 +82,7 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
                 namespace, topic, [Fact(**f) for f in facts], base=base_model(),
                 registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=s.consolidation.recipe,
                 thresholds=GateThresholds(probe_enforced=s.consolidation.probe_enforced), progress=progress,
-                extra={"parent_topic": parent, "task_id": self.request.id},
+                extra={"parent_topic": parent, "task_id": self.request.id}, llm=llm_from_settings(s, r),
             )
         except Exception as exc:
             # counted and announced (`engram status` lists failures from the stream), then Celery retries or fails it

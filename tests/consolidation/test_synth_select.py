@@ -91,3 +91,38 @@ def test_sharding_decisions():
     by_fact = {f.id: i for i, s in enumerate(shards) for f in s}
     assert all(len({by_fact[f.id] for f in facts[k * 20:(k + 1) * 20]}) == 1 for k in range(3))
     assert shard_facts(facts[:10], vecs[:10], capacity=25) == [facts[:10]]
+
+
+def test_generated_questions_are_checked_before_they_are_trained():
+    """An LLM's questions only add wordings: one that gives its answer away, repeats a training or validation
+    question, is not a question, or is asked of two facts with different answers is dropped."""
+    facts = [make_fact("Ana Vell", "lives in", "Varkaus", "Ana Vell lives in Varkaus"),
+             make_fact("Bo Rask", "lives in", "Ostrava", "Bo Rask lives in Ostrava")]
+    plain = build_dataset(facts)
+    asked: list[list[tuple[str, str]]] = []
+
+    def more(items):
+        asked.append(items)
+        by_answer = {
+            "Varkaus": ["Which town is Ana Vell's home?", "Does Ana Vell live in Varkaus?",  # leaks the answer
+                        plain.validation[0].question.upper(),  # the held-out question, reworded by case only
+                        "Ana Vell's home", "Where is home these days?"],
+            "Ostrava": ["In what city does Bo Rask reside?", "Where is home these days?"],  # the last: both facts
+        }
+        return [by_answer[answer] for _, answer in items]
+
+    ds = build_dataset(facts, more_questions=more)
+    assert asked == [[("Ana Vell lives in Varkaus.", "Varkaus"), ("Bo Rask lives in Ostrava.", "Ostrava")]]
+    added = [qa for qa in ds.train if qa not in plain.train]
+    assert {(qa.question, qa.expected, qa.kind) for qa in added} == {
+        ("Which town is Ana Vell's home?", "Varkaus", "taught"),
+        ("In what city does Bo Rask reside?", "Ostrava", "taught")}
+    assert all(qa.answer == "Ana Vell lives in Varkaus." for qa in added if qa.expected == "Varkaus")
+    assert ds.validation == plain.validation  # the gate's held-out questions are untouched
+    assert ds.generated == 2
+
+
+def test_a_failed_endpoint_leaves_the_deterministic_questions():
+    facts = [make_fact("Ana Vell", "lives in", "Varkaus", "Ana Vell lives in Varkaus")]
+    ds = build_dataset(facts, more_questions=lambda items: None)
+    assert ds.train == build_dataset(facts).train and ds.generated == 0

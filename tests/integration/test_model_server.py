@@ -83,3 +83,30 @@ def test_intake_with_the_llm_path_on_a_real_endpoint_keeps_every_statement(serve
             assert ("live in", "Lund") in {(s.relation, s.object) for s in out.stored if s.kind == "fact"}
     finally:
         svc.close()
+
+
+def test_question_synthesis_with_the_llm_path_on_a_real_endpoint(server, redis_url):
+    """Whatever the packaged model writes, only checked questions are added: none gives its answer away or
+    repeats a held-out one, the rules' questions are all still there, and the request is counted."""
+    import uuid
+
+    import redis
+
+    from consolidation.synth import _norm, build_dataset
+    from memory_service.llm import LLM, counts
+    from tests.tiny import make_fact
+
+    r = redis.Redis.from_url(redis_url)
+    prefix = f"engram-test-questions-{uuid.uuid4().hex[:8]}"
+    facts = [make_fact("the user", "dentist", "Ada Brennock", "My dentist is Ada Brennock"),
+             make_fact("Ada Brennock", "phone number", "415-555-0192", "Ada Brennock's number is 415-555-0192")]
+    plain = build_dataset(facts)
+    ds = build_dataset(facts, more_questions=LLM(server.url, "any", timeout_s=120, redis=r, prefix=prefix).questions)
+    assert set(plain.train) <= set(ds.train) and ds.validation == plain.validation
+    held_out = {_norm(qa.question) for qa in ds.validation}
+    for qa in (qa for qa in ds.train if qa.source == "llm"):
+        assert qa.expected.lower() not in qa.question.lower() and _norm(qa.question) not in held_out
+    seen = counts(r, prefix)
+    assert seen["requests"] == {"questions": 1} and seen["fallbacks"].get("questions", 0) in (0, 1)
+    if seen["fallbacks"].get("questions"):
+        assert ds.generated == 0
