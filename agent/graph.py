@@ -7,7 +7,8 @@ import sqlite3
 
 from langgraph.graph import END, START, StateGraph
 
-from memory_service.registry import Registry
+from memory_service.events import Keys
+from memory_service.registry import open_registry
 from memory_service.service import MemoryService
 from memory_service.settings import Settings
 
@@ -24,7 +25,8 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
     a = settings.agent
     set_threads(settings.torch_threads)
     base = base or load_base(settings.base_model, cache_dir=settings.model_cache_dir)
-    registry = Registry(settings.adapters_dir, settings.consolidation.keep_versions)
+    # a shared (object storage) registry is listed again only when the event stream moved
+    registry = open_registry(settings, changed=newest_event(service.heat.r, Keys(settings.redis.key_prefix)))
     ctx = AgentContext(
         service=service, registry=registry,
         router=Router(registry, service.embedder, a.route_min_score, a.route_margin, a.route_max_k),
@@ -65,3 +67,16 @@ def build_graph(settings: Settings, service: MemoryService | None = None, base=N
     graph = compile_graph(ctx, sqlite_checkpointer(settings))
     graph.engram_context = ctx  # for callers that want the runtime's stats or the registry
     return graph
+
+
+def newest_event(r, keys: Keys):
+    """A token that moves whenever anything (an adapter.published event among others) enters the event stream."""
+    import redis
+
+    def token():
+        try:
+            got = r.xrevrange(keys.events, count=1)
+        except redis.RedisError:
+            return None  # then the listing's max age decides
+        return got[0][0] if got else None
+    return token

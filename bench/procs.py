@@ -155,3 +155,34 @@ class ModelServer(Proc):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+
+class S3Server(Proc):
+    """An S3-compatible HTTP server on a loopback port (moto's server mode, from the test extra): the real
+    boto3 client talks to it over HTTP, conditional writes included."""
+
+    def __init__(self, log_path: Path, port: int | None = None, timeout: float = 60):
+        self.port = port or free_port()
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+        super().__init__([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], env,
+                         log_path)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                httpx.get(f"{self.url}/moto-api/", timeout=2)
+                return
+            except httpx.HTTPError:
+                if not self.alive() or time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"S3 server on :{self.port} did not start:\n{self.tail()}") from None
+                time.sleep(0.2)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def bucket(self, name: str) -> None:
+        import boto3
+
+        boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test",
+                     aws_secret_access_key="test").create_bucket(Bucket=name)

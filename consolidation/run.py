@@ -9,6 +9,7 @@ from typing import Callable
 
 import torch
 
+from memory_service.errors import Conflict
 from memory_service.registry import Registry
 from memory_service.schemas import Fact
 from memory_service.selection import run_key
@@ -25,7 +26,7 @@ _probe_base: dict[int, tuple[list[str], list[bool]]] = {}
 
 @dataclass
 class RunOutcome:
-    status: str  # published | rejected | skipped | empty
+    status: str  # published | rejected | skipped | empty | conflict (another worker published first)
     namespace: str
     topic: str
     version: int | None = None
@@ -162,7 +163,12 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
                        "object": f.object} for f in facts],
             "gate": gate.to_dict(), "training": training, "created_at": time.time(), **(extra or {}),
         }
-        ref = registry.publish(ns, topic, lambda d: pm.save_pretrained(str(d)), manifest)
+        try:
+            ref = registry.publish(ns, topic, lambda d: pm.save_pretrained(str(d)), manifest)
+        except Conflict as exc:  # a shared registry: another worker published this topic first
+            log.warning("%s/%s not published: %s", ns, topic, exc)
+            return RunOutcome("conflict", ns, topic, None, ids, gate.to_dict(), training, key,
+                              time.perf_counter() - t0, [str(exc)])
         return RunOutcome("published", ns, topic, ref.version, held, gate.to_dict(), training, key,
                           time.perf_counter() - t0)
     finally:

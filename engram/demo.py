@@ -19,7 +19,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from consolidation.synth import answer_ok
-from memory_service.registry import Registry
+from memory_service.registry import open_registry
 from memory_service.relay import TERMINAL, Consolidations, Relay, ended, wait_for_tasks
 from memory_service.service import MemoryService
 from memory_service.settings import Settings
@@ -124,7 +124,7 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
 
         console.print(topics_table(svc.topics(namespace)))
         console.print("[bold]3. The worker consolidates due topics into adapters[/]")
-        registry = Registry(settings.adapters_dir)
+        registry = open_registry(settings)
         topics = sorted({t.topic for t in svc.topics(namespace)})
         consolidations = Consolidations(svc)
         with Progress(console=console) as bar:

@@ -66,7 +66,7 @@ def render(data: dict) -> Group:
                     [[t["namespace"], t["topic"], f"{t['heat']:.2f}", str(t["hot"]), str(t["unconsolidated"]),
                       "[bold green]yes[/]" if t["due"] else "no", "yes" if t["stale"] else "no"]
                      for t in data["topics"]], "no heat recorded yet")
-    adapters = _table("adapters", ["namespace", "topics", "versions"],
+    adapters = _table(f"adapters in {data.get('registry', '?')}", ["namespace", "topics", "versions"],
                       [[ns, str(a["topics"]), str(a["versions"])] for ns, a in sorted(data["adapters"].items())],
                       "none published yet")
     return Group(head, workers, active, reserved, failures, topics, adapters)

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from . import stats
 from .events import Keys
 from .queue import queue_depth
-from .registry import Registry
+from .registry import open_registry
 from .schemas import FactStatus
 from .store import FactFilter
 
@@ -53,7 +53,7 @@ class EngramCollector(Collector):
         parts = {
             "qdrant": lambda: self._facts(svc.store),
             "redis": lambda: self._redis(svc.heat.r, s.redis.key_prefix, s.consolidation.queue),
-            "registry": lambda: self._adapters(Registry(s.adapters_dir)),
+            "registry": lambda: self._adapters(open_registry(s)),
         }
         # Each backend on its own: Redis down must not hide the fact counts, and the reverse. A part's metrics are
         # gathered in full before any is yielded, so a failing part exports nothing rather than half.
@@ -108,7 +108,7 @@ class EngramCollector(Collector):
             "engram_training_seconds", "Wall time of runs that trained (train, gate, publish)",
             buckets=[("+Inf" if math.isinf(le) else str(le), n) for le, n in t["buckets"]], sum_value=t["sum"])
 
-    def _adapters(self, registry: Registry) -> Iterator[Metric]:
+    def _adapters(self, registry) -> Iterator[Metric]:
         summary = registry.summary()
         yield GaugeMetricFamily("engram_adapter_versions", "Adapter versions kept in the registry",
                                 value=sum(v["versions"] for v in summary.values()))

@@ -58,6 +58,33 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def open_registry(settings, changed: Callable[[], object] | None = None):
+    """The registry the settings choose: the folder under DATA_DIR, or object storage when
+    ENGRAM_REGISTRY__URL=s3://bucket/prefix is set. `changed`: a token that moves when an adapter is published
+    (agents list current versions again only then, or after `index_max_age_s`)."""
+    r = settings.registry
+    if not r.url:
+        return Registry(settings.adapters_dir, settings.consolidation.keep_versions)
+    from .registry_s3 import S3Registry
+
+    return S3Registry(r.url, r.cache_dir, settings.consolidation.keep_versions, endpoint_url=r.endpoint_url,
+                      region=r.region, access_key_id=r.access_key_id,
+                      secret_access_key=r.secret_access_key.get_secret_value() if r.secret_access_key else None,
+                      index_max_age_s=r.index_max_age_s, changed=changed)
+
+
+def publishable_files(folder: Path) -> list[Path]:
+    """The files `write(folder)` saved, checked as verify() will check them later: the weights are there, and
+    nothing but safetensors/json/md files."""
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    names = [p.name for p in files]
+    if WEIGHTS not in names:
+        raise InvalidInput(f"adapter folder has no {WEIGHTS}", field="adapter")
+    if bad := [n for n in names if not n.endswith(ALLOWED_SUFFIXES)]:
+        raise InvalidInput(f"adapter folder holds {', '.join(bad)}: only safetensors/json/md files", field="adapter")
+    return files
+
+
 @dataclass(frozen=True)
 class AdapterRef:
     namespace: str
@@ -142,13 +169,7 @@ class Registry:
         tmp.mkdir()
         try:
             write(tmp)
-            files = sorted(p for p in tmp.iterdir() if p.is_file())
-            names = [p.name for p in files]
-            if WEIGHTS not in names:
-                raise InvalidInput(f"adapter folder has no {WEIGHTS}", field="adapter")
-            if bad := [n for n in names if not n.endswith(ALLOWED_SUFFIXES)]:  # verify() would refuse it later
-                raise InvalidInput(f"adapter folder holds {', '.join(bad)}: only safetensors/json/md files",
-                                   field="adapter")
+            files = publishable_files(tmp)
             version = (self.versions(ns, topic) or [0])[-1] + 1
             manifest = {**manifest, "namespace": ns, "topic": topic, "version": version,
                         "files": {p.name: sha256_file(p) for p in files}, "published_at": time.time()}
@@ -190,30 +211,34 @@ class Registry:
                 shutil.rmtree(stray, ignore_errors=True)
 
     def verify(self, ref: AdapterRef) -> dict:
-        """Check a version before anything loads it: it is the version its manifest says, its weights are
-        safetensors, it holds exactly the files the manifest lists, and each matches its hash."""
+        return verify_folder(ref)
 
-        def refuse(why: str) -> InvalidInput:
-            return InvalidInput(f"adapter {ref.name}: {why}; refusing to load it", field="adapter")
 
-        try:
-            manifest = ref.manifest()
-        except (OSError, ValueError) as exc:
-            raise refuse(f"unreadable manifest ({type(exc).__name__})") from exc
-        files = manifest.get("files") or {}
-        claimed = (manifest.get("namespace"), manifest.get("topic"), manifest.get("version"))
-        if claimed != (ref.namespace, ref.topic, ref.version):
-            raise refuse(f"its manifest describes {claimed}, not this folder")
-        if WEIGHTS not in files:
-            raise refuse(f"the manifest lists no {WEIGHTS}")
-        present = {p.name for p in ref.path.iterdir()} - {"manifest.json"}
-        for name in sorted(present | set(files)):
-            if not name.endswith(ALLOWED_SUFFIXES):
-                raise refuse(f"{name} is not a safetensors/json/md file")
-            if name not in files:
-                raise refuse(f"{name} is not in its manifest")
-            if name not in present:
-                raise refuse(f"{name} is missing")
-            if sha256_file(ref.path / name) != files[name]:
-                raise refuse(f"{name} does not match its manifest hash")
-        return manifest
+def verify_folder(ref: AdapterRef) -> dict:
+    """Check a version before anything loads it: it is the version its manifest says, its weights are
+    safetensors, it holds exactly the files the manifest lists, and each matches its hash."""
+
+    def refuse(why: str) -> InvalidInput:
+        return InvalidInput(f"adapter {ref.name}: {why}; refusing to load it", field="adapter")
+
+    try:
+        manifest = ref.manifest()
+    except (OSError, ValueError) as exc:
+        raise refuse(f"unreadable manifest ({type(exc).__name__})") from exc
+    files = manifest.get("files") or {}
+    claimed = (manifest.get("namespace"), manifest.get("topic"), manifest.get("version"))
+    if claimed != (ref.namespace, ref.topic, ref.version):
+        raise refuse(f"its manifest describes {claimed}, not this folder")
+    if WEIGHTS not in files:
+        raise refuse(f"the manifest lists no {WEIGHTS}")
+    present = {p.name for p in ref.path.iterdir()} - {"manifest.json"}
+    for name in sorted(present | set(files)):
+        if not name.endswith(ALLOWED_SUFFIXES):
+            raise refuse(f"{name} is not a safetensors/json/md file")
+        if name not in files:
+            raise refuse(f"{name} is not in its manifest")
+        if name not in present:
+            raise refuse(f"{name} is missing")
+        if sha256_file(ref.path / name) != files[name]:
+            raise refuse(f"{name} does not match its manifest hash")
+    return manifest

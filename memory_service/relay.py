@@ -21,7 +21,7 @@ import redis
 from .errors import NotFound
 from .events import ADAPTER_PUBLISHED, TOPIC_DUE, TOPIC_STALE, TRIGGERS, Event, Keys
 from .queue import CONSOLIDATE, make_celery
-from .registry import Registry
+from .registry import open_registry
 from .schemas import check_namespace, check_topic, shard_topic
 from .selection import plan_shards, select_facts
 from .service import MemoryService
@@ -154,7 +154,7 @@ class Consolidations:
             self.apply_published(ns, topic, parent, event.version, event.fact_ids)
 
     def retire(self, ns: str, topic: str) -> None:
-        Registry(self.settings.adapters_dir).retire(ns, topic)
+        open_registry(self.settings).retire(ns, topic)
         self.svc.heat.clear_stale(ns, topic)
 
 

@@ -117,6 +117,22 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(30.0, gt=0, description="One request's timeout; then the deterministic path")
 
 
+class RegistrySettings(BaseModel):
+    """Where published adapters live: a folder under DATA_DIR (the embedded default), or S3-compatible object
+    storage shared by machines (`s3://bucket/prefix`; credentials from the usual AWS variables or these)."""
+
+    url: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
+                            description="s3://bucket/prefix of a shared registry; unset = DATA_DIR/adapters")
+    endpoint_url: str | None = Field(None, description="S3 endpoint of MinIO or another S3-compatible store")
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    cache_dir: Path | None = Field(None, description="Local, hash-checked copies of versions (default "
+                                                     "DATA_DIR/adapter-cache)")
+    index_max_age_s: float = Field(30.0, ge=0, description="Longest an agent trusts its listing of current "
+                                                           "versions when no adapter event has arrived")
+
+
 class AuthSettings(BaseModel):
     """API keys, stored only as sha256 hashes, each mapped to the namespaces it may use. No keys = auth off."""
 
@@ -154,6 +170,7 @@ class Settings(BaseSettings):
     agent: AgentSettings = AgentSettings()
     auth: AuthSettings = AuthSettings()
     llm: LLMSettings = LLMSettings()
+    registry: RegistrySettings = RegistrySettings()
 
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")
@@ -184,6 +201,8 @@ class Settings(BaseSettings):
         if self.model_cache_dir is None:
             self.model_cache_dir = self.data_dir / "models"
         self.model_cache_dir = self.model_cache_dir.expanduser()
+        if self.registry.cache_dir is None:
+            self.registry.cache_dir = self.data_dir / "adapter-cache"
         return self
 
     @property

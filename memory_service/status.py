@@ -17,7 +17,7 @@ from .events import CONSOLIDATION_FAILED, Event, Keys
 from .heat import HeatTracker
 from .queue import make_celery, queue_depth
 from .redis_conn import connect_redis
-from .registry import Registry
+from .registry import open_registry
 from .schemas import NAMESPACE_RE
 from .settings import Settings
 
@@ -41,7 +41,8 @@ def collect(settings: Settings, *, r: redis.Redis | None = None, celery: Celery 
         "consolidations": {**st, "training_runs": training["count"], "training_seconds": round(training["sum"], 3)},
         "failures": recent_failures(r, prefix, failures),
         "topics": hottest_topics(r, settings, top),
-        "adapters": Registry(settings.adapters_dir).summary(),
+        "adapters": open_registry(settings).summary(),
+        "registry": settings.registry.url or str(settings.adapters_dir),  # where every version lives
         "collected_at": time.time(),
     }
 

@@ -22,7 +22,7 @@ from memory_service.events import (ADAPTER_PUBLISHED, CONSOLIDATION_FAILED, TOPI
 from memory_service.heat import HeatTracker
 from memory_service.llm import from_settings as llm_from_settings
 from memory_service.queue import CONSOLIDATE, SWEEP
-from memory_service.registry import Registry
+from memory_service.registry import open_registry
 from memory_service.schemas import Fact, check_namespace, check_topic
 from memory_service.settings import Settings
 from memory_service.stats import record_finished, record_started
@@ -80,7 +80,7 @@ def consolidate(self, namespace: str, topic: str, facts: list[dict], parent_topi
         try:
             outcome = run_consolidation(
                 namespace, topic, [Fact(**f) for f in facts], base=base_model(),
-                registry=Registry(s.adapters_dir, s.consolidation.keep_versions), recipe=s.consolidation.recipe,
+                registry=open_registry(s), recipe=s.consolidation.recipe,
                 thresholds=GateThresholds(probe_enforced=s.consolidation.probe_enforced), progress=progress,
                 extra={"parent_topic": parent, "task_id": self.request.id}, llm=llm_from_settings(s, r),
             )

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from memory_service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"qdrant", "redis", "api", "worker", "beat", "flower"}
+SERVICES = {"qdrant", "redis", "minio", "minio-bucket", "api", "worker", "beat", "flower"}
 ENGRAM_SERVICES = ("api", "worker", "beat", "flower")
 
 
@@ -49,7 +49,7 @@ def env(svc: dict) -> dict[str, str]:
     return dict(x.split("=", 1) for x in e) if isinstance(e, list) else {k: str(v) for k, v in e.items()}
 
 
-def test_six_services(services):
+def test_services(services):
     assert set(services) == SERVICES
 
 
@@ -90,15 +90,23 @@ def test_named_volumes_declared_and_used(compose, services):
     assert mounts(services["redis"]).get("redis-data") == "/data"
 
 
-def test_adapters_volume_is_the_registry_of_api_and_worker(services):
-    for name in ("api", "worker"):
-        data_dir = env(services[name])["ENGRAM_DATA_DIR"]
-        registry = str(Settings(data_dir=data_dir).adapters_dir)  # where the code reads and writes adapters
-        assert mounts(services[name]).get("adapters") == registry, name
+def test_the_registry_is_object_storage_shared_by_every_engram_service(services):
+    """Workers publish where agents read, on any host: the MinIO bucket the one-shot service creates."""
+    bucket = services["minio-bucket"]["entrypoint"][-1].split("local/")[-1]
+    for name in ENGRAM_SERVICES:
+        e = env(services[name])
+        s = Settings(data_dir=e["ENGRAM_DATA_DIR"], registry={"url": e["ENGRAM_REGISTRY__URL"],
+                                                               "endpoint_url": e["ENGRAM_REGISTRY__ENDPOINT_URL"]})
+        assert s.registry.url == f"s3://{bucket}/adapters" and s.registry.endpoint_url == "http://minio:9000", name
+        assert "adapters" not in mounts(services[name]), name  # no shared folder any more
+    assert services["minio"]["image"].startswith("minio/minio")
+    assert mounts(services["minio"]).get("minio-data") == "/data"
 
 
 def test_healthchecks(services):
     for name, svc in services.items():
+        if name == "minio-bucket":
+            continue  # a one-shot job: the others wait for it to complete
         test = svc.get("healthcheck", {}).get("test")
         assert test and test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, name
         if test[:3] == ["CMD", "python", "-c"]:
@@ -112,6 +120,8 @@ def test_healthchecks(services):
 def test_start_order_waits_for_healthy_backends(services):
     for name in ENGRAM_SERVICES:
         assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy", name
+        assert services[name]["depends_on"]["minio-bucket"]["condition"] == "service_completed_successfully", name
+    assert services["minio-bucket"]["depends_on"]["minio"]["condition"] == "service_healthy"
     assert services["api"]["depends_on"]["qdrant"]["condition"] == "service_healthy"
 
 

@@ -66,6 +66,7 @@ def test_collect_without_workers(busy):
                                                                       ("alice", "home")]
     assert data["topics"][0]["heat"] == pytest.approx(3.0, abs=0.01)
     assert data["adapters"] == {"alice": {"topics": 1, "versions": 2}}
+    assert data["registry"] == str(busy.adapters_dir)
     json.dumps(data)  # --json must be able to print it
 
 
