@@ -37,10 +37,22 @@ def model_id(name: str) -> str:
     return f"{PACKAGED_ID} (gguf {packaged_gguf().name})" if name == "packaged" else name
 
 
-def pick_device() -> str:
+def pick_device(device: str | None = None) -> str:
+    """"auto" (or None): CUDA when there is one, else the CPU; anything else as given ("cpu", "cuda:1")."""
     import torch
 
+    if device and device != "auto":
+        return device
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(device: str, dtype: str | None = None):
+    """"auto" (or None): bf16 on CUDA, fp32 elsewhere (no native bf16 on common CPUs: fp32 is faster there)."""
+    import torch
+
+    if dtype and dtype != "auto":
+        return getattr(torch, dtype)
+    return torch.bfloat16 if device.startswith("cuda") else torch.float32
 
 
 def set_threads(threads: int) -> int:
@@ -96,8 +108,10 @@ def save_converted(model, tok, target: Path) -> None:
         log.warning("could not keep the converted base model in %s: %s", target, exc)
 
 
-def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path | None = None) -> BaseModel:
-    """Load the base model. With `cache_dir`, the packaged GGUF is converted (de-quantized) once and later
+def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path | None = None,
+              dtype: str | None = None) -> BaseModel:
+    """Load the base model on `device` in `dtype` (settings `ENGRAM_DEVICE`, `ENGRAM_DTYPE`; "auto" = bf16 on
+    CUDA, fp32 on the CPU). With `cache_dir`, the packaged GGUF is converted (de-quantized) once and later
     loads read the converted safetensors: about 20 s -> 1 s per process (workers, CLI commands)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -105,8 +119,8 @@ def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    device = device or pick_device()
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32  # no native bf16 on this CPU: fp32 is faster
+    device = pick_device(device)
+    dtype = pick_dtype(device, dtype)
     convert_to = None
     if name == "packaged":
         gguf = packaged_gguf()

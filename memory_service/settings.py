@@ -175,6 +175,10 @@ class Settings(BaseSettings):
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")
     torch_threads: int = Field(0, ge=0, description="torch threads; 0 = number of CPU cores")
+    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:[0-9]+)?)$",
+                        description="Where the base model, training and adapters run; auto = CUDA if present")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="Base model dtype; auto = bfloat16 on CUDA, float32 on the CPU")
     model_cache_dir: Path | None = Field(None, description="Packaged base model converted once (default DATA_DIR/models)")
 
     duplicate_threshold: float = Field(0.95, gt=0, le=1, description="Cosine at which a write is a duplicate")
