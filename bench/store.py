@@ -103,13 +103,16 @@ def main() -> None:
     ap.add_argument("--engines", default="edge,local")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--redis-url", default=os.environ.get("ENGRAM_REDIS__URL", "redis://127.0.0.1:6379/0"))
+    ap.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="the embedder's backend")
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
-    embedder = Embedder("packaged", threads=args.threads)
+    embedder = Embedder("packaged", threads=args.threads, backend=args.backend,
+                        cache_dir=Settings().model_cache_dir)
     facts = fictional_facts(args.facts, seed=1)
-    out: dict = {"facts": args.facts, "namespaces": args.namespaces, "threads": args.threads}
+    out: dict = {"facts": args.facts, "namespaces": args.namespaces, "threads": args.threads,
+                 "backend": embedder.backend}
     for engine in args.engines.split(","):
         limit = args.local_write if engine == "local" else None
         out[engine] = run_engine(engine, facts, args.namespaces, args.batch, args.queries, embedder,
@@ -123,6 +126,10 @@ def main() -> None:
     t = time.perf_counter()
     embedder.embed(texts)
     out["embed_only_facts_per_s"] = round(len(texts) / (time.perf_counter() - t), 1)
+    if embedder.backend != "torch":  # the vectors against the torch backend's, on the same texts
+        reference = Embedder("packaged", threads=args.threads, backend="torch").embed(texts)
+        cos = (embedder.embed(texts) * reference).sum(axis=1)
+        out["cosine_vs_torch_min"] = round(float(cos.min()), 6)
     out["provenance"] = provenance()
     print(json.dumps(out, indent=None if args.json else 2))
 

@@ -60,7 +60,8 @@ class MemoryService:
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None, store: FactStore | None = None,
                  heat: HeatTracker | None = None):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.embedder, threads=settings.torch_threads)
+        self.embedder = embedder or Embedder(settings.embedder, threads=settings.torch_threads,
+                                             backend=settings.embedder_backend, cache_dir=settings.model_cache_dir)
         if heat is None:
             client, self.redis_url = connect_redis(settings)
             heat = HeatTracker(client, settings.heat, settings.redis.key_prefix)

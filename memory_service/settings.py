@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     registry: RegistrySettings = RegistrySettings()
 
     embedder: str = Field("packaged", description="'packaged' (all-MiniLM-L6-v2 wheel) or a sentence-transformers folder")
+    embedder_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="onnx: the embedder exported once to ONNX Runtime (cached in MODEL_CACHE_DIR); torch")
     base_model: str = Field("packaged", description="'packaged' (SmolLM2-135M GGUF wheel), a HF model id or folder")
     torch_threads: int = Field(0, ge=0, description="torch threads; 0 = number of CPU cores")
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:[0-9]+)?)$",

@@ -38,8 +38,9 @@ def redis_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    return Embedder("packaged", threads=2)
+def embedder(tmp_path_factory) -> Embedder:
+    """The service's default: the packaged model under ONNX Runtime (exported once per session)."""
+    return Embedder("packaged", threads=2, backend="onnx", cache_dir=tmp_path_factory.mktemp("embedder"))
 
 
 def make_settings(tmp_path, redis_url: str, engine: str = "edge", **over) -> Settings:
