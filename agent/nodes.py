@@ -127,7 +127,7 @@ def make_nodes(ctx: AgentContext):
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
         prompt_ctx = facts_prompt(context)
-        (answer,), adapter = ctx.runtime.answer([question], refs, [prompt_ctx], ctx.max_new_tokens)
+        answer, adapter = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
         answer = f"{noted}\n{answer}" if noted else answer
         return {"answer": answer, "context": context, "adapter": adapter,
                 "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}

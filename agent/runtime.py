@@ -2,12 +2,17 @@
 in place, top-k TIES merges built once and cached, least-recently-used adapters unloaded.
 
 peft keeps the active adapter as global state, so every load/activate/generate happens under one lock.
+With `batch_size` > 1, concurrent questions (one per chat request, any namespaces) wait up to `batch_wait_ms`
+for each other and are answered by one generate call, each row with its own adapter (peft's mixed-adapter
+batches, `adapter_names=`): N users with N adapters cost one forward pass per token instead of N passes and N
+swaps.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +32,20 @@ def slot_name(ref: AdapterRef) -> str:
 
 
 @dataclass
+class Pending:
+    """One question waiting to be batched."""
+
+    question: str
+    refs: list[AdapterRef]
+    context: str | None
+    max_new_tokens: int
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: str = ""
+    adapter: str | None = None
+    error: BaseException | None = None
+
+
+@dataclass
 class Slot:
     ref: AdapterRef
     rank: int
@@ -35,7 +54,7 @@ class Slot:
 
 class AdapterRuntime:
     def __init__(self, base: BaseModel, registry: Registry, max_loaded: int = 16, max_merges: int = 8,
-                 ties_density: float = 0.5):
+                 ties_density: float = 0.5, batch_size: int = 1, batch_wait_ms: float = 5.0):
         self.base, self.registry = base, registry
         self.max_loaded, self.max_merges, self.density = max_loaded, max_merges, ties_density
         self.pm = None  # the PeftModel, created with the first adapter
@@ -44,6 +63,10 @@ class AdapterRuntime:
         self.lock = threading.RLock()
         self.stats = {"loads": 0, "hotswaps": 0, "merges": 0, "evictions": 0}
         self.min_new_tokens = 0  # benchmarks fix the answer length to compare modes at equal output
+        self.batch_size, self.batch_wait_s = batch_size, batch_wait_ms / 1000
+        self._pending: queue.Queue[Pending] = queue.Queue()
+        self._batcher: threading.Thread | None = None
+        self.stats.update(batches=0, batched_rows=0)
 
     # loading ---------------------------------------------------------------------------------------------
     def ensure(self, ref: AdapterRef) -> str:
@@ -108,35 +131,40 @@ class AdapterRuntime:
             self.stats["evictions"] += 1
 
     # activation ------------------------------------------------------------------------------------------
-    def activate(self, refs: list[AdapterRef]) -> str | None:
-        """Load and activate: one adapter as is; several as a cached TIES merge. None = base model."""
+    def prepare(self, refs: list[AdapterRef]) -> str | None:
+        """Load what `refs` need and return the adapter that answers with them: one adapter as is; several as a
+        cached TIES merge. None = the base model."""
         if not refs:
             return None
         with self.lock, torch.inference_mode():
             names = [self.ensure(r) for r in refs]
             if len(names) == 1:
-                target = names[0]
-            else:
-                parts = tuple(sorted(f"{n}@{self.slots[n].ref.version}" for n in names))
-                target = "merge_" + hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
-                if target not in self.merges:
-                    try:
-                        self.pm.add_weighted_adapter(names, [1.0] * len(names), target,
-                                                     combination_type="ties", density=self.density)
-                    except ValueError as exc:  # e.g. different ranks: TIES needs equal ones
-                        log.warning("cannot merge %s (%s); using the best one", names, exc)
-                        target = names[0]
-                    else:
-                        self.merges[target] = parts
-                        self.stats["merges"] += 1
-                        while len(self.merges) > self.max_merges:
-                            old, _ = self.merges.popitem(last=False)
-                            if self.pm.active_adapter == old:
-                                self._park()
-                            self.pm.delete_adapter(old)
-                else:
-                    self.merges.move_to_end(target)
-            if self.pm.active_adapter != target:
+                return names[0]
+            parts = tuple(sorted(f"{n}@{self.slots[n].ref.version}" for n in names))
+            target = "merge_" + hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+            if target in self.merges:
+                self.merges.move_to_end(target)
+                return target
+            try:
+                self.pm.add_weighted_adapter(names, [1.0] * len(names), target, combination_type="ties",
+                                             density=self.density)
+            except ValueError as exc:  # e.g. different ranks: TIES needs equal ones
+                log.warning("cannot merge %s (%s); using the best one", names, exc)
+                return names[0]
+            self.merges[target] = parts
+            self.stats["merges"] += 1
+            while len(self.merges) > self.max_merges:
+                old, _ = self.merges.popitem(last=False)
+                if self.pm.active_adapter == old:
+                    self._park()
+                self.pm.delete_adapter(old)
+            return target
+
+    def activate(self, refs: list[AdapterRef]) -> str | None:
+        """prepare() and make it peft's active adapter."""
+        with self.lock, torch.inference_mode():
+            target = self.prepare(refs)
+            if target is not None and self.pm.active_adapter != target:
                 self.pm.set_adapter(target, inference_mode=True)
             return target
 
@@ -154,3 +182,69 @@ class AdapterRuntime:
                 out = generate(model, self.base.tokenizer, questions, max_new_tokens, context=contexts,
                                min_new_tokens=self.min_new_tokens)
             return out, active
+
+    # batching --------------------------------------------------------------------------------------------
+    def answer_one(self, question: str, refs: list[AdapterRef], context: str | None = None,
+                   max_new_tokens: int = 32) -> tuple[str, str | None]:
+        """One chat turn's answer; with batching on, answered together with whatever else arrives meanwhile."""
+        if self.batch_size <= 1:
+            (out,), adapter = self.answer([question], refs, [context], max_new_tokens)
+            return out, adapter
+        item = Pending(question, refs, context, max_new_tokens)
+        with self.lock:
+            if self._batcher is None:
+                self._batcher = threading.Thread(target=self._batch_loop, name="answer-batcher", daemon=True)
+                self._batcher.start()
+        self._pending.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.answer, item.adapter
+
+    def _batch_loop(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            deadline = time.monotonic() + self.batch_wait_s
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(self._pending.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            try:
+                self._answer_batch(batch)
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+                for item in batch:
+                    item.error = exc
+            for item in batch:
+                item.done.set()
+
+    def _answer_batch(self, batch: list[Pending]) -> None:
+        """One generate call for all rows, each with its own adapter; a batch of one takes the plain path."""
+        if len(batch) == 1:
+            b = batch[0]
+            (b.answer,), b.adapter = self.answer([b.question], b.refs, [b.context], b.max_new_tokens)
+            return
+        with self.lock, torch.inference_mode():
+            targets = [self.prepare(b.refs) for b in batch]
+            # a batch needing more adapters than the LRU budget evicts some it prepared: those rows go alone
+            alone = [i for i, t in enumerate(targets) if t is not None and t not in self.pm.peft_config]
+            for i in alone:
+                b = batch[i]
+                (b.answer,), b.adapter = self.answer([b.question], b.refs, [b.context], b.max_new_tokens)
+            batch = [b for i, b in enumerate(batch) if i not in alone]
+            targets = [t for i, t in enumerate(targets) if i not in alone]
+            if not batch:
+                return
+            questions, contexts = [b.question for b in batch], [b.context for b in batch]
+            longest = max(b.max_new_tokens for b in batch)
+            if self.pm is None:  # no adapter was ever loaded: every row is the base model
+                out = generate(self.base.model, self.base.tokenizer, questions, longest, context=contexts,
+                               min_new_tokens=self.min_new_tokens, batch_size=len(batch))
+            else:
+                out = generate(self.pm, self.base.tokenizer, questions, longest, context=contexts,
+                               min_new_tokens=self.min_new_tokens, batch_size=len(batch),
+                               adapter_names=[t or "__base__" for t in targets])
+            self.stats["batches"] += 1
+            self.stats["batched_rows"] += len(batch)
+        for b, text, target in zip(batch, out, targets):
+            b.answer, b.adapter = text, target

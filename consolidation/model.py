@@ -175,8 +175,10 @@ def messages_prompt(tokenizer, messages: list[dict]) -> str:
 
 
 def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_size: int = 32,
-             context: list[str | None] | None = None, min_new_tokens: int = 0) -> list[str]:
-    """Greedy answers, batched with left padding."""
+             context: list[str | None] | None = None, min_new_tokens: int = 0,
+             adapter_names: list[str] | None = None) -> list[str]:
+    """Greedy answers, batched with left padding. `adapter_names`: one peft adapter per row ("__base__" = none),
+    peft's mixed-adapter batches."""
     out: list[str] = []
     side = tok.padding_side
     tok.padding_side = "left"
@@ -186,8 +188,9 @@ def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_s
             ctx = (context or [None] * len(questions))[i:i + batch_size]
             enc = tok([chat_prompt(tok, q, c) for q, c in zip(qs, ctx)], return_tensors="pt", padding=True,
                       add_special_tokens=False).to(model.device)
+            rows = {"adapter_names": adapter_names[i:i + batch_size]} if adapter_names else {}
             ids = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
-                                 do_sample=False, pad_token_id=tok.pad_token_id)
+                                 do_sample=False, pad_token_id=tok.pad_token_id, **rows)
             out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
     finally:
         tok.padding_side = side

@@ -107,6 +107,9 @@ class AgentSettings(BaseModel):
     route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")
     max_loaded_adapters: int = Field(16, ge=1, description="LRU budget of loaded adapters")
     max_new_tokens: int = Field(32, ge=1, le=512)
+    batch_size: int = Field(8, ge=1, le=64, description="Concurrent questions answered in one generate call, "
+                                                        "each with its own adapter; 1 = one at a time")
+    batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Longest a question waits for others to batch")
 
 
 class LLMSettings(BaseModel):

@@ -62,3 +62,35 @@ def test_tampered_adapter_is_refused(base, trainer_base, tmp_path):
     (ref.path / "adapter_model.safetensors").write_bytes(b"not the weights")
     with pytest.raises(InvalidInput, match="manifest hash"):
         AdapterRuntime(base, reg).ensure(ref)
+
+
+def test_concurrent_questions_share_one_generate_call_each_with_its_own_adapter(base, trainer_base, tmp_path):
+    """Four users at once (three adapters, one merge, one base-model row) are answered in one batch, and each
+    gets what it would have got alone."""
+    import threading
+
+    reg = Registry(tmp_path)
+    a, b, c = (publish_random(trainer_base, reg, t, i) for i, t in enumerate(["aa", "bb", "cc"]))
+    rt = AdapterRuntime(base, reg, max_loaded=4, batch_size=8, batch_wait_ms=2000)
+    users = [("What is the capital of France?", [a]), ("Who wrote Hamlet?", [b]),
+             ("What is the capital of France?", [b, c]), ("Who wrote Hamlet?", [])]
+    got: dict[int, tuple[str, str | None]] = {}
+    start = threading.Barrier(len(users))
+
+    def ask(i: int) -> None:
+        start.wait()
+        got[i] = rt.answer_one(users[i][0], users[i][1], None, 8)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(users))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert rt.stats["batches"] == 1 and rt.stats["batched_rows"] == len(users)
+    # one at a time, with swaps, on a second copy of the same base model
+    alone = AdapterRuntime(build_tiny_base(build_tiny_tokenizer()), reg, max_loaded=4)
+    for i, (question, refs) in enumerate(users):
+        (answer,), adapter = alone.answer([question], refs, max_new_tokens=8)
+        assert got[i][0] == answer, (i, got[i], answer)
+        assert (got[i][1] is None) == (adapter is None)
+    assert len({got[i][0] for i in range(len(users))}) > 1  # the adapters really differ per row
