@@ -1,6 +1,12 @@
 """Agent benchmark: adapter runtime operations and answer latency per mode at N facts.
 
     python -m bench.agent --json
+    python -m bench.agent --users 16 --json     # N concurrent users, each with their own adapter
+
+With --users, N threads (one per user, each with its own adapter) ask --questions questions each, closed loop,
+against the adapter runtime twice: one question at a time with adapter swaps (batch size 1), and batched (one
+generate call for whatever arrived, a per-row adapter). It reports answers/s and p50/p95 latency of each and
+`batched_speedup` (the ratio of answers/s). Generation only: routing and recall are per-user work either way.
 
 Adapters are rank 8 on the production layout (top 4 layers, all linear modules) with small random weights, so
 the timings are those of real peft operations without minutes of training first. Answer latency is the whole
@@ -52,6 +58,51 @@ def publish(base, registry, ns, topic, facts, seed):
     return ref
 
 
+def users_bench(args, log) -> dict:
+    import threading
+
+    from agent.runtime import AdapterRuntime
+
+    registry = Registry(tempfile.mkdtemp(prefix="engram-bench-users-"))
+    trainer = load_base("packaged", cache_dir=Settings().model_cache_dir)
+    refs = [publish(trainer, registry, f"user-{i}", "memory", [], i) for i in range(args.users)]
+    questions = [f.questions[0] for f in fictional_facts(args.questions * args.users, seed=5)]
+    out: dict = {"users": args.users, "questions_per_user": args.questions, "answer_tokens": args.answer_tokens,
+                 "threads": args.threads, "batch_wait_ms": args.batch_wait_ms}
+    for name, batch in (("one_at_a_time", 1), ("batched", args.users)):
+        base = load_base("packaged", cache_dir=Settings().model_cache_dir)
+        rt = AdapterRuntime(base, registry, max_loaded=args.users, batch_size=batch, batch_wait_ms=args.batch_wait_ms)
+        rt.min_new_tokens = args.answer_tokens  # every answer equally long: the same work either way
+        for ref in refs:
+            rt.answer_one("warm up", [ref], None, args.answer_tokens)
+        latencies: list[float] = []
+        lock = threading.Lock()
+
+        def user(i: int, rt=rt) -> None:
+            for q in questions[i * args.questions:(i + 1) * args.questions]:
+                t = time.perf_counter()
+                rt.answer_one(q, [refs[i]], None, args.answer_tokens)
+                with lock:
+                    latencies.append((time.perf_counter() - t) * 1000)
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        latencies.sort()
+        out[name] = {"answers_per_s": round(len(latencies) / wall, 3),
+                     "p50_ms": round(latencies[len(latencies) // 2], 1),
+                     "p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1),
+                     "wall_s": round(wall, 2), "runtime_stats": dict(rt.stats)}
+        log(f"{name}: {out[name]}")
+    out["batched_speedup"] = round(out["batched"]["answers_per_s"] / out["one_at_a_time"]["answers_per_s"], 3)
+    out["p95_ratio"] = round(out["batched"]["p95_ms"] / out["one_at_a_time"]["p95_ms"], 3)
+    return out
+
+
 def ms(fn) -> float:
     t = time.perf_counter()
     fn()
@@ -68,10 +119,17 @@ def main() -> None:
                     help="every answer is exactly this long, so modes differ only in what they put in front")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--redis-url", default=os.environ.get("ENGRAM_REDIS__URL", "redis://127.0.0.1:6379/0"))
+    ap.add_argument("--users", type=int, default=0, help="N concurrent users with their own adapters (see above)")
+    ap.add_argument("--batch-wait-ms", type=float, default=5.0)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
     torch.set_num_threads(args.threads)
+    if args.users:
+        out = users_bench(args, log)
+        out["provenance"] = provenance()
+        print(json.dumps(out, indent=None if args.json else 2))
+        return
     settings = Settings(data_dir=tempfile.mkdtemp(prefix="engram-bench-agent-"), torch_threads=args.threads,
                         redis={"url": args.redis_url, "key_prefix": f"engram-bench-{uuid.uuid4().hex[:8]}"})
     svc = MemoryService(settings)
