@@ -506,6 +506,46 @@ def import_locomo(path: str = typer.Argument(..., help="locomo10.json"),
     console.print(f"{len(files)} scenario(s) in {out}")
 
 
+@app.command("export")
+def export_adapters(ctx: typer.Context, namespace: str = NsOpt,
+                    out: str = typer.Option(..., "--out", help="Folder for one plain peft folder per topic"),
+                    topic: list[str] = typer.Option([], help="Only this topic (repeatable); default: every topic")):
+    """Copy the namespace's current adapters (hash-checked) into plain peft folders that vLLM and other
+    LoRA servers load as they are, and print the vLLM flags that serve them."""
+    import shutil
+    from pathlib import Path
+
+    from consolidation.model import converted_dir, packaged_gguf
+    from memory_service.errors import EngramError
+    from memory_service.registry import open_registry
+
+    s = settings_of(ctx)
+    try:
+        reg = open_registry(s)
+        topics = topic or reg.topics(namespace)
+        modules, ranks = [], []
+        for t in topics:
+            ref = reg.current(namespace, t)
+            if ref is None:
+                fail(f"topic {t!r} of namespace {namespace!r} has no current adapter")
+            manifest = reg.verify(ref)
+            target = Path(out) / t
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            for name in manifest["files"]:
+                shutil.copy2(ref.path / name, target / name)
+            modules.append(f"{namespace}.{t}={target.resolve()}")
+            ranks.append(int(manifest.get("recipe", {}).get("rank", 16)))
+    except EngramError as exc:
+        fail(str(exc))
+    if not modules:
+        fail(f"namespace {namespace!r} has no published adapters")
+    base = str(converted_dir(s.model_cache_dir, packaged_gguf())) if s.base_model == "packaged" else s.base_model
+    console.print(f"{len(modules)} adapter(s) in {out}; serve them with vLLM on the base they were trained on:")
+    console.print(f"vllm serve {base} --enable-lora --max-lora-rank {max(ranks)} --lora-modules "
+                  + " ".join(modules), soft_wrap=True)
+
+
 def main() -> None:  # python -m engram.cli
     app()
 

@@ -86,3 +86,34 @@ def test_the_served_api_answers_chat_only_with_an_agent(service):
         assert r.status_code == 503 and "graph factory" in r.json()["error"]
         assert tc.post("/v1/namespaces/alice/facts", json={"facts": [{"text": "Marla lives in Lisbon"}]}
                        ).status_code == 201
+
+
+def test_export_writes_plain_peft_folders_and_the_vllm_flags(env, tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from memory_service.registry import Registry
+
+    reg = Registry(tmp_path / "adapters")
+
+    def write(folder):
+        save_file({"base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight": torch.ones(4, 8)},
+                  str(folder / "adapter_model.safetensors"))
+        (folder / "adapter_config.json").write_text(json.dumps({"r": 4, "layers_to_transform": [3]}))
+
+    reg.publish("alice", "family", write, {"recipe": {"rank": 4}})
+    ref = reg.publish("alice", "family", write, {"recipe": {"rank": 4}})
+    out = tmp_path / "export"
+    r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (out / "family").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
+    assert (out / "family" / "adapter_model.safetensors").read_bytes() == \
+        (ref.path / "adapter_model.safetensors").read_bytes()  # the current version (v2), as published
+    flags = " ".join(r.output.split())
+    assert "--enable-lora --max-lora-rank 4" in flags and f"alice.family={(out / 'family').resolve()}" in flags
+    # a tampered version is refused, and a namespace without adapters is an error, not an empty export
+    (ref.path / "adapter_model.safetensors").write_bytes(b"garbage")
+    r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out)])
+    assert r.exit_code == 2 and "hash" in r.output
+    r = CliRunner().invoke(cli.app, ["export", "-n", "nobody", "--out", str(out)])
+    assert r.exit_code == 2 and "no published adapters" in r.output
