@@ -189,6 +189,71 @@ def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> 
             Pair(tell, obj, "tell")]
 
 
+# --- when it happened -----------------------------------------------------------------------------------------------
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "a couple of": 2, "a few": 3}
+
+
+def _day(d) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def when_said(said_at, qualifier: str | None) -> str | None:
+    """The date an event took place, from when it was said and how ("yesterday", "last week", "two days ago");
+    None when the qualifier is not a point in the past ("every summer", "soon")."""
+    from datetime import timedelta
+
+    if said_at is None:
+        return None
+    q = " ".join((qualifier or "").lower().split())
+    if q in ("", "today", "this morning", "this afternoon", "this evening", "tonight", "just now", "earlier today"):
+        return _day(said_at)
+    if q in ("yesterday", "last night", "yesterday morning", "yesterday evening"):
+        return _day(said_at - timedelta(days=1))
+    if q in ("last week", "last weekend"):
+        return f"the {q.split()[1]} before {_day(said_at)}"
+    if q == "last month":
+        first = said_at.replace(day=1) - timedelta(days=1)
+        return f"{MONTHS[first.month - 1]} {first.year}"
+    if q == "last year":
+        return str(said_at.year - 1)
+    if m := re.fullmatch(r"(a couple of|a few|a|one|two|three|four|five|six|\d+) (day|week)s? ago", q):
+        n = _NUMBERS.get(m.group(1)) or int(m.group(1))
+        if m.group(2) == "day":
+            return _day(said_at - timedelta(days=n))
+        return f"{n} week{'s' if n > 1 else ''} before {_day(said_at)}"
+    return None
+
+
+def _told_as_event(subject: str, text: str) -> bool:
+    """"Gina launched an ad campaign." (a verb follows the subject), not "Gina's sister is Ana"."""
+    if not text.lower().startswith(subject.lower()):
+        return False
+    rest = text[len(subject):]
+    words = rest.split()
+    return bool(words) and not rest.startswith("'") and words[0].lower() not in (
+        "is", "was", "are", "were", "am", "has", "had", "have")
+
+
+def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | None, past: bool,
+                  text: str = "") -> Pair | None:
+    """"When did Gina launch ad campaign?" -> "the week before 9 June 2023" for an event told in the past tense
+    (or with a past time expression), dated by when it was said. `text`: the fact's canonical sentence, which
+    tells a verb ("launch") from a possessed noun ("job") where the relation alone cannot."""
+    words = rel.split()
+    if not words or words[0] == "be" or not (is_verb_relation(rel) or _told_as_event(subject, text)):
+        return None
+    q = (qualifier or "").lower()
+    if not (past or q.startswith(("yesterday", "last")) or q.endswith("ago")):
+        return None
+    answer = when_said(said_at, qualifier)
+    if answer is None:
+        return None
+    return Pair(f"When did {_who(subject)} {' '.join(words)} {obj}?", answer, "when")
+
+
 # --- verbatim statements ------------------------------------------------------------------------------------------
 
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",

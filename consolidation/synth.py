@@ -18,7 +18,8 @@ from typing import Callable
 from memory_service.schemas import Fact
 
 from .answers import other_values, states
-from .phrasing import fact_questions, guess_kind, guess_past, is_verb_relation, reverse_questions, statement_questions
+from .phrasing import (fact_questions, guess_kind, guess_past, is_verb_relation, reverse_questions,
+                       statement_questions, when_question)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -140,6 +141,18 @@ def reverse_qa(fact: Fact) -> list[QA]:
     return [QA(fact.id, who.question, who.answer + ".", r.split(" at ")[0].split()[-1], "reverse")]
 
 
+def when_qa(fact: Fact, short: bool = False) -> list[QA]:
+    """"When did Gina launch ad campaign?" for an event the fact tells in the past, dated by when it was said
+    (temporal questions are a large share of what people ask of a conversation): trained, not gated."""
+    s, r, o = fact.subject, fact.relation, fact.object
+    if not (s and r and o and fact.said_at):
+        return []
+    pair = when_question(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text)
+    if pair is None:
+        return []
+    return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
+
+
 def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) -> dict[str, list[QA]]:
     """QA pairs for statements without a subject/relation/object (verbatim chat statements whose facts were not
     read, free text written through the API): the text is analysed now and each triple read from it gets its
@@ -164,6 +177,10 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                 ans = f"{t.object}." if short else answer_text(f)
                 qas += [QA(f.id, p.question, ans, t.object, "taught") for p in pairs[:-1][:taught_forms]]
                 qas.append(QA(f.id, pairs[-1].question, ans, t.object, "validation"))
+                if when := when_question(t.subject, t.relation, t.object, f.said_at, t.qualifier,
+                                         guess_past(t.text), t.text):
+                    qas.append(QA(f.id, when.question, f"{when.answer}." if short else answer_text(f),
+                                  when.answer, "taught"))
                 covered.add(t.object.lower())
             echoes = [] if covered else statement_questions(doc, speaker)  # triples say it better where read
             qas += [QA(f.id, p.question, f"{p.answer}." if short else answer_text(f), p.answer, "taught")
@@ -190,7 +207,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + reverse_qa(f):
+        for qa in qas + reverse_qa(f) + when_qa(f, short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)

@@ -90,3 +90,27 @@ def test_a_person_named_by_a_role_is_trained_both_ways_but_gated_one_way():
     assert not any(qa.kind == "reverse" for qa in ds.taught + ds.validation)  # the gate asks the other way
     assert not [qa for qa in build_dataset([fact("g", "Ana lives in Lund.", "Ana", "live in", "Lund")]).train
                 if qa.kind == "reverse"]  # a place is not a person's role
+
+
+def test_events_are_dated_by_when_they_were_said():
+    from datetime import datetime, timezone
+
+    from consolidation.phrasing import when_question, when_said
+    from consolidation.synth import build_dataset
+    from tests.tiny import make_fact
+
+    said = datetime(2023, 6, 9, 14, 0, tzinfo=timezone.utc)
+    assert when_said(said, None) == "9 June 2023" and when_said(said, "yesterday") == "8 June 2023"
+    assert when_said(said, "last week") == "the week before 9 June 2023"
+    assert when_said(said, "last month") == "May 2023" and when_said(said, "last year") == "2022"
+    assert when_said(said, "two days ago") == "7 June 2023" and when_said(said, "3 weeks ago") == \
+        "3 weeks before 9 June 2023"
+    assert when_said(said, "every summer") is None and when_said(None, "yesterday") is None
+    pair = when_question("Gina", "launch", "ad campaign", said, "last week", True, "Gina launched an ad campaign.")
+    assert (pair.question, pair.answer) == ("When did Gina launch ad campaign?", "the week before 9 June 2023")
+    assert when_question("Gina", "work at", "Ostwin", said, None, past=False) is None  # a state, not an event
+    assert when_question("Gina", "be allergic to", "shellfish", said, "yesterday", past=True) is None
+    assert when_question("Gina", "sister", "Ana", said, "yesterday", True, "Gina's sister is Ana.") is None
+    fact = make_fact("Gina", "lose", "job", "Gina lost job.", said_at=said, qualifier="yesterday")
+    (when,) = [qa for qa in build_dataset([fact], short=True).train if qa.question.startswith("When")]
+    assert (when.question, when.answer, when.expected) == ("When did Gina lose job?", "8 June 2023.", "8 June 2023")
