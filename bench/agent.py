@@ -160,6 +160,16 @@ def main() -> None:
     rt.activate(refs[:1])
     out["ties_merge3_ms_cached"] = ms(lambda: rt.activate(refs[:3]))
     out["set_adapter_ms"] = ms(lambda: rt.activate(refs[1:2]))
+    # per generated token: an answer of N tokens minus one of 1 token (the prompt's cost), over N - 1
+    n = max(2, args.answer_tokens)
+    for name, chosen in (("none", []), ("lora", refs[:1]), ("merged3", refs[:3])):
+        def timed(k):
+            rt.min_new_tokens = k
+            return min(ms(lambda: rt.answer(["What is the capital of France?"], chosen, max_new_tokens=k))
+                       for _ in range(3))
+        timed(n)  # warm: loads and merges happen here, not in the timing
+        out[f"per_token_ms_{name}"] = round((timed(n) - timed(1)) / (n - 1), 2)
+    rt.min_new_tokens = 0
     ctx.max_new_tokens = rt.min_new_tokens = args.answer_tokens
     out["answer_tokens"] = args.answer_tokens
     graph = compile_graph(ctx, MemorySaver())
