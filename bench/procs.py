@@ -61,6 +61,19 @@ class Proc:
         if not self.log.closed:
             self.log.close()
 
+    def wait_http(self, url: str, what: str, timeout: float, every: float) -> None:
+        """Until `url` answers 2xx; a process that dies or a timeout stops it and raises with its log."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                httpx.get(url, timeout=2).raise_for_status()
+                return
+            except httpx.HTTPError:
+                if not self.alive() or time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{what} ({url}) did not start:\n{self.tail()}") from None
+                time.sleep(every)
+
     def tail(self, n: int = 4000) -> str:
         return self.log_path.read_bytes()[-n:].decode(errors="replace")
 
@@ -141,16 +154,7 @@ class ModelServer(Proc):
         self.port = port or free_port()
         super().__init__([sys.executable, "-m", "engram.cli", "serve-model", "--port", str(self.port)],
                          child_env(settings), log_path)
-        deadline = time.time() + timeout
-        while True:
-            try:
-                httpx.get(f"{self.url}/models", timeout=2).raise_for_status()
-                return
-            except httpx.HTTPError:
-                if not self.alive() or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"model server on :{self.port} did not start:\n{self.tail()}") from None
-                time.sleep(0.5)
+        self.wait_http(f"{self.url}/models", "model server", timeout, 0.5)
 
     @property
     def url(self) -> str:
@@ -166,16 +170,7 @@ class S3Server(Proc):
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
         super().__init__([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], env,
                          log_path)
-        deadline = time.time() + timeout
-        while True:
-            try:
-                httpx.get(f"{self.url}/moto-api/", timeout=2)
-                return
-            except httpx.HTTPError:
-                if not self.alive() or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"S3 server on :{self.port} did not start:\n{self.tail()}") from None
-                time.sleep(0.2)
+        self.wait_http(f"{self.url}/moto-api/", "S3 server", timeout, 0.2)
 
     @property
     def url(self) -> str:
