@@ -225,14 +225,20 @@ class AdapterRuntime:
             (b.answer,), b.adapter = self.answer([b.question], b.refs, [b.context], b.max_new_tokens)
             return
         with self.lock, torch.inference_mode():
-            targets = [self.prepare(b.refs) for b in batch]
+            targets: list[str | None] = []
+            for b in batch:
+                try:
+                    targets.append(self.prepare(b.refs))
+                except Exception as exc:  # noqa: BLE001 - e.g. a tampered adapter: that row's error alone
+                    b.error = exc
+                    targets.append(None)
             # a batch needing more adapters than the LRU budget evicts some it prepared: those rows go alone
             alone = [i for i, t in enumerate(targets) if t is not None and t not in self.pm.peft_config]
             for i in alone:
                 b = batch[i]
                 (b.answer,), b.adapter = self.answer([b.question], b.refs, [b.context], b.max_new_tokens)
-            batch = [b for i, b in enumerate(batch) if i not in alone]
-            targets = [t for i, t in enumerate(targets) if i not in alone]
+            keep = [i for i, b in enumerate(batch) if i not in alone and b.error is None]
+            batch, targets = [batch[i] for i in keep], [targets[i] for i in keep]
             if not batch:
                 return
             questions, contexts = [b.question for b in batch], [b.context for b in batch]

@@ -94,3 +94,30 @@ def test_concurrent_questions_share_one_generate_call_each_with_its_own_adapter(
         assert got[i][0] == answer, (i, got[i], answer)
         assert (got[i][1] is None) == (adapter is None)
     assert len({got[i][0] for i in range(len(users))}) > 1  # the adapters really differ per row
+
+
+def test_a_bad_adapter_fails_only_its_own_row_of_a_batch(base, trainer_base, tmp_path):
+    import threading
+
+    reg = Registry(tmp_path)
+    good, bad = (publish_random(trainer_base, reg, t, i) for i, t in enumerate(["good", "bad"]))
+    (bad.path / "adapter_model.safetensors").write_bytes(b"not the published weights")
+    rt = AdapterRuntime(base, reg, max_loaded=4, batch_size=8, batch_wait_ms=2000)
+    got: dict[str, object] = {}
+    start = threading.Barrier(3)
+
+    def ask(name, refs):
+        start.wait()
+        try:
+            got[name] = rt.answer_one("Who wrote Hamlet?", refs, None, 4)
+        except InvalidInput as exc:
+            got[name] = exc
+
+    threads = [threading.Thread(target=ask, args=a) for a in (("good", [good]), ("bad", [bad]), ("base", []))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert isinstance(got["bad"], InvalidInput) and "manifest hash" in str(got["bad"])
+    assert got["good"][1] == slot_name(good) and got["base"][1] is None
+    assert rt.stats["batches"] == 1 and rt.stats["batched_rows"] == 2
