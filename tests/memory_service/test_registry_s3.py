@@ -85,6 +85,12 @@ def test_a_tampered_object_is_refused_and_not_cached(s3, bucket, tmp_path):
     with pytest.raises(InvalidInput, match="does not match its manifest hash"):
         reader.current("cy", "life")
     assert not (tmp_path / "reader" / "cy" / "life" / "v1").exists()
+    # a cached copy damaged on disk is refused where it is loaded (verify), as a folder registry's would be
+    worker = machine(s3, bucket, tmp_path, "worker")
+    cached = worker.current("cy", "life")
+    (cached.path / "adapter_model.safetensors").write_bytes(b"bit rot")
+    with pytest.raises(InvalidInput, match="does not match its manifest hash"):
+        worker.verify(worker.current("cy", "life"))
 
 
 def test_two_workers_racing_publish_exactly_one_version(s3, bucket, tmp_path):
