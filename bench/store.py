@@ -43,16 +43,16 @@ def run_engine(engine: str, facts, namespaces: int, batch: int, queries: int, em
     s = Settings(data_dir=data, qdrant={"local_mode": engine == "local"},
                  redis={"url": redis_url, "key_prefix": prefix, "embedded_fallback": True})
     svc = MemoryService(s, embedder=embedder)
-    ns_of = [f"user-{i % namespaces:02d}" for i in range(len(facts))]
+    # each write call is `batch` facts of one namespace (a client's batched write); namespaces take turns
+    ns_of = [f"user-{(i // batch) % namespaces:02d}" for i in range(len(facts))]
     measured = len(facts) if write_limit is None else min(write_limit, len(facts))
     t0 = time.perf_counter()
     for start in range(0, measured, batch):
         end = min(start + batch, measured)
-        for ns in sorted(set(ns_of[start:end])):
-            chunk = [FactIn(text=f.text, subject=f.subject, relation=f.relation, object=f.object)
-                     for f, n in zip(facts[start:end], ns_of[start:end]) if n == ns]
-            svc.write(ns, chunk)
-        log(f"{engine}: wrote {end}/{len(facts)}")
+        svc.write(ns_of[start], [FactIn(text=f.text, subject=f.subject, relation=f.relation, object=f.object)
+                                 for f in facts[start:end]])
+        if end % 1000 < batch or end == measured:
+            log(f"{engine}: wrote {end}/{len(facts)}")
     write_s = time.perf_counter() - t0
     if measured < len(facts):  # bulk-load the rest without the dedupe checks (same vectors, same payload shape)
         rest = facts[measured:]
@@ -123,7 +123,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--facts", type=int, default=10000)
     ap.add_argument("--namespaces", type=int, default=20)
-    ap.add_argument("--batch", type=int, default=500, help="facts per write call")
+    ap.add_argument("--batch", type=int, default=100, help="facts per write call (one namespace per call)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--local-write", type=int, default=1000, help="facts written through local mode's write path")
     ap.add_argument("--engines", default="edge,local")
@@ -139,7 +139,7 @@ def main() -> None:
     embedder = Embedder("packaged", threads=args.threads, backend=args.backend,
                         cache_dir=Settings().model_cache_dir)
     facts = fictional_facts(args.facts, seed=1)
-    out: dict = {"facts": args.facts, "namespaces": args.namespaces, "threads": args.threads,
+    out: dict = {"facts": args.facts, "namespaces": args.namespaces, "batch": args.batch, "threads": args.threads,
                  "backend": embedder.backend}
     for engine in args.engines.split(","):
         limit = args.local_write if engine == "local" else None

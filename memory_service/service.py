@@ -147,6 +147,8 @@ class MemoryService:
         nearest = self.store.search_batch(vectors, FactFilter(namespace=ns, status=ACTIVE), 1)
         accepted: list[_Planned] = []
         twins: list[tuple[_Planned, _Planned]] = []
+        is_accepted = np.zeros(len(plans), dtype=bool)
+        close = (vectors @ vectors.T) >= s.duplicate_threshold  # in-batch near-duplicates, one matrix product
         for plan, hits in zip(plans, nearest):
             if ids is not None:  # explicit key: replace, never deduplicate
                 plan.result = WriteResult(id=ids[plan.index], outcome=WriteOutcome.created, topic="")
@@ -155,13 +157,15 @@ class MemoryService:
             if hits and hits[0].score is not None and hits[0].score >= s.duplicate_threshold:
                 plan.result = WriteResult(id=hits[0].id, outcome=WriteOutcome.duplicate, topic=hits[0].payload["topic"])
                 continue
-            twin = next((a for a in accepted if float(np.dot(a.vector, plan.vector)) >= s.duplicate_threshold), None)
-            if twin is not None:
+            earlier = np.flatnonzero(is_accepted & close[plan.index])
+            if len(earlier):
+                twin = plans[earlier[0]]
                 plan.result = WriteResult(id=twin.result.id, outcome=WriteOutcome.duplicate, topic="")
                 twins.append((plan, twin))
                 continue
             plan.result = WriteResult(id=str(uuid.uuid4()), outcome=WriteOutcome.created, topic="")
             accepted.append(plan)
+            is_accepted[plan.index] = True
         # 2. topics: explicit, nearest centroid, or a new one
         cents = self.centroids(ns)
         for plan in accepted:

@@ -29,6 +29,9 @@ class QdrantSettings(BaseModel):
     )
     collection: str = Field("facts", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     timeout_s: float = Field(5.0, gt=0)
+    flush_interval_s: float = Field(
+        1.0, ge=0, description="Edge: writes are in its write-ahead log at once (a killed process loses none); "
+        "segments are fsynced at most this long after a write. 0 = fsync every write (slower batched writes)")
 
 
 class RedisSettings(BaseModel):

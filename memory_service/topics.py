@@ -57,12 +57,12 @@ class Centroids:
             del self.sums[topic], self.counts[topic]
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
-        out = {}
-        for topic, s in self.sums.items():
-            norm = np.linalg.norm(s)
-            if norm > 0:
-                out[topic] = float(np.dot(s / norm, vector))
-        return out
+        if not self.sums:
+            return {}
+        sums = np.stack(list(self.sums.values()))  # one matrix product, not a norm per topic (batched writes)
+        norms = np.linalg.norm(sums, axis=1)
+        cos = sums @ np.asarray(vector, dtype=np.float64) / np.where(norms > 0, norms, 1.0)
+        return {t: float(c) for t, c, n in zip(self.sums, cos, norms) if n > 0}
 
     def nearest(self, vector: np.ndarray, threshold: float) -> str | None:
         scores = self.scores(vector)

@@ -18,7 +18,7 @@ def open_store(settings: Settings, dim: int) -> FactStore:
         return ClientStore.for_local(q.path, q.collection, dim)
     from .edge import EdgeStore
 
-    return EdgeStore(q.path / q.collection, dim)
+    return EdgeStore(q.path / q.collection, dim, q.flush_interval_s)
 
 
 __all__ = ["FactFilter", "FactStore", "Point", "Record", "open_store"]

@@ -35,9 +35,18 @@ def _record(r: Any, with_vector: bool = False) -> Record:
 
 
 class EdgeStore(FactStore):
-    def __init__(self, path: Path, dim: int):
+    """`flush_interval_s`: every update is in the shard's write-ahead log before it returns, so it survives a
+    killed process (tests/memory_service/test_store_edge.py kills one); fsyncing the segments costs ~10 ms, so it
+    happens at most this long after a write, on a background thread, and at close. An OS crash or power loss can
+    lose that window, as with a Qdrant server's default. 0 fsyncs on every write."""
+
+    def __init__(self, path: Path, dim: int, flush_interval_s: float = 0.0):
         self.path = Path(path)
         self.dim = dim
+        self.flush_interval_s = flush_interval_s
+        self._dirty = threading.Event()
+        self._closing = threading.Event()
+        self._flusher: threading.Thread | None = None
         # The bindings are not documented as thread-safe; the service is multi-threaded (FastAPI pool).
         self._lock = threading.RLock()
         config = q.EdgeConfig(vectors={VECTOR_NAME: q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine)})
@@ -73,7 +82,7 @@ class EdgeStore(FactStore):
         batch = [q.Point(p.id, {VECTOR_NAME: p.vector.tolist()}, p.payload) for p in points]
         with self._lock:
             self._shard.update(q.UpdateOperation.upsert_points(batch))
-            self._shard.flush()  # acknowledged writes must survive a crash
+            self._flush_soon()
 
     def retrieve(self, ids: list[str], with_vector: bool = False) -> list[Record]:
         if not ids:
@@ -115,20 +124,44 @@ class EdgeStore(FactStore):
             return
         with self._lock:
             self._shard.update(q.UpdateOperation.set_payload(list(ids), payload))
-            self._shard.flush()
+            self._flush_soon()
 
     def delete(self, ids: list[str]) -> None:
         if not ids:
             return
         with self._lock:
             self._shard.update(q.UpdateOperation.delete_points(list(ids)))
-            self._shard.flush()
+            self._flush_soon()
 
     def count(self, flt: FactFilter) -> int:
         with self._lock:
             return int(self._shard.count(q.CountRequest(filter=edge_filter(flt), exact=True)))
 
+    def _flush_soon(self) -> None:
+        """Called under the lock after an update (already in the WAL)."""
+        if self.flush_interval_s <= 0:
+            self._shard.flush()
+            return
+        self._dirty.set()
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_loop, name="edge-flush", daemon=True)
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._closing.is_set():
+            self._dirty.wait()
+            if self._closing.wait(self.flush_interval_s):
+                return  # close() flushes
+            with self._lock:
+                if self._shard is not None and self._dirty.is_set():
+                    self._dirty.clear()
+                    self._shard.flush()
+
     def close(self) -> None:
+        self._closing.set()
+        self._dirty.set()  # wake the flusher so that it sees _closing
+        if self._flusher is not None:
+            self._flusher.join()
         with self._lock:
             if getattr(self, "_shard", None) is not None:
                 self._shard.flush()
