@@ -1,7 +1,11 @@
 """Adapter runtime: one base model, topic adapters loaded by name from the registry, new versions hot-swapped
 in place, top-k TIES merges built once and cached, least-recently-used adapters unloaded.
 
-peft keeps the active adapter as global state, so every load/activate/generate happens under one lock.
+peft keeps the active adapter as global state, so every load/activate/generate happens under one lock, and
+all of it runs on the runtime's one torch thread, whichever thread asks: torch's OpenMP keeps a pool of workers
+per thread that runs parallel ops and stops spinning between ops once there are more of them than cores
+(memory_service.threads), so generating from whichever thread a request arrived on (the batcher, a server's
+pool) cost 60% more per token.
 With `batch_size` > 1, concurrent questions (one per chat request, any namespaces) wait up to `batch_wait_ms`
 for each other and are answered by one generate call, each row with its own adapter (peft's mixed-adapter
 batches, `adapter_names=`): N users with N adapters cost one forward pass per token instead of N passes and N
@@ -10,12 +14,14 @@ swaps.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import queue
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -29,6 +35,22 @@ log = logging.getLogger(__name__)
 def slot_name(ref: AdapterRef) -> str:
     """One peft adapter slot per topic; its versions replace each other in place."""
     return f"{ref.namespace}__{ref.topic}".replace(".", "_").replace("@", "_").replace("-", "_")
+
+
+def on_torch_thread(method):
+    """Run `method` on the runtime's torch thread (see the module docstring); calls made there run directly."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        if threading.current_thread() in self._torch_thread:
+            return method(self, *args, **kwargs)
+        return self._torch.submit(method, self, *args, **kwargs).result()
+
+    return run
+
+
+def _record_thread(into: list) -> None:
+    into.append(threading.current_thread())
 
 
 @dataclass
@@ -67,8 +89,13 @@ class AdapterRuntime:
         self._pending: queue.Queue[Pending] = queue.Queue()
         self._batcher: threading.Thread | None = None
         self.stats.update(batches=0, batched_rows=0)
+        # the thread is recorded in a list, not by a method of self: its frame would keep the runtime alive
+        self._torch_thread: list[threading.Thread] = []
+        self._torch = ThreadPoolExecutor(1, thread_name_prefix="engram-torch", initializer=_record_thread,
+                                         initargs=(self._torch_thread,))
 
     # loading ---------------------------------------------------------------------------------------------
+    @on_torch_thread
     def ensure(self, ref: AdapterRef) -> str:
         """Make `ref` loaded (verifying its manifest hashes first); returns its slot name."""
         from peft import PeftModel
@@ -131,6 +158,7 @@ class AdapterRuntime:
             self.stats["evictions"] += 1
 
     # activation ------------------------------------------------------------------------------------------
+    @on_torch_thread
     def prepare(self, refs: list[AdapterRef]) -> str | None:
         """Load what `refs` need and return the adapter that answers with them: one adapter as is; several as a
         cached TIES merge. None = the base model."""
@@ -160,6 +188,7 @@ class AdapterRuntime:
                 self.pm.delete_adapter(old)
             return target
 
+    @on_torch_thread
     def activate(self, refs: list[AdapterRef]) -> str | None:
         """prepare() and make it peft's active adapter."""
         with self.lock, torch.inference_mode():
@@ -168,6 +197,7 @@ class AdapterRuntime:
                 self.pm.set_adapter(target, inference_mode=True)
             return target
 
+    @on_torch_thread
     def answer(self, questions: list[str], refs: list[AdapterRef], contexts: list[str | None] | None = None,
                max_new_tokens: int = 32) -> tuple[list[str], str | None]:
         """Greedy answers with the given adapters active (none: the base model)."""
@@ -218,6 +248,7 @@ class AdapterRuntime:
             for item in batch:
                 item.done.set()
 
+    @on_torch_thread
     def _answer_batch(self, batch: list[Pending]) -> None:
         """One generate call for all rows, each with its own adapter; a batch of one takes the plain path."""
         if len(batch) == 1:

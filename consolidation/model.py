@@ -112,7 +112,14 @@ def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path
               dtype: str | None = None) -> BaseModel:
     """Load the base model on `device` in `dtype` (settings `ENGRAM_DEVICE`, `ENGRAM_DTYPE`; "auto" = bf16 on
     CUDA, fp32 on the CPU). With `cache_dir`, the packaged GGUF is converted (de-quantized) once and later
-    loads read the converted safetensors: about 20 s -> 1 s per process (workers, CLI commands)."""
+    loads read the converted safetensors: about 20 s -> 1 s per process (workers, CLI commands).
+    The work runs on a short-lived thread (memory_service.threads says why)."""
+    from memory_service.threads import on_own_thread
+
+    return on_own_thread(_load_base, name, device, cache_dir, dtype)
+
+
+def _load_base(name: str, device: str | None, cache_dir: Path | None, dtype: str | None) -> BaseModel:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -11,6 +11,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .errors import InvalidInput
+from .threads import on_own_thread
 
 
 def packaged_embedder_dir() -> Path:
@@ -128,7 +129,7 @@ def _onnx_session(model, cache_dir: Path, threads: int):
     if not path.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        _export(model, tmp)
+        on_own_thread(_export, model, tmp)  # torch's export, off this thread (memory_service.threads)
         os.replace(tmp, path)  # a half-written export is never loaded
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads

@@ -121,3 +121,33 @@ def test_a_bad_adapter_fails_only_its_own_row_of_a_batch(base, trainer_base, tmp
     assert isinstance(got["bad"], InvalidInput) and "manifest hash" in str(got["bad"])
     assert got["good"][1] == slot_name(good) and got["base"][1] is None
     assert rt.stats["batches"] == 1 and rt.stats["batched_rows"] == 2
+
+
+def test_every_forward_pass_runs_on_the_runtimes_one_torch_thread(base, trainer_base, tmp_path):
+    """Whichever thread asks (the caller's, the batcher's, a server pool's), torch work happens on one thread."""
+    import threading
+
+    registry = Registry(tmp_path)
+    ref = publish_random(trainer_base, registry, "t", 1)
+    seen: set[str] = set()
+    base.model.register_forward_hook(lambda *a: seen.add(threading.current_thread().name))
+    rt = AdapterRuntime(base, registry, batch_size=4, batch_wait_ms=50)
+    callers = [threading.Thread(target=rt.answer_one, args=(f"q{i}", [ref] if i % 2 else [], None, 3))
+               for i in range(4)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    rt.answer(["direct"], [ref], max_new_tokens=2)
+    assert len(seen) == 1 and seen.pop().startswith("engram-torch")
+
+
+def test_on_own_thread_returns_the_result_or_raises_the_error():
+    import threading
+
+    from memory_service.threads import on_own_thread
+
+    assert on_own_thread(lambda a, b=0: (a + b, threading.current_thread().name), 1, b=2)[0] == 3
+    assert on_own_thread(lambda: threading.current_thread()) is not threading.current_thread()
+    with pytest.raises(KeyError, match="missing"):
+        on_own_thread(lambda: {}["missing"])
