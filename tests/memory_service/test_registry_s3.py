@@ -189,3 +189,32 @@ def test_settings_choose_the_registry(tmp_path, s3, bucket):
     assert reg.current("s", "t").version == 1
     with pytest.raises(ValueError, match="registry.url"):
         Settings(data_dir=tmp_path, registry={"url": "http://not-s3"})
+
+
+def test_a_worker_run_publishes_to_the_bucket_and_an_agent_elsewhere_answers_with_it(s3, bucket, tmp_path):
+    """The whole path on the tiny model: consolidation on the "worker" machine, the adapter runtime on the
+    "agent" machine, the bucket between them and nothing else shared."""
+    from agent.runtime import AdapterRuntime
+    from consolidation.gate import GateThresholds
+    from consolidation.run import consolidate
+    from consolidation.synth import build_dataset
+    from consolidation.train import Recipe
+    from tests.tiny import FACTS, build_tiny_base, build_tiny_tokenizer, make_fact
+
+    worker, agent = machine(s3, bucket, tmp_path, "worker"), machine(s3, bucket, tmp_path, "agent")
+    facts = [make_fact(*f) for f in FACTS]
+    tok = build_tiny_tokenizer()
+    out = consolidate("ns", "pets", facts, base=build_tiny_base(tok), registry=worker,
+                      recipe=Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=60, batch_size=2),
+                      thresholds=GateThresholds(taught=0.95, validation=0.0, probe_tolerance=1.0))
+    assert out.status == "published" and out.version == 1, out.reasons
+    ref = agent.current("ns", "pets")
+    assert ref is not None and ref.version == 1 and str(tmp_path / "agent") in str(ref.path)
+    rt = AdapterRuntime(build_tiny_base(tok), agent)
+    taught = [qa for qa in build_dataset(facts).train if qa.kind == "taught"]
+    answers, adapter = rt.answer([qa.question for qa in taught], [ref], max_new_tokens=8)
+    assert adapter == "ns__pets"
+    right = sum(qa.expected.lower() in a.lower() for qa, a in zip(taught, answers))
+    assert right >= 0.9 * len(taught), list(zip([qa.question for qa in taught], answers))
+    base_answers, _ = rt.answer([qa.question for qa in taught], [], max_new_tokens=8)
+    assert sum(qa.expected.lower() in a.lower() for qa, a in zip(taught, base_answers)) < right
