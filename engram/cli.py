@@ -509,9 +509,13 @@ def import_locomo(path: str = typer.Argument(..., help="locomo10.json"),
 @app.command("export")
 def export_adapters(ctx: typer.Context, namespace: str = NsOpt,
                     out: str = typer.Option(..., "--out", help="Folder for one plain peft folder per topic"),
-                    topic: list[str] = typer.Option([], help="Only this topic (repeatable); default: every topic")):
-    """Copy the namespace's current adapters (hash-checked) into plain peft folders that vLLM and other
-    LoRA servers load as they are, and print the vLLM flags that serve them."""
+                    topic: list[str] = typer.Option([], help="Only this topic (repeatable); default: every topic"),
+                    server: str = typer.Option("vllm", "--for", help="vllm: the peft folders as published; lorax: "
+                                               "every layer padded with zero LoRA weights (LoRAX skips the rest)"),
+                    layers: int = typer.Option(0, help="The base model's decoder layers, for --for lorax "
+                                               "(default: read from the base model's config)")):
+    """Copy the namespace's current adapters (hash-checked) into peft folders that vLLM (as published) or LoRAX
+    (--for lorax) loads, and print the command lines that serve them."""
     import shutil
     from pathlib import Path
 
@@ -519,7 +523,18 @@ def export_adapters(ctx: typer.Context, namespace: str = NsOpt,
     from memory_service.errors import EngramError
     from memory_service.registry import open_registry
 
+    from .export import base_layers, to_lorax
+
+    if server not in ("vllm", "lorax"):
+        fail(f"--for {server!r}: one of vllm, lorax")
     s = settings_of(ctx)
+    base = str(converted_dir(s.model_cache_dir, packaged_gguf())) if s.base_model == "packaged" else s.base_model
+    if server == "lorax" and not layers:
+        try:
+            layers = base_layers(base)
+        except OSError as exc:
+            fail(f"cannot read the base model's layer count from {base} ({exc}); load it once "
+                 "(e.g. engram chat) or pass --layers")
     try:
         reg = open_registry(s)
         topics = topic or reg.topics(namespace)
@@ -534,13 +549,26 @@ def export_adapters(ctx: typer.Context, namespace: str = NsOpt,
             target.mkdir(parents=True)
             for name in manifest["files"]:
                 shutil.copy2(ref.path / name, target / name)
+            if server == "lorax":
+                try:
+                    to_lorax(target, layers)
+                except ValueError as exc:
+                    fail(f"topic {t!r}: {exc}")
             modules.append(f"{namespace}.{t}={target.resolve()}")
             ranks.append(int(manifest.get("recipe", {}).get("rank", 16)))
     except EngramError as exc:
         fail(str(exc))
     if not modules:
         fail(f"namespace {namespace!r} has no published adapters")
-    base = str(converted_dir(s.model_cache_dir, packaged_gguf())) if s.base_model == "packaged" else s.base_model
+    if server == "lorax":
+        console.print(f"{len(modules)} adapter(s) in {out}, padded to {layers} layers; serve them with LoRAX on the "
+                      "base they were trained on, one adapter per request:")
+        console.print(f"lorax-launcher --model-id {base}", soft_wrap=True)
+        path = modules[0].split("=", 1)[1]
+        console.print("curl localhost:8080/generate -H 'Content-Type: application/json' -d '{\"inputs\": \"...\", "
+                      f"\"parameters\": {{\"adapter_id\": \"{path}\", \"adapter_source\": \"local\"}}}}'",
+                      soft_wrap=True)
+        return
     console.print(f"{len(modules)} adapter(s) in {out}; serve them with vLLM on the base they were trained on:")
     console.print(f"vllm serve {base} --enable-lora --max-lora-rank {max(ranks)} --lora-modules "
                   + " ".join(modules), soft_wrap=True)

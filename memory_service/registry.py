@@ -1,6 +1,6 @@
 """Adapter registry on disk, shared by the service, the workers and the agent.
 
-    adapters/<ns>/<topic>/v<N>/adapter_model.safetensors   standard peft files (peft, vLLM, LoRAX load them)
+    adapters/<ns>/<topic>/v<N>/adapter_model.safetensors   standard peft files (README: Serving elsewhere)
                               /adapter_config.json
                               /manifest.json                 facts, hashes, recipe, gate results, base model
     adapters/<ns>/<topic>/current                            "v<N>": the newest version that passed the gate

@@ -117,3 +117,30 @@ def test_export_writes_plain_peft_folders_and_the_vllm_flags(env, tmp_path):
     assert r.exit_code == 2 and "hash" in r.output
     r = CliRunner().invoke(cli.app, ["export", "-n", "nobody", "--out", str(out)])
     assert r.exit_code == 2 and "no published adapters" in r.output
+
+
+def test_export_for_lorax_pads_every_layer_and_prints_the_request(env, tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from memory_service.registry import Registry
+
+    reg = Registry(tmp_path / "adapters")
+
+    def write(folder):
+        save_file({"base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight": torch.ones(4, 8)},
+                  str(folder / "adapter_model.safetensors"))
+        (folder / "adapter_config.json").write_text(json.dumps({"r": 4, "layers_to_transform": [3]}))
+
+    ref = reg.publish("alice", "family", write, {"recipe": {"rank": 4}})
+    out = tmp_path / "export"
+    r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out), "--for", "lorax", "--layers", "4"])
+    assert r.exit_code == 0, r.output
+    assert len(load_file(str(out / "family" / "adapter_model.safetensors"))) == 4
+    assert len(load_file(str(ref.path / "adapter_model.safetensors"))) == 1  # the published version is untouched
+    text = " ".join(r.output.split())
+    assert "lorax-launcher --model-id" in text and '"adapter_source": "local"' in text
+    r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out), "--for", "lorax", "--layers", "3"])
+    assert r.exit_code == 2 and "layer 3" in r.output
+    r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out), "--for", "tgi"])
+    assert r.exit_code == 2 and "one of vllm, lorax" in r.output
