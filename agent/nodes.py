@@ -40,6 +40,30 @@ class AgentContext:
         return self._vectors[text]
 
 
+def as_said(svc: MemoryService, ns: str, hits) -> list[tuple[Fact, float]]:
+    """Recall hits with each fact read from a statement replaced by the statement itself, once, at the rank of
+    its best hit. A fact read by the parse says part of what was said, sometimes garbled ("Tessaly is claiming
+    at the quiz."); the words themselves say all of it ("Anyway, I've lived in Lowhithe since 2016, so I'm
+    claiming local status at the quiz."), and a small model reads them better than three partial rewordings.
+    A statement no longer active (a move superseded it) leaves the fact as it is."""
+    out: dict[str, tuple[Fact, float]] = {}
+    statements: dict[str, Fact | None] = {}
+    for h in hits:
+        fact = h.fact
+        if fact.derived_from:
+            if fact.derived_from not in statements:
+                try:
+                    said = svc.get(ns, fact.derived_from)
+                except NotFound:
+                    said = None
+                statements[fact.derived_from] = said if said is not None and said.status == "active" else None
+            fact = statements[fact.derived_from] or fact
+        out.setdefault(fact.id, (fact, h.score))
+    # a statement shown as the context of the next one ("My brother's Dorran. He's head chef ...") goes once
+    shown = {(f.speaker, f.context) for f, _ in out.values() if f.context}
+    return [(f, score) for f, score in out.values() if (f.speaker, f.text) not in shown]
+
+
 def is_question(message: str) -> bool:
     m = message.strip().lower()
     return m.endswith("?") or bool(re.match(r"^(who|what|where|when|which|how|why|do|does|did|is|are|can)\b", m))
@@ -79,11 +103,11 @@ def make_nodes(ctx: AgentContext):
         if not question or not state.get("asked", is_question(question)):
             return {"hits": []}
         try:
-            hits = svc.recall(state["namespace"], question, limit=max(ctx.rag_k, 5), vector=ctx.embed(question))
+            hits = svc.recall(state["namespace"], question, limit=max(3 * ctx.rag_k, 10), vector=ctx.embed(question))
         except NotFound:  # a namespace with no facts yet
             return {"hits": []}
-        return {"hits": [{"id": h.fact.id, "text": h.fact.attributed, "score": round(h.score, 4),
-                          "topic": h.fact.topic, "consolidated_in": h.fact.consolidated_in} for h in hits]}
+        return {"hits": [{"id": f.id, "text": f.attributed, "score": round(score, 4), "topic": f.topic,
+                          "consolidated_in": f.consolidated_in} for f, score in as_said(svc, state["namespace"], hits)]}
 
     def route(state: AgentState) -> dict:
         question = state.get("question", state["message"])
@@ -166,7 +190,7 @@ def active_by_topic(ctx: AgentContext, ns: str) -> dict[str, tuple[tuple, list[F
 
 def facts_prompt(context: list[str]) -> str | None:
     """The facts put before the question (rag, hybrid, full)."""
-    return "Facts:\n" + "\n".join(f"- {c}" for c in context) if context else None
+    return "\n".join(context) if context else None
 
 
 def usable_adapters(ctx: AgentContext, ns: str) -> list[AdapterRef]:

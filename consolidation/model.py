@@ -164,11 +164,22 @@ def token_id(tokenizer, token: str) -> int | None:
     return None if i is None or i == tokenizer.unk_token_id else i
 
 
+# How a question is asked over retrieved facts. Measured on the bundled scenarios with their retrieved facts fixed
+# (the base model reading, no adapter), right answers: natural 20 -> 38 of 70, phonebook 11 -> 15 of 45, large-300
+# 24 -> 32 of 64, against the facts as a bullet list followed by the bare question.
+READ_SYSTEM = "You are the user's assistant. Answer the user's question in one short sentence, using the notes."
+
+
 def chat_prompt(tokenizer, question: str, context: str | None = None) -> str:
-    """The prompt used for training and answering. No default system prompt: it costs tokens on every step
-    and every answer."""
-    user = f"{context}\n\n{question}" if context else question
-    return messages_prompt(tokenizer, [{"role": "user", "content": user}])
+    """The prompt used for training and answering. Without context (training, lora) no system prompt: it costs
+    tokens on every step and every answer. With context (rag, hybrid) the question follows the facts it is to
+    be answered from."""
+    if not context:
+        return messages_prompt(tokenizer, [{"role": "user", "content": question}])
+    return messages_prompt(tokenizer, [
+        {"role": "system", "content": READ_SYSTEM},
+        {"role": "user", "content": f"Context:\n{context}\n\nAnswer the question from the context above.\n"
+                                    f"Question: {question}"}])
 
 
 def messages_prompt(tokenizer, messages: list[dict]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .triples import USER, Analysis, Triple, analyze
+from .triples import USER, Analysis, Triple, analyze, leans_on_previous
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -28,6 +28,7 @@ class Sentence:
     kind: str  # statement | question | small-talk | forget (then `text` is what to forget)
     triples: tuple[Triple, ...] = ()
     why: str | None = None  # why it gave no triple
+    context: str | None = None  # the sentence before it in the message, when it leans on it ("He's a chef.")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
     who = subject_of(speaker)
     out = []
     for doc in docs:
-        sentences = []
+        sentences, before = [], None
         for sent in doc.sents:
             if not sent.text.strip():
                 continue
@@ -77,7 +78,9 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
                 sentences.append(Sentence(m.group("target").strip(), "forget"))
                 continue
             a: Analysis = analyze(sent, who)
-            sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why))
+            context = before if a.kind == "statement" and before and leans_on_previous(sent) else None
+            sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
+            before = sent.text.strip()
         out.append(Intake(speaker, sentences))
     return out
 

@@ -72,6 +72,19 @@ class FactIn(BaseModel):
     said_at: datetime | None = Field(None, description="When it was said (default: when it is written)")
     derived_from: str | None = Field(None, max_length=64, description="Id of the statement it was read from")
     qualifier: str | None = Field(None, max_length=200, description="When it holds: 'last week', 'every winter'")
+    context: str | None = Field(None, max_length=2000,
+                                description="The sentence said just before it, which it leans on ('My brother's "
+                                            "Dorran.' before 'He's head chef at the Brinehook.')")
+
+
+def shown(text: str, context: str | None, speaker: str | None, subject: str | None) -> str:
+    """A fact with what it leans on and, for a transcript statement, its speaker's name: what its vector is
+    computed from (a question about Tessaly must find "I've been head archivist", said by Tessaly) and, with
+    the day, what a prompt shows."""
+    said = f"{context} {text}" if context else text
+    if not speaker or speaker == "user" or subject is not None:
+        return said
+    return f"{speaker}: {said}"
 
 
 class Fact(BaseModel):
@@ -92,15 +105,16 @@ class Fact(BaseModel):
     said_at: datetime | None = None
     derived_from: str | None = None
     qualifier: str | None = None
+    context: str | None = None
 
     @property
     def attributed(self) -> str:
         """The fact as a prompt shows it: a statement said in a transcript names its speaker and day
-        ("[8 May 2023] Caroline: I went to the support group."); the user's own words are shown as said."""
-        if not self.speaker or self.speaker == "user" or self.subject is not None:
-            return self.text
-        when = f"[{self.said_at.day} {self.said_at:%B %Y}] " if self.said_at is not None else ""
-        return f"{when}{self.speaker}: {self.text}"
+        ("[8 May 2023] Caroline: I went to the support group."); the user's own words are shown as said, after
+        the sentence they lean on ("My brother's Dorran. He's head chef at the Brinehook.")."""
+        said = shown(self.text, self.context, self.speaker, self.subject)
+        named = self.speaker and self.speaker != "user" and self.subject is None
+        return f"[{self.said_at.day} {self.said_at:%B %Y}] {said}" if named and self.said_at is not None else said
 
 
 class StoredFact(BaseModel):

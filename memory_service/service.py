@@ -21,7 +21,7 @@ from .redis_conn import connect_redis
 from .schemas import (
     Fact, FactIn, FactStatus, Forgotten, MessageResult, RecallHit, Skipped, StoredFact, TopicInfo, WriteOutcome,
     WriteResult,
-    check_namespace, check_topic,
+    check_namespace, check_topic, shown,
 )
 from .settings import Settings
 from .store import FactFilter, FactStore, Point, open_store
@@ -42,7 +42,7 @@ def fact_from_payload(fid: str, p: dict[str, Any]) -> Fact:
         supersedes=p.get("supersedes"), superseded_by=p.get("superseded_by"),
         consolidated_in=p.get("consolidated_in"), speaker=p.get("speaker"), derived_from=p.get("derived_from"),
         said_at=datetime.fromtimestamp(p["said_ts"], timezone.utc) if p.get("said_ts") is not None else None,
-        qualifier=p.get("qualifier"),
+        qualifier=p.get("qualifier"), context=p.get("context"),
     )
 
 
@@ -135,7 +135,7 @@ class MemoryService:
                 raise InvalidInput("ids and facts differ in length", field="ids")
             ids = [self._check_fact_id(i) for i in ids]
         self.heat.ping()  # fail before touching the store if Redis is down
-        vectors = self.embedder.embed(texts)
+        vectors = self.embedder.embed([shown(t, f.context, f.speaker, f.subject) for f, t in zip(facts, texts)])
         with self._write_lock:
             return self._write_locked(ns, facts, texts, vectors, ids)
 
@@ -194,6 +194,7 @@ class MemoryService:
                 "created_ts": now, "status": FactStatus.active.value, "supersedes": None, "superseded_by": None,
                 "consolidated_in": None, "speaker": f.speaker, "derived_from": f.derived_from,
                 "said_ts": f.said_at.timestamp() if f.said_at is not None else None, "qualifier": f.qualifier,
+                "context": f.context,
             }
             if f.subject and f.relation:
                 key = (_norm(f.subject), _norm(f.relation))
@@ -319,7 +320,8 @@ class MemoryService:
                   for s in statements]
         message_topic = next(filter(None, topics), None) or home_topic(owner)
         topics = [t or message_topic for t in topics]
-        written = self.write(ns, [FactIn(text=s.text, topic=topic, speaker=speaker, said_at=said_at, source=source)
+        written = self.write(ns, [FactIn(text=s.text, topic=topic, speaker=speaker, said_at=said_at, source=source,
+                                         context=s.context)
                                   for s, topic in zip(statements, topics)])
         result.stored += [StoredFact(id=r.id, text=s.text, topic=r.topic, outcome=r.outcome, kind="statement",
                                      why=s.why) for r, s in zip(written, statements)]

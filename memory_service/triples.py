@@ -136,6 +136,20 @@ def is_question(sent) -> bool:
         "you", "i", "we", "they", "he", "she", "it", "there", "your", "my")
 
 
+LEANING = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their", "theirs", "this", "that",
+           "these", "those", "there"}
+
+
+def leans_on_previous(sent) -> bool:
+    """Whether a sentence needs the one before it to be understood: it points back with a pronoun ("He's head
+    chef there.", "That survey is my team's whole year.") or has no subject ("Scruffy little lurcher, terrified
+    of the hoover.", "Been there since 2019.")."""
+    words = [t for t in sent if not (t.is_punct or t.is_space)]
+    if any(t.lower_ in LEANING and t.pos_ in ("PRON", "DET", "ADV") for t in words):
+        return True
+    return not any(t.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for t in words)
+
+
 def is_small_talk(sent) -> bool:
     """Greetings, thanks, laughter, farewells, fillers, and passing states ("I'm so tired today"): nothing
     durable. Anything that names a thing, a place, a number or a person is not small talk."""
@@ -144,6 +158,8 @@ def is_small_talk(sent) -> bool:
         return True
     if all(t.lower_ in GREETINGS or t.pos_ == "INTJ" for t in words):
         return True
+    if sent.text.rstrip().endswith("!") and len(words) <= 3 and all(t.is_title or t.pos_ == "INTJ" for t in words):
+        return True  # a name called out ("Jorund!"): addressing someone, not saying anything about them
     if words[0].pos_ == "INTJ" or words[0].lower_ in ("hi", "hey", "hello", "thanks", "bye"):
         # "Hi Tobin!", "Thanks, Maren": a greeting and a name
         return all(t.lower_ in GREETINGS or t.pos_ in ("INTJ", "PROPN") for t in words)

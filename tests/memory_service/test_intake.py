@@ -19,7 +19,7 @@ def test_a_message_with_a_statement_and_a_question_keeps_the_statement_and_asks_
 
 
 @pytest.mark.parametrize("text", ["Hi!", "Thanks a lot!", "haha", "Hi Tobin!", "I'm so tired today.",
-                                  "Good morning!", "See you tomorrow!"])
+                                  "Good morning!", "See you tomorrow!", "Jorund!"])
 def test_small_talk_is_skipped_by_the_stated_rule(text):
     intake = read_message(text)
     assert [s.kind for s in intake.sentences] == ["small-talk"]
@@ -88,3 +88,22 @@ def test_forget_requests_are_not_statements(text, target):
                                   "Please remind me where I parked.", "List my contacts."])
 def test_requests_to_the_agent_are_asked_not_stored(text):
     assert [s.kind for s in read_message(text).sentences] == ["question"]
+
+
+def test_a_sentence_that_leans_on_the_one_before_keeps_it_as_context():
+    intake = read_message("My brother's Dorran. He's head chef at the Brinehook. And we've got a dog, Ferrow. "
+                          "Scruffy little lurcher, terrified of the hoover. I live in Carrowmede.")
+    got = [(s.text, s.context) for s in intake.statements]
+    assert got == [("My brother's Dorran.", None),
+                   ("He's head chef at the Brinehook.", "My brother's Dorran."),  # a pronoun
+                   ("And we've got a dog, Ferrow.", None),
+                   ("Scruffy little lurcher, terrified of the hoover.", "And we've got a dog, Ferrow."),  # no verb
+                   ("I live in Carrowmede.", None)]  # stands on its own
+
+
+def test_a_called_out_name_is_small_talk_but_a_name_stated_is_kept():
+    intake = read_message("Jorund! How's the new job? I'm Odile. Odile Carrask.")
+    assert [(s.kind, s.text) for s in intake.sentences] == [
+        ("small-talk", "Jorund!"), ("question", "How's the new job?"), ("statement", "I'm Odile."),
+        ("statement", "Odile Carrask.")]
+    assert intake.statements[1].context == "I'm Odile."

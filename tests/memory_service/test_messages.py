@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from fastapi.testclient import TestClient
 
+from agent.nodes import as_said
 from memory_service.api import create_app
 
 
@@ -45,6 +46,23 @@ def test_a_named_speaker_is_attributed(service):
     undated = service.write_message("locomo", "I love dancing.", speaker="Gina")
     assert service.get("locomo", undated.stored[0].id).said_at is not None  # now, when not given
     assert any(s.subject == "Jon" for s in out.stored if s.kind == "fact")
+
+
+def test_a_statement_is_found_and_shown_with_the_words_it_leans_on(service):
+    out = service.write_message("odile", "My brother's Dorran. He's head chef at a seafood place called the "
+                                         "Brinehook. I play the cello in the Quenmere Sinfonia.")
+    chef = next(s for s in out.stored if s.text.startswith("He's head chef"))
+    stored = service.get("odile", chef.id)
+    assert stored.context == "My brother's Dorran."
+    assert stored.attributed == "My brother's Dorran. He's head chef at a seafood place called the Brinehook."
+    top = [h.fact.id for h in service.recall("odile", "What does Dorran do for work?", limit=2)]
+    assert chef.id in top  # without the sentence before, "He's head chef" never names Dorran
+    # a transcript statement is searched with its speaker's name: "I" is Tessaly
+    said = service.write_message("odile", "Busy. I've been head archivist at Hobsfold Library since the spring.",
+                                 speaker="Tessaly")
+    archivist = next(s for s in said.stored if s.text.startswith("I've been head archivist"))
+    hits = service.recall("odile", "What's Tessaly's role at the library?", limit=10)
+    assert archivist.id in [f.id for f, _ in as_said(service, "odile", hits)[:2]]
 
 
 def test_statements_go_to_the_speakers_areas_not_a_topic_each(service):
