@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .triples import USER, Analysis, Triple, analyze, leans_on_previous
+from .triples import USER, Analysis, Triple, analyze, antecedent, leans_on_previous, resolved
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
-FORGET = re.compile(r"^(?:(?:please|pls|can you|could you|kindly)\s+)?(?:forget|delete|erase|remove|drop)\s+"
-                    r"(?:that\s+|about\s+|the (?:fact|part|bit) (?:that|about)\s+|what i said about\s+)?"
+# ("remove" and "drop" only with what follows them marked: "Drop Hesper a line" is not a request to forget)
+FORGET = re.compile(r"^(?:(?:please|pls|can you|could you|kindly)\s+)?(?:(?:forget|delete|erase)\s+"
+                    r"(?:that\s+|about\s+|the (?:fact|part|bit) (?:that|about)\s+|what i said about\s+)?|"
+                    r"(?:remove|drop)\s+(?:that\s+|the (?:fact|part|bit) (?:that|about)\s+|what i said about\s+))"
                     r"(?P<target>.+?)[.!?]*$", re.IGNORECASE)
 
 
@@ -67,6 +69,8 @@ def read_messages(texts: list[str], speaker: str = SPEAKER_USER) -> list[Intake]
 
 def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
     """One Intake per parsed message (spaCy Docs), for a caller that needs the parse too."""
+    from .language import parse
+
     who = subject_of(speaker)
     out = []
     for doc in docs:
@@ -78,9 +82,13 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
                 sentences.append(Sentence(m.group("target").strip(), "forget"))
                 continue
             a: Analysis = analyze(sent, who)
-            context = before if a.kind == "statement" and before and leans_on_previous(sent) else None
+            context = before.text.strip() if a.kind == "statement" and before and leans_on_previous(sent) else None
+            if context and (name := antecedent(sent, before)):
+                # "He's head chef at the Brinehook." after "My brother's Dorran.": the facts are Dorran's
+                again = analyze(next(iter(parse([resolved(sent, name)])[0].sents)), who)
+                a = again if again.triples else a
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
-            before = sent.text.strip()
+            before = sent
         out.append(Intake(speaker, sentences))
     return out
 

@@ -150,6 +150,43 @@ def leans_on_previous(sent) -> bool:
     return not any(t.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for t in words)
 
 
+NOT_PEOPLE = {"GPE", "LOC", "ORG", "FAC", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY"}
+
+
+def antecedent(sent, before) -> str | None:
+    """The person a sentence's "he"/"she" subject points back to: the last name in the sentence before ("My
+    brother's Dorran." -> "He's head chef" is about Dorran). None when the subject is not such a pronoun or the
+    sentence before names no one."""
+    subject = next((t for t in sent.root.children if t.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is None or subject.lower_ not in ("he", "she"):
+        return None
+    names, run = [], []
+    for t in before:
+        if t.pos_ == "PROPN" and t.ent_type_ not in NOT_PEOPLE and t.lower_ not in FIRST_PERSON:
+            run.append(t.text)
+        elif run:
+            names.append(" ".join(run))
+            run = []
+    if run:
+        names.append(" ".join(run))
+    return names[-1] if names else None
+
+
+def resolved(sent, name: str) -> str:
+    """The sentence with its "he"/"she" subject replaced by `name` ("He's head chef." -> "Dorran is head chef.")."""
+    subject = next(t for t in sent.root.children if t.dep_ in ("nsubj", "nsubjpass"))
+    words = []
+    for t in sent:
+        text = t.text
+        if t.i == subject.i:
+            text = name
+        elif t.i == subject.i + 1 and t.lower_ in ("'s", "’s"):
+            after = sent.doc[t.i + 1] if t.i + 1 < len(sent.doc) else None
+            text = " has" if after is not None and after.tag_ == "VBN" else " is"
+        words.append(text + t.whitespace_)
+    return "".join(words).strip()
+
+
 def is_small_talk(sent) -> bool:
     """Greetings, thanks, laughter, farewells, fillers, and passing states ("I'm so tired today"): nothing
     durable. Anything that names a thing, a place, a number or a person is not small talk."""

@@ -84,6 +84,21 @@ def test_forget_requests_are_not_statements(text, target):
     assert (s.kind, s.text) == ("forget", target)
 
 
+def test_drop_someone_a_line_is_not_a_request_to_forget():
+    assert [s.kind for s in read_message("Drop Hesper a line at hesper.q@example.com.").sentences] == ["statement"]
+    assert read_message("Please drop that I own a boat.").sentences[0].kind == "forget"
+
+
+def test_he_and_she_are_read_as_the_person_named_just_before():
+    intake = read_message("My brother's Dorran. He's head chef at the Brinehook. I met Tom in Paris. He lives in "
+                          "Lyon now. We went to Oslo. It was cold.")
+    facts = {(t.subject, t.relation, t.object) for s in intake.statements for t in s.triples}
+    assert ("Dorran", "work as", "head chef") in facts and ("Tom", "live in", "Lyon") in facts
+    assert [s.text for s in intake.statements if s.text.startswith("He")] == [
+        "He's head chef at the Brinehook.", "He lives in Lyon now."]  # kept as said
+    assert not any(t.subject.lower() in ("he", "she", "it") for s in intake.statements for t in s.triples)
+
+
 @pytest.mark.parametrize("text", ["Tell me the phone number of Ada Brennock.", "Give me Ana's number, please.",
                                   "Please remind me where I parked.", "List my contacts."])
 def test_requests_to_the_agent_are_asked_not_stored(text):
