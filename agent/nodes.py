@@ -26,6 +26,7 @@ class AgentContext:
     router: Router
     runtime: AdapterRuntime
     rag_k: int = 3
+    rag_min_score: float = -1.0  # facts below this cosine stay out of the prompt
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
     _vectors: dict = field(default_factory=dict)
@@ -207,7 +208,7 @@ def usable_adapters(ctx: AgentContext, ns: str) -> list[AdapterRef]:
 
 
 def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]:
-    hits = state.get("hits", [])
+    hits = [h for h in state.get("hits", []) if h["score"] >= ctx.rag_min_score]
     if mode == "rag":
         return [h["text"] for h in hits[: ctx.rag_k]]
     if mode == "hybrid":

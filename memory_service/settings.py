@@ -105,6 +105,8 @@ class ConsolidationSettings(Recipe):
 class AgentSettings(BaseModel):
     mode: Mode = Field("hybrid", description="Default recall policy: none, rag, lora, hybrid or full")
     rag_k: int = Field(3, ge=1, le=50, description="Short-term facts put in the prompt (rag, hybrid)")
+    rag_min_score: float = Field(0.35, ge=-1, le=1, description="No fact in the prompt below this cosine: a "
+                                 "question about the world is answered from the model, not from unrelated notes")
     route_min_score: float = Field(0.25, ge=-1, le=1, description="No adapter below this cosine")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")
     route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")

@@ -125,10 +125,10 @@ def test_hybrid_keeps_the_facts_that_the_chosen_adapters_do_not_hold():
     """The hedge against a routing miss: only the chosen adapter's own facts leave the prompt."""
     from agent.nodes import select_context
 
-    hits = [{"text": "Ana lives in Oslo.", "consolidated_in": "homes/v2"},  # held by the chosen adapter
-            {"text": "Ana plays the oboe.", "consolidated_in": "music/v1"},  # held by an adapter not chosen
-            {"text": "Ana lives in Lima.", "consolidated_in": "homes/v1"},  # an older version of the chosen topic
-            {"text": "Ana's cat is Tofu.", "consolidated_in": None}]  # not consolidated yet
+    hits = [{"text": "Ana lives in Oslo.", "score": 0.6, "consolidated_in": "homes/v2"},  # held by the chosen adapter
+            {"text": "Ana plays the oboe.", "score": 0.6, "consolidated_in": "music/v1"},  # another adapter
+            {"text": "Ana lives in Lima.", "score": 0.6, "consolidated_in": "homes/v1"},  # an older version
+            {"text": "Ana's cat is Tofu.", "score": 0.6, "consolidated_in": None}]  # not consolidated yet
     ctx = AgentContext(service=None, registry=None, router=None, runtime=None, rag_k=4)
     state = {"namespace": "alice", "hits": hits, "routes": [{"topic": "homes", "version": 2}]}
     assert select_context(ctx, state, "hybrid") == ["Ana plays the oboe.", "Ana lives in Lima.", "Ana's cat is Tofu."]

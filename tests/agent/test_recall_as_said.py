@@ -30,3 +30,13 @@ def test_a_statement_shown_as_the_next_ones_context_goes_once(service):
     shown = [f.attributed for f, _ in as_said(service, "ana", hits)]
     assert "My brother's Dorran. He's head chef at the Brinehook." in shown
     assert "My brother's Dorran." not in shown
+
+
+def test_facts_below_the_prompt_threshold_stay_out_of_the_prompt(service):
+    from agent.nodes import AgentContext, select_context
+
+    ctx = AgentContext(service=service, registry=None, router=None, runtime=None, rag_k=3, rag_min_score=0.35)
+    hits = [{"text": "I live in Carrowmede.", "score": 0.61, "consolidated_in": None},
+            {"text": "My dentist is Oriel Tansby.", "score": 0.21, "consolidated_in": None}]
+    assert select_context(ctx, {"hits": hits}, "rag") == ["I live in Carrowmede."]
+    assert select_context(ctx, {"hits": hits[1:]}, "hybrid") == []
