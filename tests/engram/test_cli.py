@@ -88,21 +88,24 @@ def test_the_served_api_answers_chat_only_with_an_agent(service):
                        ).status_code == 201
 
 
-def test_export_writes_plain_peft_folders_and_the_vllm_flags(env, tmp_path):
+def publish_top_layer_adapter(tmp_path):
+    """A published version of alice/family whose LoRA weights are for layer 3 only (rank 4)."""
     import torch
     from safetensors.torch import save_file
 
     from memory_service.registry import Registry
-
-    reg = Registry(tmp_path / "adapters")
 
     def write(folder):
         save_file({"base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight": torch.ones(4, 8)},
                   str(folder / "adapter_model.safetensors"))
         (folder / "adapter_config.json").write_text(json.dumps({"r": 4, "layers_to_transform": [3]}))
 
-    reg.publish("alice", "family", write, {"recipe": {"rank": 4}})
-    ref = reg.publish("alice", "family", write, {"recipe": {"rank": 4}})
+    return Registry(tmp_path / "adapters").publish("alice", "family", write, {"recipe": {"rank": 4}})
+
+
+def test_export_writes_plain_peft_folders_and_the_vllm_flags(env, tmp_path):
+    publish_top_layer_adapter(tmp_path)
+    ref = publish_top_layer_adapter(tmp_path)
     out = tmp_path / "export"
     r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out)])
     assert r.exit_code == 0, r.output
@@ -120,19 +123,9 @@ def test_export_writes_plain_peft_folders_and_the_vllm_flags(env, tmp_path):
 
 
 def test_export_for_lorax_pads_every_layer_and_prints_the_request(env, tmp_path):
-    import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
-    from memory_service.registry import Registry
-
-    reg = Registry(tmp_path / "adapters")
-
-    def write(folder):
-        save_file({"base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight": torch.ones(4, 8)},
-                  str(folder / "adapter_model.safetensors"))
-        (folder / "adapter_config.json").write_text(json.dumps({"r": 4, "layers_to_transform": [3]}))
-
-    ref = reg.publish("alice", "family", write, {"recipe": {"rank": 4}})
+    ref = publish_top_layer_adapter(tmp_path)
     out = tmp_path / "export"
     r = CliRunner().invoke(cli.app, ["export", "-n", "alice", "--out", str(out), "--for", "lorax", "--layers", "4"])
     assert r.exit_code == 0, r.output
