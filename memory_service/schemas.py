@@ -82,9 +82,12 @@ def shown(text: str, context: str | None, speaker: str | None, subject: str | No
     computed from (a question about Tessaly must find "I've been head archivist", said by Tessaly) and, with
     the day, what a prompt shows."""
     said = f"{context} {text}" if context else text
-    if not speaker or speaker == "user" or subject is not None:
-        return said
-    return f"{speaker}: {said}"
+    return f"{speaker}: {said}" if is_named(speaker, subject) else said
+
+
+def is_named(speaker: str | None, subject: str | None) -> bool:
+    """A transcript statement in its speaker's own words ("I ..."), which only the speaker's name explains."""
+    return bool(speaker) and speaker != "user" and subject is None
 
 
 class Fact(BaseModel):
@@ -113,8 +116,9 @@ class Fact(BaseModel):
         ("[8 May 2023] Caroline: I went to the support group."); the user's own words are shown as said, after
         the sentence they lean on ("My brother's Dorran. He's head chef at the Brinehook.")."""
         said = shown(self.text, self.context, self.speaker, self.subject)
-        named = self.speaker and self.speaker != "user" and self.subject is None
-        return f"[{self.said_at.day} {self.said_at:%B %Y}] {said}" if named and self.said_at is not None else said
+        if is_named(self.speaker, self.subject) and self.said_at is not None:
+            return f"[{self.said_at.day} {self.said_at:%B %Y}] {said}"
+        return said
 
 
 class StoredFact(BaseModel):
