@@ -24,7 +24,8 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
 
     a = settings.agent
     set_threads(settings.torch_threads)
-    base = base or load_base(settings.base_model, settings.device, settings.model_cache_dir, settings.dtype)
+    base = base or load_base(settings.base_model, settings.device, settings.model_cache_dir, settings.dtype,
+                             settings.pack_weights)
     # a shared (object storage) registry is listed again only when the event stream moved
     registry = open_registry(settings, changed=newest_event(service.heat.r, Keys(settings.redis.key_prefix)))
     ctx = AgentContext(

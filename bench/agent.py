@@ -64,13 +64,13 @@ def users_bench(args, log) -> dict:
     from agent.runtime import AdapterRuntime
 
     registry = Registry(tempfile.mkdtemp(prefix="engram-bench-users-"))
-    trainer = load_base("packaged", cache_dir=Settings().model_cache_dir)
+    trainer = load_base("packaged", cache_dir=Settings().model_cache_dir, pack=Settings().pack_weights)
     refs = [publish(trainer, registry, f"user-{i}", "memory", [], i) for i in range(args.users)]
     questions = [f.questions[0] for f in fictional_facts(args.questions * args.users, seed=5)]
     out: dict = {"users": args.users, "questions_per_user": args.questions, "answer_tokens": args.answer_tokens,
                  "threads": args.threads, "batch_wait_ms": args.batch_wait_ms}
     for name, batch in (("one_at_a_time", 1), ("batched", args.users)):
-        base = load_base("packaged", cache_dir=Settings().model_cache_dir)
+        base = load_base("packaged", cache_dir=Settings().model_cache_dir, pack=Settings().pack_weights)
         rt = AdapterRuntime(base, registry, max_loaded=args.users, batch_size=batch, batch_wait_ms=args.batch_wait_ms)
         rt.min_new_tokens = args.answer_tokens  # every answer equally long: the same work either way
         for ref in refs:
@@ -140,7 +140,7 @@ def main() -> None:
         svc.write("bench", [FactIn(text=f.text, subject=f.subject, relation=f.relation, object=f.object,
                                    topic=f"topic-{i}") for f in g])
     log(f"wrote {len(facts)} facts in {len(groups)} topics")
-    base = load_base(settings.base_model)
+    base = load_base(settings.base_model, pack=settings.pack_weights)
     ctx = make_context(settings, svc, base)
     refs = [publish(base, ctx.registry, "bench", f"topic-{i}", g, i) for i, g in enumerate(groups)]
     for ref, g in zip(refs, groups):  # as the relay would after adapter.published
@@ -152,7 +152,7 @@ def main() -> None:
     out["adapter_load_ms"] = ms(lambda: rt.ensure(refs[1]))
     rt.ensure(refs[2])
     # a new version of topic-0 (another process would have trained it); same rank: hot-swapped in place
-    trainer_base = load_base(settings.base_model)
+    trainer_base = load_base(settings.base_model, pack=settings.pack_weights)
     new = publish(trainer_base, Registry(settings.adapters_dir), "bench", "topic-0", groups[0], 99)
     out["hotswap_ms"] = ms(lambda: rt.ensure(new))
     refs[0] = new

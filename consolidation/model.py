@@ -109,17 +109,19 @@ def save_converted(model, tok, target: Path) -> None:
 
 
 def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path | None = None,
-              dtype: str | None = None) -> BaseModel:
+              dtype: str | None = None, pack: bool = True) -> BaseModel:
     """Load the base model on `device` in `dtype` (settings `ENGRAM_DEVICE`, `ENGRAM_DTYPE`; "auto" = bf16 on
     CUDA, fp32 on the CPU). With `cache_dir`, the packaged GGUF is converted (de-quantized) once and later
-    loads read the converted safetensors: about 20 s -> 1 s per process (workers, CLI commands).
+    loads read the converted safetensors: about 20 s -> 1 s per process (workers, CLI commands). With `pack`
+    (`ENGRAM_PACK_WEIGHTS`), fp32 linear layers on the CPU are packed for oneDNN (consolidation.packed says why).
     The work runs on a short-lived thread (memory_service.threads says why)."""
     from memory_service.threads import on_own_thread
 
-    return on_own_thread(_load_base, name, device, cache_dir, dtype)
+    return on_own_thread(_load_base, name, device, cache_dir, dtype, pack)
 
 
-def _load_base(name: str, device: str | None, cache_dir: Path | None, dtype: str | None) -> BaseModel:
+def _load_base(name: str, device: str | None, cache_dir: Path | None, dtype: str | None,
+               pack: bool = True) -> BaseModel:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -153,6 +155,11 @@ def _load_base(name: str, device: str | None, cache_dir: Path | None, dtype: str
         tok.pad_token = tok.eos_token
     model.to(device).eval()
     model.requires_grad_(False)
+    if pack:
+        from .packed import pack_linears
+
+        packed = pack_linears(model)
+        log.info("packed %d linear layers for oneDNN", packed)
     log.info("loaded base model %s on %s from %s", name, device, source)
     return BaseModel(model, tok, name, device)
 

@@ -205,7 +205,8 @@ def serve_model(ctx: typer.Context, host: str = typer.Option("127.0.0.1"), port:
     settings = settings_of(ctx)
     set_threads(settings.torch_threads)
     try:
-        base = load_base(settings.base_model, settings.device, settings.model_cache_dir, settings.dtype)
+        base = load_base(settings.base_model, settings.device, settings.model_cache_dir, settings.dtype,
+                         settings.pack_weights)
         name = model_id(settings.base_model)
     except EngramError as exc:
         fail(exc.message)

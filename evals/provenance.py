@@ -36,9 +36,13 @@ def provenance() -> dict:
 def _snapshot() -> dict:
     git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
-        else platform.processor()
+    info = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+               platform.processor())
+    # machines sold under one name differ in vector width, and CPU timings with it
+    flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+    simd = ", AVX-512" if "avx512f" in flags else ", AVX2" if "avx2" in flags else ""
     return {"command": command(), "commit": git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else ""),
-            "machine": f"{cpu}, {len(os.sched_getaffinity(0))} cores, {platform.system()} {platform.machine()}",
+            "machine": f"{cpu}{simd}, {len(os.sched_getaffinity(0))} cores, {platform.system()} "
+                       f"{platform.machine()}",
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

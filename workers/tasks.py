@@ -53,7 +53,7 @@ def base_model():
 
         s = settings()
         set_threads(s.consolidation.worker_threads or s.torch_threads)
-        _state["base"] = load_base(s.base_model, s.device, s.model_cache_dir, s.dtype)
+        _state["base"] = load_base(s.base_model, s.device, s.model_cache_dir, s.dtype, s.pack_weights)
     return _state["base"]
 
 
