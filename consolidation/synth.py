@@ -10,7 +10,6 @@ is dropped, so the endpoint can only add to the deterministic pairs, never repla
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ class QA:
     kind: str = "taught"  # taught | validation | reverse (trained, not gated) | replay | raw (plain text)
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
     source: str = "rules"  # rules | llm (written by the configured endpoint, checked by usable_question)
-    context: str | None = None  # notes shown before the question (kind "reading"), as rag and hybrid show them
 
 
 @dataclass
@@ -197,10 +195,9 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
 
 
 def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: MoreQuestions | None = None,
-                  short: bool = False, llm_batch: int = 8, reading: int = 0) -> Dataset:
+                  short: bool = False, llm_batch: int = 8) -> Dataset:
     """Training and validation pairs for `facts`. A statement whose facts are in the same set is covered by
-    them (their questions are its questions); a statement without any is analysed (statement_qa). With
-    `reading` > 0, each fact is also asked over that many notes (reading_qa)."""
+    them (their questions are its questions); a statement without any is analysed (statement_qa)."""
     ds = Dataset()
     others = rivals(facts)
     read_from = {f.derived_from for f in facts if f.derived_from}
@@ -214,37 +211,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)
-    ds = _without_conflicts(ds)
-    if reading:
-        ds.train += reading_qa(facts, ds.taught, reading)
-    return ds
-
-
-def reading_qa(facts: list[Fact], taught: list[QA], shown: int) -> list[QA]:
-    """Each fact's last taught question asked over `shown` notes, the way rag and hybrid prompts show recalled
-    facts, answered as taught. For half of the facts (fixed by the fact's id) the notes hold its own statement
-    among others of the set, for the rest only others: hybrid leaves out the facts the chosen adapter holds,
-    so the adapter must read the notes when the answer is there and answer from its weights when it is not.
-    Trained (`kind="reading"`), not gated."""
-    by_id = {f.id: f for f in facts}
-    note = lambda f: (by_id.get(f.derived_from) or f).attributed  # noqa: E731 - shown as said
-    notes = list(dict.fromkeys(note(f) for f in facts))
-    last: dict[str, QA] = {}
-    for qa in taught:
-        last[qa.fact_id] = qa
-    out = []
-    for fid, qa in last.items():
-        own = note(by_id[fid])
-        others = [n for n in notes if n != own]
-        rng = random.Random(fid)
-        with_own = rng.random() < 0.5
-        picked = rng.sample(others, min(shown - with_own, len(others)))
-        if with_own:
-            picked.insert(rng.randrange(len(picked) + 1), own)
-        if picked:
-            out.append(QA(fid, qa.question, qa.answer, qa.expected, "reading", qa.others, qa.source,
-                          context="\n".join(picked)))
-    return out
+    return _without_conflicts(ds)
 
 
 def _norm(question: str) -> str:

@@ -67,8 +67,6 @@ class Recipe(BaseModel):
     taught_forms: int = Field(2, ge=1, description="Question phrasings per fact in the training data")
     short_answers: bool = Field(True, description="Answer with the object ('Lisbon.'), not the whole statement")
     replay: int = Field(6, ge=0, description="Unrelated questions answered as the base model does (against forgetting)")
-    reading: int = Field(0, ge=0, le=20, description="Each fact also asked over this many notes, as rag/hybrid show "
-                                                    "them (0 = bare questions only)")
     clip: float = Field(1.0, gt=0)
     candidates: int = Field(32, ge=0, description="Training softmax over answer tokens + base top-N; 0 = full vocab")
     loraplus_ratio: float = Field(1.0, ge=1, description=">1: LoRA+ (lr of B = ratio x lr of A)")
