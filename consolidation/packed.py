@@ -9,7 +9,9 @@ order of the additions differs: ~1e-5) and the path torch's own compiler takes f
 
 The packed copy is made from frozen weights and is used only where no gradient is needed (`eval()` and no input
 that requires grad); a module in training mode, or a layer whose weight has changed device or dtype, runs the plain
-`F.linear`. The copy costs one more copy of the linear weights in memory.
+`F.linear`. Nothing here folds an adapter into the base weights (peft's `merge_adapter` would change a weight
+under its packed copy): adapters stay beside the base layers. The copy costs one more copy of the linear weights
+in memory.
 """
 
 from __future__ import annotations
