@@ -10,7 +10,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from torch import nn
 
-from consolidation.model import generate
+from consolidation.model import generate, load_base
 from consolidation.packed import PackedLinear, pack_linears, packing_works
 from tests.tiny import build_tiny_base
 
@@ -127,3 +127,10 @@ def test_a_layer_whose_weight_moved_to_another_dtype_runs_the_plain_product(tiny
     ids = tiny_tokenizer(["the user lives in Oslo"], return_tensors="pt")["input_ids"]
     with torch.no_grad():
         assert base.model(ids).logits.dtype == torch.float64
+
+
+def test_a_loaded_base_model_is_packed_unless_settings_say_not(tmp_path, tiny_base):
+    tiny_base.model.save_pretrained(tmp_path)
+    tiny_base.tokenizer.save_pretrained(tmp_path)
+    assert all(type(m) is PackedLinear for m in linears(load_base(str(tmp_path), "cpu").model))
+    assert not any(type(m) is PackedLinear for m in linears(load_base(str(tmp_path), "cpu", pack=False).model))
