@@ -15,7 +15,9 @@ def select_facts(active: list[Fact], heats: dict[str, float], hot_threshold: flo
     unlearns them. `include_all` (a manual run) takes every active fact."""
     out = [f for f in active if f.status == "active" and (
         include_all or f.consolidated_in is not None or heats.get(f.id, 0.0) >= hot_threshold)]
-    return sorted(out, key=lambda f: (f.created_at, f.id))
+    # facts written in one call share created_at; their text, not their random ids, orders them, so the same
+    # facts give the same training set and run (ids only break ties between equal texts)
+    return sorted(out, key=lambda f: (f.created_at, f.text, f.id))
 
 
 def run_key(ns: str, topic: str, facts: list[Fact], recipe: dict, base_model: str) -> str:

@@ -66,6 +66,17 @@ def test_selection_takes_hot_unconsolidated_plus_replay_and_never_inactive():
         hot.id, cold.id, held.id}
 
 
+def test_facts_written_together_are_ordered_by_text_not_by_their_random_ids():
+    at = datetime.now(timezone.utc)
+    texts = ["Call my landlord Brenles Vioxfaes on 297-555-4352.", "My dentist Zasvos Momkom can be reached at "
+             "224-555-9629.", "Rorpoum Zunna's phone number is 393-555-4625."]
+    orders = set()
+    for _ in range(5):  # new ids each time, as each run of an evaluation writes them
+        facts = [make_fact(None, None, None, t, created_at=at) for t in reversed(texts)]
+        orders.add(tuple(f.text for f in select_facts(facts, {}, 2.5, include_all=True)))
+    assert orders == {tuple(sorted(texts))}
+
+
 def test_run_key_depends_on_fact_set_and_recipe_not_order():
     a, b = make_fact("a", "pet", "x", "a x"), make_fact("b", "pet", "y", "b y")
     k = run_key("ns", "t", [a, b], {"rank": 8}, "base")
