@@ -64,13 +64,14 @@ def users_bench(args, log) -> dict:
     from agent.runtime import AdapterRuntime
 
     registry = Registry(tempfile.mkdtemp(prefix="engram-bench-users-"))
-    trainer = load_base("packaged", cache_dir=Settings().model_cache_dir, pack=Settings().pack_weights)
+    s = Settings()
+    trainer = load_base("packaged", cache_dir=s.model_cache_dir, pack=s.pack_weights)
     refs = [publish(trainer, registry, f"user-{i}", "memory", [], i) for i in range(args.users)]
     questions = [f.questions[0] for f in fictional_facts(args.questions * args.users, seed=5)]
     out: dict = {"users": args.users, "questions_per_user": args.questions, "answer_tokens": args.answer_tokens,
                  "threads": args.threads, "batch_wait_ms": args.batch_wait_ms}
     for name, batch in (("one_at_a_time", 1), ("batched", args.users)):
-        base = load_base("packaged", cache_dir=Settings().model_cache_dir, pack=Settings().pack_weights)
+        base = load_base("packaged", cache_dir=s.model_cache_dir, pack=s.pack_weights)
         rt = AdapterRuntime(base, registry, max_loaded=args.users, batch_size=batch, batch_wait_ms=args.batch_wait_ms)
         rt.min_new_tokens = args.answer_tokens  # every answer equally long: the same work either way
         for ref in refs:

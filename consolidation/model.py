@@ -121,7 +121,7 @@ def load_base(name: str = "packaged", device: str | None = None, cache_dir: Path
 
 
 def _load_base(name: str, device: str | None, cache_dir: Path | None, dtype: str | None,
-               pack: bool = True) -> BaseModel:
+               pack: bool) -> BaseModel:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
