@@ -12,6 +12,14 @@ that requires grad); a module in training mode, or a layer whose weight has chan
 `F.linear`. Nothing here folds an adapter into the base weights (peft's `merge_adapter` would change a weight
 under its packed copy): adapters stay beside the base layers. The copy costs one more copy of the linear weights
 in memory.
+
+Once the products run at memory speed, a quarter of a token's time is eager execution's cost per op: some 50 small
+ops and 7 products per decoder layer, each a Python call and a dispatch. `FusedLlamaLayer` runs a Llama decoder
+layer that carries no adapter with 4 products instead of 7 (q, k and v packed as one weight, gate and up as one)
+and one fused op per norm, the same arithmetic otherwise (transformers' own rotary and attention functions);
+measured on the packaged model, 20.4 -> 16.5 ms a token with the same greedy answers. A layer with an adapter on
+any of its linears, in training mode, or given anything but fp32 CPU input runs transformers' forward unchanged,
+and its linears pack their own copies the first time they are used.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import logging
 import torch
 import torch.nn.functional as F
 from torch import nn
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.models.llama import modeling_llama
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +49,69 @@ class PackedLinear(nn.Linear):
         if (self.training or (torch.is_grad_enabled() and x.requires_grad) or w.device.type != "cpu"
                 or w.dtype != torch.float32 or x.dtype != torch.float32):
             return F.linear(x, w, self.bias)
-        return torch.ops.mkldnn._linear_pointwise(x, self._packed, self.bias, "none", [], "")
+        packed = self.__dict__.get("_packed")
+        if packed is None:  # a fused layer's linear, used alone once an adapter wraps it
+            with torch.no_grad():
+                packed = self._packed = _pack(w)
+        return _product(x, packed, self.bias)
+
+
+def _pack(weight: torch.Tensor) -> torch.Tensor:
+    return torch.ops.mkldnn._reorder_linear_weight(weight.detach(), None)
+
+
+def _product(x: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
+
+
+class FusedLlamaLayer(modeling_llama.LlamaDecoderLayer):
+    """A Llama decoder layer that answers with fused packed products while none of its linears carries an adapter
+    (the module docstring says why); otherwise transformers' own forward."""
+
+    _qkv: torch.Tensor  # q, k and v weights, packed as one
+    _gate_up: torch.Tensor
+
+    def _fused(self, x: torch.Tensor) -> bool:
+        a, mlp = self.self_attn, self.mlp
+        return (not self.training and x.dtype == torch.float32 and x.device.type == "cpu"
+                and not (torch.is_grad_enabled() and x.requires_grad)
+                and a.q_proj.weight.dtype == torch.float32 and a.q_proj.weight.device.type == "cpu"
+                and a.config._attn_implementation == "sdpa"
+                # peft puts a wrapper in place of each linear it adapts
+                and all(type(m) is PackedLinear for m in (a.q_proj, a.k_proj, a.v_proj, a.o_proj,
+                                                         mlp.gate_proj, mlp.up_proj, mlp.down_proj)))
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                position_ids: torch.Tensor | None = None, cache=None, use_cache: bool | None = False,
+                position_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None, **kwargs) -> torch.Tensor:
+        if not self._fused(hidden_states) or kwargs.get("output_attentions"):
+            return super().forward(hidden_states, attention_mask=attention_mask, position_ids=position_ids,
+                                   cache=cache, use_cache=use_cache, position_embeddings=position_embeddings,
+                                   **kwargs)
+        a, mlp = self.self_attn, self.mlp
+        shape = (*hidden_states.shape[:-1], -1, a.head_dim)
+        x = F.rms_norm(hidden_states, (self.hidden_size,), self.input_layernorm.weight,
+                       self.input_layernorm.variance_epsilon)
+        q, k, v = (t.view(shape).transpose(1, 2) for t in _product(x, self._qkv).split(self._qkv_sizes, -1))
+        cos, sin = position_embeddings
+        q, k = modeling_llama.apply_rotary_pos_emb(q, k, cos, sin)
+        if cache is not None:
+            k, v = cache.update(k, v, a.layer_idx, kwargs=kwargs)
+        out, _ = sdpa_attention_forward(a, q, k, v, attention_mask, scaling=a.scaling)
+        h = hidden_states + _product(out.reshape(*shape[:-2], -1), a.o_proj._packed)
+        x = F.rms_norm(h, (self.hidden_size,), self.post_attention_layernorm.weight,
+                       self.post_attention_layernorm.variance_epsilon)
+        gate, up = _product(x, self._gate_up).chunk(2, -1)
+        return h + _product(F.silu(gate).mul_(up), mlp.down_proj._packed)
+
+
+def _fusable(layer: nn.Module) -> bool:
+    if type(layer) is not modeling_llama.LlamaDecoderLayer:
+        return False
+    a, mlp = layer.self_attn, layer.mlp
+    linears = (a.q_proj, a.k_proj, a.v_proj, a.o_proj, mlp.gate_proj, mlp.up_proj, mlp.down_proj)
+    # silu: the fused forward calls F.silu itself
+    return mlp.config.hidden_act == "silu" and all(type(m) is PackedLinear and m.bias is None for m in linears)
 
 
 def packing_works() -> bool:
@@ -58,15 +130,26 @@ def packing_works() -> bool:
 
 
 def pack_linears(model: nn.Module) -> int:
-    """Pack every plain fp32 CPU nn.Linear of `model` in place; returns how many were packed (0 where this torch
-    cannot). Call it on a loaded base model before adapters are attached: peft wraps the packed layers as it wraps
-    any nn.Linear, and its adapters' own small products stay as they are."""
+    """Pack every plain fp32 CPU nn.Linear of `model` in place, and fuse the Llama decoder layers whose linears
+    all are; returns how many linears were packed (0 where this torch cannot). Call it on a loaded base model
+    before adapters are attached: peft wraps the packed layers as it wraps any nn.Linear, and its adapters' own
+    small products stay as they are."""
     layers = [m for m in model.modules() if type(m) is nn.Linear
               and m.weight.device.type == "cpu" and m.weight.dtype == torch.float32]
     if not layers or not packing_works():
         return 0
+    for m in layers:
+        m.__class__ = PackedLinear
+    lazy: set[int] = set()  # q, k, v, gate and up of fused layers pack their own copies only if used alone
     with torch.no_grad():
+        for layer in [m for m in model.modules() if _fusable(m)]:
+            a, mlp = layer.self_attn, layer.mlp
+            layer._qkv = _pack(torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]))
+            layer._qkv_sizes = [a.q_proj.out_features, a.k_proj.out_features, a.v_proj.out_features]
+            layer._gate_up = _pack(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]))
+            layer.__class__ = FusedLlamaLayer
+            lazy |= {id(a.q_proj), id(a.k_proj), id(a.v_proj), id(mlp.gate_proj), id(mlp.up_proj)}
         for m in layers:
-            m._packed = torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), None)
-            m.__class__ = PackedLinear
+            if id(m) not in lazy:
+                m._packed = _pack(m.weight)
     return len(layers)

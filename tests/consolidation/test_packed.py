@@ -1,5 +1,6 @@
-"""Packed linear layers answer as the plain ones do: same logits (to fp32 rounding), same greedy tokens, with
-and without LoRA adapters and in mixed-adapter batches; training runs the plain product and its gradients."""
+"""Packed linear layers and fused decoder layers answer as the plain ones do: same logits (to fp32 rounding), same
+greedy tokens, with and without LoRA adapters (on every layer or some) and in mixed-adapter batches; training runs
+the plain product and its gradients."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from peft import LoraConfig, get_peft_model
 from torch import nn
 
 from consolidation.model import generate, load_base
-from consolidation.packed import PackedLinear, pack_linears, packing_works
+from consolidation.packed import FusedLlamaLayer, PackedLinear, pack_linears, packing_works
 from tests.tiny import build_tiny_base
 
 pytestmark = pytest.mark.skipif(not packing_works(), reason="this torch build has no oneDNN linear ops")
 
 
-def lora(model, name="one", seed=1, pm=None):
+def lora(model, name="one", seed=1, pm=None, layers=None):
     """A LoRA adapter with nonzero B (so it changes the output): a new PeftModel, or one more adapter on `pm`."""
-    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"], lora_dropout=0.0)
+    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"], lora_dropout=0.0,
+                     layers_to_transform=layers)
     torch.manual_seed(seed)  # A is drawn at random as the adapter is added
     if pm is None:
         pm = get_peft_model(model, cfg, adapter_name=name)
@@ -54,6 +56,41 @@ def test_every_linear_is_packed_and_the_logits_stay_the_same(pair, tiny_tokenize
     with torch.no_grad():
         a, b = plain.model(ids).logits, packed.model(ids).logits
     assert torch.allclose(a, b, atol=1e-4) and not torch.equal(a, torch.zeros_like(a))
+
+
+def test_decoder_layers_are_fused_and_the_fused_copies_answer(pair, tiny_tokenizer):
+    """Zeroing a fused layer's packed gate/up weight shows the fused forward is what answers; an adapter on the
+    layer sends it back to transformers' forward and its own linears, packed the first time they are used."""
+    plain, packed, _ = pair
+    layers = packed.model.model.layers
+    assert all(type(layer) is FusedLlamaLayer for layer in layers)
+    assert "_packed" not in layers[0].self_attn.q_proj.__dict__  # packed only if used alone
+    ids = tiny_tokenizer(["the user lives in Oslo"], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        before = packed.model(ids).logits
+        layers[0]._gate_up.zero_()
+        zeroed = packed.model(ids).logits
+    assert not torch.allclose(before, zeroed, atol=1e-3)
+    pm, pp = lora(plain.model, layers=[0]), lora(packed.model, layers=[0])
+    with torch.no_grad():
+        assert torch.allclose(pm(ids).logits, pp(ids).logits, atol=1e-4)
+    assert "_packed" in layers[0].self_attn.q_proj.base_layer.__dict__
+
+
+def test_adapters_on_some_layers_answer_as_on_plain_ones(pair, tiny_tokenizer):
+    """Fused layers without an adapter and transformers' layers with one, in one model."""
+    plain, packed, _ = pair
+    pa, pb = lora(plain.model, layers=[1, 3]), lora(packed.model, layers=[1, 3])
+    ids = tiny_tokenizer(["the user lives in Oslo", "who is my supervisor"], return_tensors="pt",
+                         padding=True)["input_ids"]
+    with torch.no_grad():
+        la, lb = pa(ids).logits, pb(ids).logits
+        with pb.disable_adapter():
+            bare = pb(ids).logits
+    assert torch.allclose(la, lb, atol=1e-4)
+    assert not torch.allclose(lb, bare, atol=1e-2)
+    qs = ["Where does the user live?", "Who is the user's supervisor?", "What is the dog called?"]
+    assert generate(pb, tiny_tokenizer, qs, 12) == generate(pa, tiny_tokenizer, qs, 12)
 
 
 def test_answers_use_the_packed_copy_and_training_the_weight_itself(tiny_tokenizer):
