@@ -444,10 +444,13 @@ def chat(ctx: typer.Context, namespace: str = NsOpt, mode: Optional[str] = typer
 @app.command()
 def demo(ctx: typer.Context, namespace: str = typer.Option("demo-user", "--namespace", "-n")):
     """The whole loop: a conversation, hot topics, a worker training adapters, answers from weights."""
+    from workers.launch import sigterm_as_exit
+
     from .demo import run_demo
 
     try:
-        run_demo(settings_of(ctx), namespace, console)
+        with sigterm_as_exit():  # a killed demo stops its worker too
+            run_demo(settings_of(ctx), namespace, console)
     except EngramError as exc:
         fail(exc.message)
 

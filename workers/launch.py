@@ -5,8 +5,12 @@ ENGRAM_* variables)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from memory_service.settings import Settings
@@ -50,3 +54,18 @@ def stop_worker(proc: subprocess.Popen, timeout: float = 30) -> None:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Within it, SIGTERM (`kill`, a CI timeout) ends this process through its `finally` blocks, as Ctrl-C does.
+    A worker started here runs in its own session, so a signal to this process alone never reaches it: without
+    this, killing an evaluation left its worker training on. (Python installs handlers on the main thread only.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
