@@ -16,10 +16,10 @@ in memory.
 Once the products run at memory speed, a quarter of a token's time is eager execution's cost per op: some 50 small
 ops and 7 products per decoder layer, each a Python call and a dispatch. `FusedLlamaLayer` runs a Llama decoder
 layer that carries no adapter with 4 products instead of 7 (q, k and v packed as one weight, gate and up as one)
-and one fused op per norm, the same arithmetic otherwise (transformers' own rotary and attention functions);
-the phone-book evaluation's answers came 684 -> 551 ms p50 with all 141 answers the same (docs/results.md). A layer with an adapter on
-any of its linears, in training mode, or given anything but fp32 CPU input runs transformers' forward unchanged,
-and its linears pack their own copies the first time they are used.
+and one fused op per norm, the same arithmetic otherwise (transformers' own rotary and attention functions); the
+phone-book evaluation's answers came 684 -> 551 ms p50 with all 141 answers the same (docs/results.md). A layer
+with an adapter on any of its linears, in training mode, or given anything but fp32 CPU input runs transformers'
+forward unchanged, and its linears pack their own copies the first time they are used.
 """
 
 from __future__ import annotations
@@ -72,14 +72,13 @@ class FusedLlamaLayer(modeling_llama.LlamaDecoderLayer):
     _gate_up: torch.Tensor
 
     def _fused(self, x: torch.Tensor) -> bool:
-        a, mlp = self.self_attn, self.mlp
+        a = self.self_attn
         return (not self.training and x.dtype == torch.float32 and x.device.type == "cpu"
                 and not (torch.is_grad_enabled() and x.requires_grad)
                 and a.q_proj.weight.dtype == torch.float32 and a.q_proj.weight.device.type == "cpu"
                 and a.config._attn_implementation == "sdpa"
                 # peft puts a wrapper in place of each linear it adapts
-                and all(type(m) is PackedLinear for m in (a.q_proj, a.k_proj, a.v_proj, a.o_proj,
-                                                         mlp.gate_proj, mlp.up_proj, mlp.down_proj)))
+                and all(type(m) is PackedLinear for m in _linears(self)))
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 position_ids: torch.Tensor | None = None, cache=None, use_cache: bool | None = False,
@@ -105,13 +104,15 @@ class FusedLlamaLayer(modeling_llama.LlamaDecoderLayer):
         return h + _product(F.silu(gate).mul_(up), mlp.down_proj._packed)
 
 
-def _fusable(layer: nn.Module) -> bool:
-    if type(layer) is not modeling_llama.LlamaDecoderLayer:
-        return False
+def _linears(layer: nn.Module) -> tuple[nn.Module, ...]:
     a, mlp = layer.self_attn, layer.mlp
-    linears = (a.q_proj, a.k_proj, a.v_proj, a.o_proj, mlp.gate_proj, mlp.up_proj, mlp.down_proj)
+    return a.q_proj, a.k_proj, a.v_proj, a.o_proj, mlp.gate_proj, mlp.up_proj, mlp.down_proj
+
+
+def _fusable(layer: nn.Module) -> bool:
     # silu: the fused forward calls F.silu itself
-    return mlp.config.hidden_act == "silu" and all(type(m) is PackedLinear and m.bias is None for m in linears)
+    return (type(layer) is modeling_llama.LlamaDecoderLayer and layer.mlp.config.hidden_act == "silu"
+            and all(type(m) is PackedLinear and m.bias is None for m in _linears(layer)))
 
 
 def packing_works() -> bool:
@@ -148,7 +149,7 @@ def pack_linears(model: nn.Module) -> int:
             layer._qkv_sizes = [a.q_proj.out_features, a.k_proj.out_features, a.v_proj.out_features]
             layer._gate_up = _pack(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]))
             layer.__class__ = FusedLlamaLayer
-            lazy |= {id(a.q_proj), id(a.k_proj), id(a.v_proj), id(mlp.gate_proj), id(mlp.up_proj)}
+            lazy |= {id(m) for m in _linears(layer) if m not in (a.o_proj, mlp.down_proj)}
         for m in layers:
             if id(m) not in lazy:
                 m._packed = _pack(m.weight)

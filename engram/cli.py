@@ -468,6 +468,7 @@ def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help
 
     from evals.runner import run_eval
     from evals.scenario import ScenarioError
+    from workers.launch import sigterm_as_exit
 
     judge = None
     if judge_url:
@@ -479,8 +480,9 @@ def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help
     try:
         if judge is not None:
             judge.check()
-        written, failures = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out),
-                                     settings_of(ctx), console, timeout, judge)
+        with sigterm_as_exit():  # a killed evaluation stops its worker too
+            written, failures = run_eval(scenarios, [m.strip() for m in modes.split(",") if m.strip()], Path(out),
+                                         settings_of(ctx), console, timeout, judge)
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     except EngramError as exc:

@@ -25,7 +25,7 @@ from memory_service.relay import GROUP, TERMINAL, Consolidations, Relay, ended, 
 from memory_service.schemas import FactIn, parent_topic
 from memory_service.service import MemoryService
 from memory_service.settings import Settings
-from workers.launch import sigterm_as_exit, start_worker, stop_worker
+from workers.launch import start_worker, stop_worker
 
 from .metrics import ProbeResult
 from .locomo_f1 import locomo_f1
@@ -317,6 +317,7 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     after each scenario (a later failure or interruption loses nothing). Returns the files and the turns that
     failed (each stopped its own scenario only)."""
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agent.state import MODES
 
@@ -331,14 +332,6 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     out_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"{len(scenarios)} scenario(s), modes {','.join(modes)}; loading the services and models")
     made_by = provenance()  # the commit the run started from
-    with sigterm_as_exit():  # a killed evaluation stops its worker too
-        return _play_all(settings, scenarios, modes, timeout_s, out_dir, console, judge, made_by)
-
-
-def _play_all(settings: Settings, scenarios: list, modes: list[str], timeout_s: float, out_dir: Path, console,
-              judge, made_by: dict) -> tuple[dict[str, Path], list[FailedStep]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     h = Harness.open(settings, out_dir / "work")
     h.judge = judge
     results: list[ProbeResult] = []

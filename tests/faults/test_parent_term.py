@@ -49,6 +49,7 @@ def test_a_terminated_parent_stops_its_worker(tmp_path, redis_url):
     parent = subprocess.Popen([sys.executable, "-c", PARENT, s.model_dump_json(), str(tmp_path / "worker.log")],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    worker_pid = None
     try:
         worker_pid = int(parent.stdout.readline())
         assert alive(worker_pid)
@@ -61,8 +62,6 @@ def test_a_terminated_parent_stops_its_worker(tmp_path, redis_url):
         assert not alive(worker_pid)
     finally:
         parent.kill()
-        try:
+        if worker_pid is not None and alive(worker_pid):
             os.kill(worker_pid, signal.SIGKILL)
-        except (ProcessLookupError, NameError):
-            pass
         drop_keys(s)
