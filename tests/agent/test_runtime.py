@@ -56,6 +56,44 @@ def test_load_merge_cache_hotswap_and_lru(base, trainer_base, tmp_path):
     assert rt.stats["evictions"] == 1 and len(rt.slots) == 3
 
 
+def publish_zero(base, registry, topic):
+    """An adapter that changes nothing (peft starts lora_B at zero): merged with another, it must not move it."""
+    from peft import get_peft_model
+
+    torch.manual_seed(99)  # lora_A is random and non-zero
+    pm = get_peft_model(base.model, lora_config(base, Recipe(rank=4, alpha=8, top_layers=2)))
+    ref = registry.publish("ns", topic, lambda d: pm.save_pretrained(str(d)), {"recipe": {"rank": 4}, "facts": []})
+    base.model = pm.unload()
+    return ref
+
+
+def lora_deltas(pm, name: str) -> dict[str, torch.Tensor]:
+    from peft.tuners.lora import LoraLayer
+
+    return {n: m.get_delta_weight(name) for n, m in pm.named_modules() if isinstance(m, LoraLayer) and name in m.lora_A}
+
+
+@pytest.mark.parametrize("density", [1.0, 0.5])
+def test_a_merge_combines_the_adapters_weight_changes_not_their_factors(base, trainer_base, tmp_path, density):
+    """TIES on each adapter's whole change B @ A. Merging the factors A and B one by one (peft's "ties") mixes one
+    adapter's A with another's B: merged with an adapter that changes nothing, an adapter came out changed."""
+    from peft.utils.merge_utils import ties
+
+    reg = Registry(tmp_path)
+    a, z = publish_random(trainer_base, reg, "aa", 1), publish_zero(trainer_base, reg, "zz")
+    rt = AdapterRuntime(base, reg, ties_density=density)
+    merged = rt.activate([a, z])
+    own, got = lora_deltas(rt.pm, slot_name(a)), lora_deltas(rt.pm, merged)
+    assert own.keys() == got.keys() and len(own) == 14  # 7 linears in each of the top 2 layers
+    for n, delta in own.items():
+        if density == 1.0:  # TIES of (change, no change) is the change itself, and it has the adapter's rank
+            torch.testing.assert_close(got[n], delta, atol=1e-5, rtol=1e-4)
+        else:  # the change trimmed to its largest half, then brought back to rank 4: the closest rank-4 matrix
+            trimmed = ties(torch.stack([delta, torch.zeros_like(delta)]), torch.ones(2), density, "total")
+            u, s, vh = torch.linalg.svd(trimmed, full_matrices=False)
+            torch.testing.assert_close(got[n], (u[:, :4] * s[:4]) @ vh[:4], atol=1e-4, rtol=1e-3)
+
+
 def test_tampered_adapter_is_refused(base, trainer_base, tmp_path):
     reg = Registry(tmp_path)
     ref = publish_random(trainer_base, reg, "aa", 1)
