@@ -27,6 +27,7 @@ class AgentContext:
     runtime: AdapterRuntime
     rag_k: int = 3
     rag_min_score: float = -1.0  # facts below this cosine stay out of the prompt
+    hybrid_context: str = "all"  # all | unheld (settings.AgentSettings.hybrid_context)
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
     _vectors: dict = field(default_factory=dict)
@@ -211,9 +212,14 @@ def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]
     hits = [h for h in state.get("hits", []) if h["score"] >= ctx.rag_min_score]
     if mode == "rag":
         return [h["text"] for h in hits[: ctx.rag_k]]
+    if mode == "hybrid" and ctx.hybrid_context == "all":
+        # The adapters add to the notes and take nothing out of the prompt: an adapter that holds a fact still
+        # misses it when the question is worded unlike its training questions, and the note then answers
+        # (docs/results.md, "Hybrid keeps the notes").
+        return [h["text"] for h in hits[: ctx.rag_k]]
     if mode == "hybrid":
-        # The hedge against a routing miss: a fact leaves the prompt only when an adapter the router chose for
-        # this question holds it. Facts of other adapters, of stale versions and not yet consolidated stay.
+        # "unheld": the hedge against a routing miss: a fact leaves the prompt only when an adapter the router
+        # chose for this question holds it. Facts of other adapters, of stale versions and not yet consolidated stay.
         chosen = {f"{r['topic']}/v{r['version']}" for r in state.get("routes", [])}
         return [h["text"] for h in hits[: ctx.rag_k] if h.get("consolidated_in") not in chosen]
     if mode == "full":

@@ -3,7 +3,7 @@
     python -m bench.paper capacity --ranks 2,4,8,16,32 --facts 8,16,32,64 --json
     python -m bench.paper format --facts 40 --json      # QA synthetic data vs raw statements
     python -m bench.paper routing --topics 5 --facts 16 --json   # one adapter vs many routed, equal params
-    python -m bench.paper merge --topics 5 --facts 16 --json     # linear / ties / dare_ties / cat, k = 1..5
+    python -m bench.paper merge --topics 5 --facts 16 --json     # linear / ties / ties_svd / dare_ties / cat, k = 1..5
     python -m bench.paper plot                                     # docs/img/*.png from bench/results/paper-*.json
 
 Every fact is invented, so the base model knows none of them. Training uses engram's recipe
@@ -227,7 +227,7 @@ def merge(base, n_topics: int, per_topic: int, rank: int, seed: int, folder: str
     for name in names[1:]:
         pm.load_adapter(f"{folder}/{name}", adapter_name=name)
     out = {"experiment": "merge", "topics": n_topics, "facts_per_topic": per_topic, "rank": rank, "runs": []}
-    for method in ("linear", "ties", "dare_ties", "cat"):
+    for method in ("linear", "ties", "ties_svd", "dare_ties", "cat"):
         for k in range(1, n_topics + 1):
             right = total = 0
             t0 = time.perf_counter()
@@ -237,7 +237,7 @@ def merge(base, n_topics: int, per_topic: int, rank: int, seed: int, folder: str
                 if k == 1:
                     pm.set_adapter(name)
                 else:
-                    kw = {"density": 0.5} if method in ("ties", "dare_ties") else {}
+                    kw = {"density": 0.5} if "ties" in method else {}
                     merged = f"m-{method}-{k}-{i}"
                     # TIES/DARE trim each task vector; equal weights 1.0 keep each adapter's own scale
                     pm.add_weighted_adapter(members, [1.0] * k, merged, combination_type=method, **kw)

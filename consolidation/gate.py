@@ -46,6 +46,49 @@ REPLAY: list[str] = [
 ]
 
 
+# Notes about invented people and places, each with a question the note answers: rehearsed with notes in the
+# prompt (two other notes beside the one that answers), answered as the base model reads them, so an adapter
+# keeps the base model's reading of notes (rag, hybrid) and does not answer every noted question from weights.
+READING: list[tuple[str, str]] = [
+    ("Bram Ostley keeps three goats on his farm near Wickmere.", "How many goats does Bram keep?"),
+    ("The Tallow Street bakery opens at seven in the morning.", "When does the Tallow Street bakery open?"),
+    ("Sunniva's brother Kell works as a welder in Harlow Bay.", "What does Kell do for a living?"),
+    ("The Marrowby Cup final is played every June.", "When is the Marrowby Cup final played?"),
+    ("Pim's favourite colour is teal.", "What is Pim's favourite colour?"),
+    ("Dagny moved to Lorne Harbour in 2021.", "Where did Dagny move?"),
+    ("The boat at mooring nine is called the Wren's Wake.", "What is the boat at mooring nine called?"),
+    ("Corvin teaches chemistry at Ashgrove School.", "Which subject does Corvin teach?"),
+    ("Elsie's cat Biscuit is twelve years old.", "How old is Elsie's cat?"),
+    ("The Feldmark choir rehearses on Thursday evenings.", "When does the Feldmark choir rehearse?"),
+    ("Ottilie's landlord is a man called Garrick Pell.", "Who is Ottilie's landlord?"),
+    ("The ferry to Skellan Island leaves from Pier Four.", "Where does the Skellan Island ferry leave from?"),
+    ("Ludo drives a green van with a ladder on the roof.", "What does Ludo drive?"),
+    ("Maelis was born in the village of Corrow.", "Where was Maelis born?"),
+    ("The Quarry Lane library closes at six on Saturdays.",
+     "What time does the Quarry Lane library close on Saturdays?"),
+    ("Tobin is allergic to walnuts.", "What is Tobin allergic to?"),
+    ("Ysolde plays the oboe in a wind quintet.", "Which instrument does Ysolde play?"),
+    ("Harald's daughter is named Runa.", "What is Harald's daughter called?"),
+    ("The Dunlin Cafe sells rhubarb tarts on Fridays.", "What does the Dunlin Cafe sell on Fridays?"),
+    ("Wilhelmina's phone number is 555-0182.", "What is Wilhelmina's phone number?"),
+    ("Arno has run the Pellam marathon six times.", "How many times has Arno run the Pellam marathon?"),
+    ("Greta's manager at Solvay Print is Jonas Ebb.", "Who is Greta's manager?"),
+    ("The Lindqvist family spends every August in Norrvik.", "Where do the Lindqvists spend August?"),
+    ("Fenna keeps her bicycle in the shed behind the church.", "Where does Fenna keep her bicycle?"),
+]
+
+
+def reading_items(n: int) -> list[tuple[str, str]]:
+    """(notes, question) for the first `n` READING questions: its note among two others, in a fixed order."""
+    m = len(READING)
+    out = []
+    for i in range(min(n, m)):
+        picked = [READING[(i + 7) % m][0], READING[(i + 13) % m][0]]
+        picked.insert(i % 3, READING[i][0])
+        out.append(("\n".join(picked), READING[i][1]))
+    return out
+
+
 @dataclass
 class GateThresholds:
     taught: float = 0.95

@@ -14,7 +14,7 @@ from memory_service.registry import Registry
 from memory_service.schemas import Fact
 from memory_service.selection import run_key
 
-from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, probe_ok, recall_checked
+from .gate import PROBE, REPLAY, GateResult, reading_items, GateThresholds, decide, probe_ok, recall_checked
 from .model import BaseModel, generate, model_id
 from .synth import QA, build_dataset, covered_ids
 from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
@@ -41,17 +41,18 @@ class RunOutcome:
         return asdict(self)
 
 
-_replay_base: dict[tuple[int, int], list[QA]] = {}
+_replay_base: dict[tuple[int, int, int], list[QA]] = {}
 
 
-def replay_examples(base: BaseModel, n: int) -> list[QA]:
-    """The base model's own answers to unrelated questions (computed once per loaded model, before any
-    adapter wraps it)."""
-    key = (id(base.model), n)
-    if n and key not in _replay_base:
-        qs = REPLAY[:n]
-        answers = generate(base.model, base.tokenizer, qs, max_new_tokens=24)
-        _replay_base[key] = [QA("", q, a, a, "replay") for q, a in zip(qs, answers) if a]
+def replay_examples(base: BaseModel, n: int, reading: int = 0) -> list[QA]:
+    """The base model's own answers to `n` unrelated questions and to `reading` questions asked over notes
+    (computed once per loaded model, before any adapter wraps it)."""
+    key = (id(base.model), n, reading)
+    if (n or reading) and key not in _replay_base:
+        asked = [(q, None) for q in REPLAY[:n]] + [(q, notes) for notes, q in reading_items(reading)]
+        answers = generate(base.model, base.tokenizer, [q for q, _ in asked], max_new_tokens=24,
+                           context=[c for _, c in asked])
+        _replay_base[key] = [QA("", q, a, a, "replay", context=c) for (q, c), a in zip(asked, answers) if a]
     return _replay_base.get(key, [])
 
 
@@ -135,7 +136,7 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
         return RunOutcome("empty", ns, topic, reasons=["nothing to ask about in these facts (they stay short-term)"])
     # The base model is shared by every run in this process: peft wraps it for this run and unload() at the
     # end gives it back untouched, even if the run fails.
-    trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay), recipe, progress)
+    trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay, recipe.replay_reading), recipe, progress)
     pm = trainer.pm
     try:
         # Train only until the cheap teacher-forced check reaches the gate's bar, gate, and go on training

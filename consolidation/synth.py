@@ -32,6 +32,7 @@ class QA:
     kind: str = "taught"  # taught | validation | reverse (trained, not gated) | replay | raw (plain text)
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
     source: str = "rules"  # rules | llm (written by the configured endpoint, checked by usable_question)
+    context: str | None = None  # notes before the question, as rag and hybrid ask it (reading replay)
 
 
 @dataclass

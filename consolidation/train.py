@@ -50,7 +50,7 @@ def encode(tok, qa: QA) -> tuple[list[int], int]:
         text = tok(qa.answer, add_special_tokens=False)["input_ids"]
         start = [tok.bos_token_id] if tok.bos_token_id is not None else [tok.eos_token_id]
         return start + text + [tok.eos_token_id], 1
-    prompt = tok(chat_prompt(tok, qa.question), add_special_tokens=False)["input_ids"]
+    prompt = tok(chat_prompt(tok, qa.question, qa.context), add_special_tokens=False)["input_ids"]
     answer = tok(qa.answer, add_special_tokens=False)["input_ids"]
     end = token_id(tok, "<|im_end|>")
     end = tok.eos_token_id if end is None else end

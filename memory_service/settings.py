@@ -67,6 +67,8 @@ class Recipe(BaseModel):
     taught_forms: int = Field(2, ge=1, description="Question phrasings per fact in the training data")
     short_answers: bool = Field(True, description="Answer with the object ('Lisbon.'), not the whole statement")
     replay: int = Field(6, ge=0, description="Unrelated questions answered as the base model does (against forgetting)")
+    replay_reading: int = Field(12, ge=0, le=24, description="Questions over notes answered as the base model reads "
+                                                             "them (keeps the adapter reading hybrid's notes)")
     clip: float = Field(1.0, gt=0)
     candidates: int = Field(32, ge=0, description="Training softmax over answer tokens + base top-N; 0 = full vocab")
     loraplus_ratio: float = Field(1.0, ge=1, description=">1: LoRA+ (lr of B = ratio x lr of A)")
@@ -107,6 +109,9 @@ class AgentSettings(BaseModel):
     rag_k: int = Field(3, ge=1, le=50, description="Short-term facts put in the prompt (rag, hybrid)")
     rag_min_score: float = Field(0.35, ge=-1, le=1, description="No fact in the prompt below this cosine: a "
                                  "question about the world is answered from the model, not from unrelated notes")
+    hybrid_context: Literal["all", "unheld"] = Field(
+        "all", description="Facts in hybrid's prompt: all = every retrieved fact, the adapters add to them; unheld = "
+                           "a fact leaves the prompt when a chosen adapter holds it (fewer prompt tokens)")
     route_min_score: float = Field(0.25, ge=-1, le=1, description="No adapter below this cosine")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")
     route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")

@@ -78,7 +78,11 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     assert out["routes"][0]["topic"] == fact.topic and out["adapter"] is not None
     assert out["context"] == []  # lora: no facts in the prompt
     assert "Oslo" in out["answer"]
+    out = run(graph, "Where do I live?", mode="hybrid")
+    assert out["adapter"] is not None and out["context"] == ["I moved to Oslo."]  # the adapter and the note
+    ctx.hybrid_context = "unheld"
     assert run(graph, "Where do I live?", mode="hybrid")["context"] == []  # consolidated: not repeated
+    ctx.hybrid_context = "all"
     ctx.service.delete("alice", fid)  # -> stale: the adapter must not answer any more
     out = run(graph, "Where do I live?")
     assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]
@@ -121,15 +125,29 @@ def test_chat_endpoint(ctx):
         assert client.post("/v1/namespaces/a%20b/chat", json={"message": "hi"}).json()["field"] == "namespace"
 
 
-def test_hybrid_keeps_the_facts_that_the_chosen_adapters_do_not_hold():
-    """The hedge against a routing miss: only the chosen adapter's own facts leave the prompt."""
+def test_hybrid_keeps_every_retrieved_fact_by_default():
+    """hybrid_context="all": the adapters add to the notes; a fact the chosen adapter holds stays in the prompt."""
+    from agent.nodes import select_context
+
+    hits = [{"text": "Ana lives in Oslo.", "score": 0.6, "consolidated_in": "homes/v2"},
+            {"text": "Ana plays the oboe.", "score": 0.6, "consolidated_in": None},
+            {"text": "Ana's cat is Tofu.", "score": 0.2, "consolidated_in": None}]  # below rag_min_score
+    ctx = AgentContext(service=None, registry=None, router=None, runtime=None, rag_k=4, rag_min_score=0.35)
+    state = {"namespace": "alice", "hits": hits, "routes": [{"topic": "homes", "version": 2}]}
+    assert select_context(ctx, state, "hybrid") == ["Ana lives in Oslo.", "Ana plays the oboe."]
+    assert select_context(ctx, state, "hybrid") == select_context(ctx, state, "rag")
+    assert select_context(ctx, state, "lora") == []
+
+
+def test_hybrid_unheld_keeps_the_facts_that_the_chosen_adapters_do_not_hold():
+    """hybrid_context="unheld", the hedge against a routing miss: only the chosen adapter's own facts leave."""
     from agent.nodes import select_context
 
     hits = [{"text": "Ana lives in Oslo.", "score": 0.6, "consolidated_in": "homes/v2"},  # held by the chosen adapter
             {"text": "Ana plays the oboe.", "score": 0.6, "consolidated_in": "music/v1"},  # another adapter
             {"text": "Ana lives in Lima.", "score": 0.6, "consolidated_in": "homes/v1"},  # an older version
             {"text": "Ana's cat is Tofu.", "score": 0.6, "consolidated_in": None}]  # not consolidated yet
-    ctx = AgentContext(service=None, registry=None, router=None, runtime=None, rag_k=4)
+    ctx = AgentContext(service=None, registry=None, router=None, runtime=None, rag_k=4, hybrid_context="unheld")
     state = {"namespace": "alice", "hits": hits, "routes": [{"topic": "homes", "version": 2}]}
     assert select_context(ctx, state, "hybrid") == ["Ana plays the oboe.", "Ana lives in Lima.", "Ana's cat is Tofu."]
     assert select_context(ctx, {**state, "routes": []}, "hybrid") == [h["text"] for h in hits]  # no route: rag

@@ -80,6 +80,24 @@ def test_loss_only_on_answer_tokens(tiny_base, tiny_facts):
     assert F.cross_entropy(logits, b.ids[:, 1:][b.answer_mask]).item() > 0
 
 
+def test_an_example_with_notes_trains_on_the_prompt_rag_asks(tiny_base, tiny_facts):
+    """A replayed reading question is encoded as rag and hybrid ask (notes, then the question), loss on the answer."""
+    from dataclasses import replace
+
+    from consolidation.gate import reading_items
+    from consolidation.model import chat_prompt
+
+    tok = tiny_base.tokenizer
+    notes, question = reading_items(1)[0]
+    qa = replace(build_dataset(tiny_facts[:1], short=True).train[0], question=question, context=notes)
+    (b,) = make_batches(tok, [qa], 8, tok.pad_token_id)
+    prompt = tok(chat_prompt(tok, qa.question, qa.context), add_special_tokens=False)["input_ids"]
+    bare = tok(chat_prompt(tok, qa.question), add_special_tokens=False)["input_ids"]
+    assert b.ids[0, :len(prompt)].tolist() == prompt and len(prompt) > len(bare) + 10  # the notes are in it
+    answer = tok(qa.answer, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    assert b.ids[:, 1:][b.answer_mask].tolist() == answer
+
+
 def test_candidate_logits_are_columns_of_the_full_logits(tiny_base):
     out = tiny_base.model.get_output_embeddings()
     cands = Candidates(out, {7, 3, 11})
