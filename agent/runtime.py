@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from consolidation.model import BaseModel, generate
+from consolidation.model import BaseModel, generate_scored
 from memory_service.registry import AdapterRef, Registry
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class Pending:
     done: threading.Event = field(default_factory=threading.Event)
     answer: str = ""
     adapter: str | None = None
+    confidence: float = 0.0
     error: BaseException | None = None
 
 
@@ -201,29 +202,36 @@ class AdapterRuntime:
                 self.pm.set_adapter(target, inference_mode=True)
             return target
 
-    @on_torch_thread
     def answer(self, questions: list[str], refs: list[AdapterRef], contexts: list[str | None] | None = None,
                max_new_tokens: int = 32) -> tuple[list[str], str | None]:
         """Greedy answers with the given adapters active (none: the base model)."""
+        scored, active = self.answer_scored(questions, refs, contexts, max_new_tokens)
+        return [a for a, _ in scored], active
+
+    @on_torch_thread
+    def answer_scored(self, questions: list[str], refs: list[AdapterRef], contexts: list[str | None] | None = None,
+                      max_new_tokens: int = 32) -> tuple[list[tuple[str, float]], str | None]:
+        """answer(), each answer with its confidence (consolidation.model.generate_scored)."""
         with self.lock, torch.inference_mode():
             active = self.activate(refs)
             if active is None and self.pm is not None:
                 with self.pm.disable_adapter():
-                    out = generate(self.pm, self.base.tokenizer, questions, max_new_tokens, context=contexts,
-                                   min_new_tokens=self.min_new_tokens)
+                    out = generate_scored(self.pm, self.base.tokenizer, questions, max_new_tokens,
+                                          context=contexts, min_new_tokens=self.min_new_tokens)
             else:
                 model = self.pm if self.pm is not None else self.base.model
-                out = generate(model, self.base.tokenizer, questions, max_new_tokens, context=contexts,
-                               min_new_tokens=self.min_new_tokens)
+                out = generate_scored(model, self.base.tokenizer, questions, max_new_tokens, context=contexts,
+                                      min_new_tokens=self.min_new_tokens)
             return out, active
 
     # batching --------------------------------------------------------------------------------------------
     def answer_one(self, question: str, refs: list[AdapterRef], context: str | None = None,
-                   max_new_tokens: int = 32) -> tuple[str, str | None]:
-        """One chat turn's answer; with batching on, answered together with whatever else arrives meanwhile."""
+                   max_new_tokens: int = 32) -> tuple[str, str | None, float]:
+        """One chat turn's answer, the adapter that gave it and its confidence; with batching on, answered
+        together with whatever else arrives meanwhile."""
         if self.batch_size <= 1:
-            (out,), adapter = self.answer([question], refs, [context], max_new_tokens)
-            return out, adapter
+            ((out, confidence),), adapter = self.answer_scored([question], refs, [context], max_new_tokens)
+            return out, adapter, confidence
         item = Pending(question, refs, context, max_new_tokens)
         with self.lock:
             if self._batcher is None:
@@ -233,7 +241,7 @@ class AdapterRuntime:
         item.done.wait()
         if item.error is not None:
             raise item.error
-        return item.answer, item.adapter
+        return item.answer, item.adapter, item.confidence
 
     def _batch_loop(self) -> None:
         while True:
@@ -257,7 +265,8 @@ class AdapterRuntime:
         """One generate call for all rows, each with its own adapter; a batch of one takes the plain path."""
         if len(batch) == 1:
             b = batch[0]
-            (b.answer,), b.adapter = self.answer([b.question], b.refs, [b.context], b.max_new_tokens)
+            ((b.answer, b.confidence),), b.adapter = self.answer_scored([b.question], b.refs, [b.context],
+                                                                        b.max_new_tokens)
             return
         with self.lock, torch.inference_mode():
             targets: list[str | None] = []
@@ -271,7 +280,8 @@ class AdapterRuntime:
             alone = [i for i, t in enumerate(targets) if t is not None and t not in self.pm.peft_config]
             for i in alone:
                 b = batch[i]
-                (b.answer,), b.adapter = self.answer([b.question], b.refs, [b.context], b.max_new_tokens)
+                ((b.answer, b.confidence),), b.adapter = self.answer_scored([b.question], b.refs, [b.context],
+                                                                            b.max_new_tokens)
             keep = [i for i, b in enumerate(batch) if i not in alone and b.error is None]
             batch, targets = [batch[i] for i in keep], [targets[i] for i in keep]
             if not batch:
@@ -279,13 +289,13 @@ class AdapterRuntime:
             questions, contexts = [b.question for b in batch], [b.context for b in batch]
             longest = max(b.max_new_tokens for b in batch)
             if self.pm is None:  # no adapter was ever loaded: every row is the base model
-                out = generate(self.base.model, self.base.tokenizer, questions, longest, context=contexts,
-                               min_new_tokens=self.min_new_tokens, batch_size=len(batch))
+                out = generate_scored(self.base.model, self.base.tokenizer, questions, longest, context=contexts,
+                                      min_new_tokens=self.min_new_tokens, batch_size=len(batch))
             else:
-                out = generate(self.pm, self.base.tokenizer, questions, longest, context=contexts,
-                               min_new_tokens=self.min_new_tokens, batch_size=len(batch),
-                               adapter_names=[t or "__base__" for t in targets])
+                out = generate_scored(self.pm, self.base.tokenizer, questions, longest, context=contexts,
+                                      min_new_tokens=self.min_new_tokens, batch_size=len(batch),
+                                      adapter_names=[t or "__base__" for t in targets])
             self.stats["batches"] += 1
             self.stats["batched_rows"] += len(batch)
-        for b, text, target in zip(batch, out, targets):
-            b.answer, b.adapter = text, target
+        for b, (text, confidence), target in zip(batch, out, targets):
+            b.answer, b.confidence, b.adapter = text, confidence, target

@@ -204,7 +204,18 @@ def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_s
              adapter_names: list[str] | None = None) -> list[str]:
     """Greedy answers, batched with left padding. `adapter_names`: one peft adapter per row ("__base__" = none),
     peft's mixed-adapter batches."""
-    out: list[str] = []
+    return [a for a, _ in generate_scored(model, tok, questions, max_new_tokens, batch_size, context,
+                                          min_new_tokens, adapter_names)]
+
+
+def generate_scored(model, tok, questions: list[str], max_new_tokens: int = 24, batch_size: int = 32,
+                    context: list[str | None] | None = None, min_new_tokens: int = 0,
+                    adapter_names: list[str] | None = None) -> list[tuple[str, float]]:
+    """generate(), each answer with its confidence: the lowest probability the model gave any of its tokens
+    (the end token included), the test of confidence FLARE (Jiang et al. 2023) uses."""
+    import torch
+
+    out: list[tuple[str, float]] = []
     side = tok.padding_side
     tok.padding_side = "left"
     try:
@@ -214,9 +225,24 @@ def generate(model, tok, questions: list[str], max_new_tokens: int = 24, batch_s
             enc = tok([chat_prompt(tok, q, c) for q, c in zip(qs, ctx)], return_tensors="pt", padding=True,
                       add_special_tokens=False).to(model.device)
             rows = {"adapter_names": adapter_names[i:i + batch_size]} if adapter_names else {}
-            ids = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
-                                 do_sample=False, pad_token_id=tok.pad_token_id, **rows)
-            out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            gen = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
+                                 do_sample=False, pad_token_id=tok.pad_token_id, output_scores=True,
+                                 return_dict_in_generate=True, **rows)
+            new = gen.sequences[:, enc["input_ids"].shape[1]:]
+            # probability of each chosen token; the steps after a row's end token (padding) count as certain
+            probs = torch.stack([s.float().softmax(-1).gather(1, new[:, t:t + 1]).squeeze(1)
+                                 for t, s in enumerate(gen.scores)], 1)
+            ends = torch.tensor(sorted(_end_tokens(model, tok)), device=new.device)
+            probs = probs.masked_fill(torch.isin(new, ends).cumsum(1) - torch.isin(new, ends).long() > 0, 1.0)
+            texts = tok.batch_decode(new, skip_special_tokens=True)
+            out += [(t.strip(), float(p.min())) for t, p in zip(texts, probs)]
     finally:
         tok.padding_side = side
-    return [a.strip() for a in out]
+    return out
+
+
+def _end_tokens(model, tok) -> set[int]:
+    ids = {tok.eos_token_id, tok.pad_token_id, token_id(tok, "<|im_end|>")}
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids |= set(eos) if isinstance(eos, (list, tuple)) else {eos}
+    return {i for i in ids if i is not None}

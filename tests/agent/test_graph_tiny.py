@@ -1,6 +1,8 @@
 """The agent graph on a tiny model (real Redis, real Edge store, real embedder): writes facts from chat,
 recalls, routes to a published adapter, never uses a stale one, and keeps the thread in its checkpointer."""
 
+import math
+
 import pytest
 from langgraph.checkpoint.memory import MemorySaver
 
@@ -83,6 +85,15 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     ctx.hybrid_context = "unheld"
     assert run(graph, "Where do I live?", mode="hybrid")["context"] == []  # consolidated: not repeated
     ctx.hybrid_context = "all"
+    # hybrid_trust: the adapter's own answer when it is at least that sure of every token, else with the notes
+    ref = ctx.registry.current("alice", fact.topic)
+    answer, _, sure = ctx.runtime.answer_one("Where do I live?", [ref], None, ctx.max_new_tokens)
+    ctx.hybrid_trust = sure
+    out = run(graph, "Where do I live?", mode="hybrid")
+    assert out["context"] == [] and out["answer"] == answer and out["adapter"] is not None
+    ctx.hybrid_trust = math.nextafter(sure, 2.0)
+    assert run(graph, "Where do I live?", mode="hybrid")["context"] == ["I moved to Oslo."]
+    ctx.hybrid_trust = None
     ctx.service.delete("alice", fid)  # -> stale: the adapter must not answer any more
     out = run(graph, "Where do I live?")
     assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]

@@ -112,7 +112,7 @@ def test_concurrent_questions_share_one_generate_call_each_with_its_own_adapter(
     rt = AdapterRuntime(base, reg, max_loaded=4, batch_size=8, batch_wait_ms=2000)
     users = [("What is the capital of France?", [a]), ("Who wrote Hamlet?", [b]),
              ("What is the capital of France?", [b, c]), ("Who wrote Hamlet?", [])]
-    got: dict[int, tuple[str, str | None]] = {}
+    got: dict[int, tuple[str, str | None, float]] = {}
     start = threading.Barrier(len(users))
 
     def ask(i: int) -> None:
@@ -128,9 +128,10 @@ def test_concurrent_questions_share_one_generate_call_each_with_its_own_adapter(
     # one at a time, with swaps, on a second copy of the same base model
     alone = AdapterRuntime(build_tiny_base(build_tiny_tokenizer()), reg, max_loaded=4)
     for i, (question, refs) in enumerate(users):
-        (answer,), adapter = alone.answer([question], refs, max_new_tokens=8)
+        ((answer, confidence),), adapter = alone.answer_scored([question], refs, max_new_tokens=8)
         assert got[i][0] == answer, (i, got[i], answer)
         assert (got[i][1] is None) == (adapter is None)
+        assert 0 < confidence <= 1 and abs(got[i][2] - confidence) < 1e-3  # the padded row scores as it does alone
     assert len({got[i][0] for i in range(len(users))}) > 1  # the adapters really differ per row
 
 
@@ -147,7 +148,7 @@ def test_a_bad_adapter_fails_only_its_own_row_of_a_batch(base, trainer_base, tmp
     def ask(name, refs):
         start.wait()
         try:
-            got[name] = rt.answer_one("Who wrote Hamlet?", refs, None, 4)
+            got[name] = rt.answer_one("Who wrote Hamlet?", refs, None, 4)[:2]
         except InvalidInput as exc:
             got[name] = exc
 
