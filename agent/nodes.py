@@ -28,7 +28,7 @@ class AgentContext:
     rag_k: int = 3
     rag_min_score: float = -1.0  # facts below this cosine stay out of the prompt
     hybrid_context: str = "all"  # all | unheld (settings.AgentSettings.hybrid_context)
-    hybrid_trust: float | None = None  # settings.AgentSettings.hybrid_trust; None = always with the notes
+    hybrid_trust: float = 2.0  # settings.AgentSettings.hybrid_trust; above 1 = always with the notes
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
     _vectors: dict = field(default_factory=dict)
@@ -154,7 +154,7 @@ def make_nodes(ctx: AgentContext):
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
         prompt_ctx = facts_prompt(context)
-        if mode == "hybrid" and refs and ctx.hybrid_trust is not None and prompt_ctx:
+        if mode == "hybrid" and refs and ctx.hybrid_trust <= 1 and prompt_ctx:
             # Weights first: an answer the routed adapters are sure of (every token at least hybrid_trust) is
             # theirs; an unsure one is asked again with the notes, which the adapters would otherwise talk over.
             answer, adapter, confidence = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)

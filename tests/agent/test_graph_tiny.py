@@ -93,7 +93,7 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     assert out["context"] == [] and out["answer"] == answer and out["adapter"] is not None
     ctx.hybrid_trust = math.nextafter(sure, 2.0)
     assert run(graph, "Where do I live?", mode="hybrid")["context"] == ["I moved to Oslo."]
-    ctx.hybrid_trust = None
+    ctx.hybrid_trust = 2.0  # off: always with the notes
     ctx.service.delete("alice", fid)  # -> stale: the adapter must not answer any more
     out = run(graph, "Where do I live?")
     assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]
