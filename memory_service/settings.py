@@ -64,7 +64,8 @@ class Recipe(BaseModel):
     stop_at: float = Field(1.0, gt=0, le=1, description="train_adapter(): stop at this share of exact taught answers")
     stop_at_gate: float = Field(0.95, gt=0, le=1, description="consolidate(): first gate attempt at this share")
     more_epochs: int = Field(2, ge=1, description="consolidate(): epochs added each time the gate finds recall short")
-    taught_forms: int = Field(2, ge=1, description="Question phrasings per fact in the training data")
+    taught_forms: int = Field(4, ge=1, description="Question phrasings per fact in the training data (at most; "
+                                                   "the held-out validation phrasing is never one of them)")
     short_answers: bool = Field(True, description="Answer with the object ('Lisbon.'), not the whole statement")
     replay: int = Field(6, ge=0, description="Unrelated questions answered as the base model does (against forgetting)")
     replay_reading: int = Field(12, ge=0, le=24, description="Questions over notes answered as the base model reads "
