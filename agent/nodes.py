@@ -225,7 +225,7 @@ def select_context(ctx: AgentContext, state: AgentState, mode: str) -> list[str]
     if mode == "hybrid" and ctx.hybrid_context == "all":
         # The adapters add to the notes and take nothing out of the prompt: an adapter that holds a fact still
         # misses it when the question is worded unlike its training questions, and the note then answers
-        # (docs/results.md, "Hybrid keeps the notes").
+        # (docs/results.md, "Hybrid: notes, weights, and which one answers").
         return [h["text"] for h in hits[: ctx.rag_k]]
     if mode == "hybrid":
         # "unheld": the hedge against a routing miss: a fact leaves the prompt only when an adapter the router

@@ -14,7 +14,7 @@ from memory_service.registry import Registry
 from memory_service.schemas import Fact
 from memory_service.selection import run_key
 
-from .gate import PROBE, REPLAY, GateResult, reading_items, GateThresholds, decide, probe_ok, recall_checked
+from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, probe_ok, reading_items, recall_checked
 from .model import BaseModel, generate, model_id
 from .synth import QA, build_dataset, covered_ids
 from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
