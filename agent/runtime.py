@@ -177,7 +177,7 @@ class AdapterRuntime:
             try:
                 # "ties_svd": TIES on each adapter's whole change B @ A, brought back to the largest rank by SVD.
                 # peft's "ties" merges the A and the B factors one by one, which mixes one adapter's A with
-                # another's B (huggingface/peft#3004); on the natural scenario its merges answered 3 of 18
+                # another's B (huggingface/peft#3004); on the natural scenario its merges answered 2 of 18
                 # questions that the notes alone answered 12 of (docs/results.md).
                 self.pm.add_weighted_adapter(names, [1.0] * len(names), target, combination_type="ties_svd",
                                              density=self.density)
