@@ -103,9 +103,21 @@ def fact_questions(subject: str, relation: str, obj: str, kind: str = "thing", p
                 Pair(f"What is {subject}'s {what}?", obj, "cleft"),
                 Pair(f"Do you know {subject}'s {'number' if rel == 'phone number' else 'email'}?", obj, "embedded"),
                 Pair(f"How can I reach {subject}?", obj, "tell")]
+    if rel in ("name", "be called"):
+        return _name_questions(subject, obj)
     if is_verb_relation(rel):
         return _verb_questions(subject, rel, obj, kind, past)
     return _noun_questions(subject, rel, obj, kind)
+
+
+def _name_questions(subject: str, obj: str) -> list[Pair]:
+    """"Gran's name is Nessa", "I'm Odile", "the shop is called Crumb & Ledger": what the subject is called."""
+    if subject == USER:
+        return [Pair("What is my name?", obj, "direct"), Pair("What am I called?", obj, "cleft"),
+                Pair("Do you know what my name is?", obj, "embedded"), Pair("Tell me my name.", obj, "tell")]
+    return [Pair(f"What is {subject}'s name?", obj, "direct"), Pair(f"What is {subject} called?", obj, "cleft"),
+            Pair(f"Do you know what {subject} is called?", obj, "embedded"),
+            Pair(f"Tell me the name of {subject}.", obj, "tell")]
 
 
 PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", "husband", "partner", "son",
@@ -129,6 +141,12 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
     if wh == "what" and kind == "time":
         wh = "when"
     pairs = [Pair(f"{wh.capitalize()} is {owner} {rel}?", obj, "direct")]
+    if wh == "what" and kind in ("name", "thing") and obj[:1].isupper() and rel.split()[-1].isalpha():
+        # "my dog is Ferrow": a name, not a kind of thing
+        return [Pair(f"What is {owner} {rel} called?", obj, "direct"),
+                Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
+                Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),
+                Pair(f"Tell me the name of {owner} {rel}.", obj, "tell")]
     if wh == "who":
         pairs += [Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
                   Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),

@@ -55,7 +55,9 @@ EMOTIONS = PASSING_STATES | {"grateful", "thankful", "jealous", "scared", "frigh
                              "obsessed", "crazy", "mad", "sure", "certain", "aware", "sick", "fond", "sorry"}
 OPINIONS = {"ugly", "cute", "beautiful", "pretty", "boring", "nice", "fun", "funny", "great", "awful", "terrible",
             "amazing", "lovely", "horrible", "weird", "strange", "cool", "good", "bad", "best", "worst", "fine",
-            "perfect", "hard", "easy", "expensive", "cheap", "delicious", "gorgeous", "stunning", "tasty"}
+            "perfect", "hard", "easy", "expensive", "cheap", "delicious", "gorgeous", "stunning", "tasty",
+            "hilarious", "useless", "brilliant", "rubbish", "annoying", "terrifying", "mad", "crazy", "lucky"}
+EVERYONE = {"everyone", "everybody", "anyone", "anybody", "someone", "somebody", "nobody", "no-one"}
 HEDGES = {"maybe", "perhaps", "possibly", "probably", "hopefully", "supposedly", "apparently"}
 TIME_NOUNS = {"today", "tonight", "yesterday", "tomorrow", "now", "morning", "evening", "week", "month", "year",
               "weekend", "summer", "winter", "spring", "autumn", "fall", "monday", "tuesday", "wednesday",
@@ -79,6 +81,12 @@ CANONICAL = {"move to": "live in", "relocate to": "live in", "move into": "live 
              "be base in": "live in", "be based in": "live in", "be employ at": "work at",
              "be employ by": "work at", "be employed at": "work at", "be employed by": "work at"}
 NAMING_VERBS = {"call", "name"}
+# "Mum", "Dad", "Gran" said as names: the speaker's own ("Dad, Fitz, retired" -> the user's dad is Fitz)
+KIN_NAMES = {"mum", "mom", "mummy", "mommy", "dad", "daddy", "gran", "granny", "grandma", "grandpa", "grandad",
+             "granddad", "nan", "nana", "nanna", "papa", "mama"}
+# objects that are parts of idioms, not things: "by the way", "a lot", "of course", "at all", "at least"
+IDIOM_OBJECTS = {"way", "lot", "course", "all", "least", "most", "sudden", "end", "general", "fact", "case"}
+POINTING = {"it", "him", "her", "them", "this", "that", "these", "those", "himself", "herself", "itself"}
 PHONE = re.compile(r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?\d{3,5}[ .-]\d{3,6}(?:[ .-]\d{3,4})?(?![\w-])")
 YEARS = re.compile(r"^(1[89]|20)\d\d[ .-](1[89]|20)?\d\d$")  # "2019-2021" is not a phone number
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -256,6 +264,12 @@ def _joined(tok) -> tuple[int, int]:
     return i, j + 1
 
 
+def number_of(tok) -> str:
+    """A number as written, hyphenated parts included: "ninety-one", not "one"."""
+    i, j = _joined(tok)
+    return tok.doc[i:j].text
+
+
 def value_of(tok) -> str:
     """An object's words: a named entity whole ("March 3", "Odo Vance", "Arlow Point"), else its noun phrase."""
     if tok.pos_ in ("PROPN", "NUM") and tok.ent_type_ or tok.ent_type_ == "DATE" and tok.pos_ == "NOUN":
@@ -263,7 +277,9 @@ def value_of(tok) -> str:
         if ent is not None:
             words = [t for t in ent if t.dep_ not in ("det", "poss") and not (t.is_punct and t.i == ent.start)]
             if words:
-                return tok.doc[words[0].i:words[-1].i + 1].text
+                text = tok.doc[words[0].i:words[-1].i + 1].text
+                whole = name_of(tok) if tok.pos_ == "PROPN" else text
+                return whole if text in whole else text  # the tagger's entity can miss a part: "Quenmere Sinfonia"
     if tok.pos_ == "PROPN" and not any(x.dep_ == "amod" for x in tok.children):
         return name_of(tok)
     return phrase(tok)
@@ -329,6 +345,13 @@ def appositive_name(tok):
     return None
 
 
+def is_job(tok) -> bool:
+    """"hydrologist", "lighthouse keeper", "head chef": a noun naming an occupation."""
+    noun = tok.lemma_.lower()
+    job = noun in JOBS or (noun.endswith(JOB_SUFFIXES) and noun not in NOT_JOBS and tok.pos_ == "NOUN")
+    return job and not any(x.lower_ in ("retired", "former", "ex") for x in tok.children)
+
+
 def answer_kind(tok) -> str:
     ent = tok.ent_type_
     if ent in ("PERSON",):
@@ -362,6 +385,11 @@ class _Clause:
         relation = canonical
         if not obj or not subject or norm(obj) in ("", norm(subject)) or obj.lower() in FIRST_PERSON:
             return
+        words = re.findall(r"[\w'-]+", obj)
+        if len(words) == 1 and words[0] in IDIOM_OBJECTS or POINTING & set(words):
+            return  # "by the way", "a lot"; "photos of it": what "it" is was said elsewhere
+        if subject.lower() in KIN_NAMES and relation in ("name", "be called"):
+            subject, relation, said, text = self.speaker, subject.lower(), None, None  # "Mum's called Genny"
         if any(t.key() == (norm(subject), norm(relation), norm(obj)) for t in self.out):
             return
         kind = answer_kind(tok) if tok is not None else "thing"
@@ -435,6 +463,8 @@ def _qualifier(sent, exclude: set[int]) -> str | None:
 def _subject(verb, speaker: str, out: _Clause) -> tuple[str | None, object]:
     """The clause's subject as a name, recording "my uncle Tavish" on the way; (None, tok) when unresolved."""
     subs = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if any(c.dep_ == "expl" for c in verb.children):
+        return None, None  # "there's a whole basement of records": nobody's attribute
     if not subs and verb.dep_ == "conj":  # "... and works at Brisk Dental": the first verb's subject
         return _subject(verb.head, speaker, _Clause(speaker, []))
     if not subs and verb.dep_ == "xcomp":
@@ -529,6 +559,13 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         return "feeling"
     own_subject = next((x for x in verb.children if x.dep_ in ("nsubj", "nsubjpass")), None)
     auxpass = next((x for x in verb.children if x.dep_ == "auxpass"), None)
+    if lemma in NAMING_VERBS and verb.dep_ == "conj" and any(x.dep_ == "dobj" and x.lower_ == "it"
+                                                             for x in verb.children):
+        thing = next((x for x in verb.head.children if x.dep_ == "dobj" and x.pos_ == "NOUN"), None)
+        name = next((x for x in verb.children if x.dep_ == "oprd" and is_name(x)), None)
+        if thing is not None and name is not None and subject is not None:
+            c.add(subject, relation_noun(thing), phrase(name), None, name)  # "... a boat and named it the Gannet's Pride"
+            return None
     if lemma in CONTACT_VERBS and auxpass is None and (PHONE.search(sent.text) or EMAIL.search(sent.text)):
         return "vague"  # "Call my mom Ilse on 617-555-0133": the number is read by _contacts
     before = len(c.out)
@@ -541,12 +578,15 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         if names and stok is not None:
             owner = possessor(stok, speaker)
             value = value_of(names[0])
-            if owner is not None and not is_name(stok):
-                c.renamed.add((owner, relation_noun(stok)))
+            # "our dog Ferrow is now called Tobble" parsed with the old name as the head and "dog" its compound
+            role = next((x for x in stok.children if x.dep_ == "compound" and x.pos_ == "NOUN"), None) \
+                if stok.text[:1].isupper() else None
+            if owner is not None and (role is not None or not is_name(stok)):
+                rel = relation_noun(role if role is not None else stok)
+                c.renamed.add((owner, rel))
                 # the appositive ("Pepper") was the old name: the new one replaces it
-                c.out[:] = [t for t in c.out if not (t.subject == owner and t.relation == relation_noun(stok))]
-                c.add(owner, relation_noun(stok), value, _qualifier(sent, {t.i for t in names[0].subtree}),
-                      names[0])
+                c.out[:] = [t for t in c.out if not (t.subject == owner and t.relation == rel)]
+                c.add(owner, rel, value, _qualifier(sent, {t.i for t in names[0].subtree}), names[0])
             else:
                 c.add(subject, "be called", value, None, names[0])
         return None if len(c.out) > before else "vague"
@@ -571,7 +611,14 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
             surface[-1] = third_person(lemma)
     said = " ".join([*surface, prt]).strip()
     qualifier_exclude: set[int] = set()
+    # "I live in Carrowmede, in a tiny flat over a bike shop": the name says where; the rest describes it
+    named_preps = {suffix for suffix, o in objs if suffix and is_name(o)}
     for suffix, o in objs:
+        if suffix in named_preps and not is_name(o):
+            continue
+        apposed = appositive_name(o) if suffix == "" and possessor(o, speaker) is None else None
+        if apposed is not None and is_name(apposed) and lemma in ("have", "get", "adopt", "buy"):
+            c.add(subject, relation_noun(o), value_of(apposed), None, apposed)  # "we've got a dog, Ferrow"
         named = next((x for x in o.children if x.dep_ == "acl" and x.lemma_ in NAMING_VERBS), None)
         name = next((x for x in named.children if x.dep_ in ("oprd", "attr", "dobj", "xcomp")), None) if named else None
         if name is not None and suffix == "":  # "I have a cat named Biscuit", "we adopted a beagle called Pickle"
@@ -596,7 +643,25 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
               .replace("  ", " "))
     qual = _qualifier(sent, qualifier_exclude)
     c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
+    for job in _jobs_held(verb):  # "retired last year after thirty years as a lighthouse keeper": not last year
+        c.add(subject, "work as", phrase(job), None, job)
     return _also_for_conjuncts(c, stok, subject, before)
+
+
+def _jobs_held(verb):
+    """Occupations named with "as" below an object of the verb ("thirty years as a lighthouse keeper", "a career
+    as a nurse"), not inside a clause of another verb. "as" right under the verb ("training as an electrician",
+    "works as a nurse") is the verb's own object."""
+    found = []
+    stack = list(verb.children)
+    while stack:
+        t = stack.pop()
+        if t.pos_ in ("VERB", "AUX") or t.dep_ in ("relcl", "acl", "advcl", "ccomp", "conj"):
+            continue
+        if t.dep_ == "pobj" and t.head.lower_ == "as" and t.head.head != verb and t.pos_ == "NOUN" and is_job(t):
+            found.append(t)
+        stack.extend(t.children)
+    return found
 
 
 def _also_for_conjuncts(c: "_Clause", stok, subject: str, before: int) -> str | None:
@@ -633,12 +698,25 @@ def _copula(sent, verb, subject, stok, speaker, c: _Clause, before: int) -> str 
     return _predicate(sent, verb, subject, attrs, preps, c, before)
 
 
+def _named(tok):
+    """The name standing in apposition to a common noun ("a community orchestra, the Quenmere Sinfonia"), else
+    the noun itself."""
+    name = appositive_name(tok) if not is_name(tok) else None
+    return name if name is not None and is_name(name) else tok
+
+
 def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> str | None:
     exclude: set[int] = set()
     for a in attrs:
+        if (subject == c.speaker and a.text[:1].isupper() and a.i > sent.start and a.ent_type_ not in NOT_PEOPLE
+                and (a.pos_ == "PROPN" or a.ent_type_ == "PERSON" or a.pos_ == "ADJ")
+                and not any(x.dep_ in ("det", "poss") for x in a.children)):
+            c.add(subject, "name", value_of(a), None, a)  # "I'm Odile, by the way."
+            exclude |= {t.i for t in a.subtree}
+            continue
         if a.pos_ == "ADJ" or a.dep_ == "acomp":
             if a.like_num or a.pos_ == "NUM":
-                c.add(subject, "age", a.text, None, a)
+                c.add(subject, "age", number_of(a), None, a)
                 continue
             years = next((x for x in a.children if x.lemma_ == "year"), None)
             if a.lemma_ == "old" and years is not None:  # "Elias is 11 years old"
@@ -665,29 +743,32 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
                     c.add(subject, f"be {a.lemma_.lower()} to", x.text, None, x)
             continue
         if a.pos_ == "NUM" or a.like_num:
-            c.add(subject, "age", a.text, None, a)
+            c.add(subject, "age", number_of(a), None, a)
             continue
         owner = possessor(a, c.speaker)
         if owner is not None and not is_name(a):  # "Maren is my sister", "Dervla has been my manager"
             c.add(owner, relation_noun(a), subject, None, next((x for x in verb.children if x.dep_ in (
                 "nsubj", "nsubjpass")), a))
             continue
-        if any(x.lower_ in ("such", "so") for x in a.children) or a.lemma_.lower() in OPINIONS:
-            continue  # "Pickle is such a cute name"
-        noun = a.lemma_.lower()
-        is_job = noun in JOBS or (noun.endswith(JOB_SUFFIXES) and noun not in NOT_JOBS and a.pos_ == "NOUN")
-        is_job = is_job and not any(x.lower_ in ("retired", "former", "ex") for x in a.children)
-        if is_job:  # "a software tester at Vantry Labs"
+        if any(x.lower_ in ("such", "so") or x.dep_ == "poss" and x.lower_ in EVERYONE for x in a.children) or \
+                a.lemma_.lower() in OPINIONS:
+            continue  # "Pickle is such a cute name", "he's everyone's favourite now"
+        job = is_job(a)
+        if job:  # "a software tester at Vantry Labs"
             for p in (x for x in a.children if x.dep_ == "prep" and x.lower_ in ("at", "for", "with")):
                 for o in (x for x in p.children if x.dep_ == "pobj"):
                     c.add(subject, "work at", value_of(o), None, o)
         value = value_of(a)
         subj = subject[:1].upper() + subject[1:]
         said = phrase(a, keep_det=True) if a.pos_ not in ("PROPN", "NUM") else value
-        c.add(subject, "work as" if is_job else "be", value, None, a, text=f"{subj} is {said}.")
+        c.add(subject, "work as" if job else "be", value, None, a, text=f"{subj} is {said}.")
         exclude |= {t.i for t in a.subtree}
+    past = verb.tag_ == "VBD"
     for p in preps:  # "I'm from Arlow", "Ada is at Ostwin"
         for o in (x for x in p.children if x.dep_ == "pobj"):
+            o = _named(o)  # "in a community orchestra, the Quenmere Sinfonia"
+            if past:
+                continue  # "We were out at the Fenwater reservoir in the rain": an afternoon, not a fact
             if not _is_time(o):
                 c.add(subject, f"be {p.lower_}", value_of(o), None, o)
                 exclude |= {t.i for t in o.subtree}
@@ -712,6 +793,25 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
                 add(owner, tok, tok.head)
         if tok.dep_ == "appos" and is_name(tok.head) and possessor(tok, speaker) is not None:
             add(possessor(tok, speaker), tok, tok.head)
+        if tok.dep_ == "appos" and is_name(tok) and tok.head.lower_ in KIN_NAMES and possessor(tok.head, speaker) is None:
+            c.add(speaker, tok.head.lower_, value_of(tok), None, tok)  # "Dad, Fitz, retired last year"
+
+
+def _verbless(sent, speaker: str, c: _Clause) -> None:
+    """Two shapes the small parser reads as a possessive, the "'s" being "is": "My brother's Dorran." (no verb:
+    Dorran is the root, brother its possessor) and "Mum's called Genny" ("called" a modifier of Genny)."""
+    root = sent.root
+    if root.pos_ == "PROPN" and not any(t.pos_ in ("VERB", "AUX") for t in sent):
+        for p in (x for x in root.children if x.dep_ == "poss" and x.pos_ == "NOUN"):
+            owner = possessor(p, speaker)
+            if owner is not None and any(x.dep_ == "case" for x in p.children):
+                c.add(owner, relation_noun(p), value_of(root), None, root)
+    for t in sent:
+        if t.lower_ in ("called", "named") and t.dep_ == "amod" and is_name(t.head):
+            p = next((x for x in t.head.children if x.dep_ == "poss" and is_name(x)
+                      and any(y.dep_ == "case" for y in x.children)), None)
+            if p is not None:
+                c.add(value_of(p), "be called", value_of(t.head), None, t.head)
 
 
 def _contacts(sent, speaker: str, c: _Clause) -> None:
@@ -765,6 +865,7 @@ def analyze(sent, speaker: str = USER) -> Analysis:
         if blocked:
             break
     if not blocked:
+        _verbless(sent, speaker, c)
         _appositions(sent, speaker, c)
         _contacts(sent, speaker, c)
     if c.out:
