@@ -33,7 +33,7 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
         router=Router(registry, service.embedder, a.route_min_score, a.route_margin, a.route_max_k),
         runtime=AdapterRuntime(base, registry, a.max_loaded_adapters, batch_size=a.batch_size,
                                batch_wait_ms=a.batch_wait_ms), rag_k=a.rag_k, rag_min_score=a.rag_min_score,
-        hybrid_context=a.hybrid_context, hybrid_trust=a.hybrid_trust,
+        hybrid_context=a.hybrid_context, hybrid_rule=a.hybrid_rule, hybrid_trust=a.hybrid_trust,
         max_new_tokens=a.max_new_tokens,
     )
     return ctx

@@ -28,7 +28,8 @@ class AgentContext:
     rag_k: int = 3
     rag_min_score: float = -1.0  # facts below this cosine stay out of the prompt
     hybrid_context: str = "all"  # all | unheld (settings.AgentSettings.hybrid_context)
-    hybrid_trust: float = 2.0  # settings.AgentSettings.hybrid_trust; above 1 = always with the notes
+    hybrid_rule: str = "notes"  # grounded | confident | notes (settings.AgentSettings.hybrid_rule)
+    hybrid_trust: float = 0.8  # settings.AgentSettings.hybrid_trust, for hybrid_rule="confident"
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
     _vectors: dict = field(default_factory=dict)
@@ -154,14 +155,17 @@ def make_nodes(ctx: AgentContext):
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
         prompt_ctx = facts_prompt(context)
-        if mode == "hybrid" and refs and ctx.hybrid_trust <= 1 and prompt_ctx:
-            # Weights first: an answer the routed adapters are sure of (every token at least hybrid_trust) is
-            # theirs; an unsure one is asked again with the notes, which the adapters would otherwise talk over.
+        if mode == "hybrid" and refs and ctx.hybrid_rule in ("grounded", "confident") and prompt_ctx:
+            # Weights first, without the notes, which the adapters would otherwise talk over (docs/results.md,
+            # "Hybrid: notes, weights, and which one answers"). grounded: their answer stands when a retrieved
+            # note says it too, else the notes answer alone (a wrong adapter also spoils reading). confident:
+            # it stands when every token has at least hybrid_trust, else adapters and notes answer together.
             answer, adapter, confidence = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
-            if confidence >= ctx.hybrid_trust:
+            if grounded(answer, context) if ctx.hybrid_rule == "grounded" else confidence >= ctx.hybrid_trust:
                 context, prompt_ctx = [], None
             else:
-                answer, adapter, _ = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
+                answer, adapter, _ = ctx.runtime.answer_one(
+                    question, [] if ctx.hybrid_rule == "grounded" else refs, prompt_ctx, ctx.max_new_tokens)
         else:
             answer, adapter, _ = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
         answer = f"{noted}\n{answer}" if noted else answer
@@ -169,6 +173,28 @@ def make_nodes(ctx: AgentContext):
                 "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
 
     return observe, recall, route, respond
+
+
+_FILLER = {"the", "a", "an", "is", "are", "was", "were", "my", "your", "our", "i", "you", "we", "it", "s", "of",
+           "and", "user", "said"}
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
+
+
+def grounded(answer: str, notes: list[str]) -> bool:
+    """Whether a retrieved note says the answer: its words (fillers aside) appear together, in order, in one note.
+    "Ferry pilot." is grounded in "My uncle Anselm works as a ferry pilot."; "Ilsabet." is not in "Gran's name
+    is Nessa. She's ninety-one"."""
+    key = _content_words(answer)
+    if not key:
+        return False
+    for note in notes:
+        words = _content_words(note)
+        if any(words[i:i + len(key)] == key for i in range(len(words) - len(key) + 1)):
+            return True
+    return False
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:

@@ -277,8 +277,8 @@ def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | No
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",
            "CARDINAL": "how many", "QUANTITY": "how much", "MONEY": "how much", "ORG": "what", "NORP": "what",
            "EVENT": "what", "WORK_OF_ART": "what", "PRODUCT": "what", "LANGUAGE": "what", "ORDINAL": "which"}
-_PRONOUNS = {"i": "{s}", "me": "{s}", "my": "{s}'s", "mine": "{s}'s", "myself": "{s}", "am": "is", "'m": "is",
-             "we": "{s}", "us": "{s}", "our": "{s}'s"}
+_PRONOUNS = {"i": "{s}", "me": "{s}", "my": "{s}'s", "mine": "{s}'s", "myself": "{s}", "am": "is", "'m": " is",
+             "we": "{s}", "us": "{s}", "our": "{s}'s", "'ve": " has", "'re": " is"}  # "I'm" -> "the user is"
 
 
 def statement_questions(doc, speaker: str) -> list[Pair]:

@@ -113,10 +113,12 @@ class AgentSettings(BaseModel):
     hybrid_context: Literal["all", "unheld"] = Field(
         "all", description="Facts in hybrid's prompt: all = every retrieved fact, the adapters add to them; unheld = "
                            "a fact leaves the prompt when a chosen adapter holds it (fewer prompt tokens)")
-    hybrid_trust: float = Field(
-        0.8, ge=0, description="hybrid asks the routed adapters first, without notes, and keeps their answer when "
-                               "every token of it has at least this probability; else it asks again with the "
-                               "notes. Above 1 = always with the notes")
+    hybrid_rule: Literal["grounded", "confident", "notes"] = Field(
+        "grounded", description="Who answers in hybrid. grounded: the routed adapters first, without notes; their "
+                                "answer stands when a retrieved note contains it, else the notes answer alone. "
+                                "confident: the adapters' answer stands when every token has at least "
+                                "hybrid_trust, else adapters and notes answer together. notes: always together")
+    hybrid_trust: float = Field(0.8, ge=0, le=1, description="Least token probability (hybrid_rule=confident)")
     route_min_score: float = Field(0.25, ge=-1, le=1, description="No adapter below this cosine")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")
     route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")

@@ -564,7 +564,8 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         thing = next((x for x in verb.head.children if x.dep_ == "dobj" and x.pos_ == "NOUN"), None)
         name = next((x for x in verb.children if x.dep_ == "oprd" and is_name(x)), None)
         if thing is not None and name is not None and subject is not None:
-            c.add(subject, relation_noun(thing), phrase(name), None, name)  # "... a boat and named it the Gannet's Pride"
+            # "... a boat and named it the Gannet's Pride": the name without its article
+            c.add(subject, relation_noun(thing), re.sub(r"^(?:the|a|an) ", "", phrase(name)), None, name)
             return None
     if lemma in CONTACT_VERBS and auxpass is None and (PHONE.search(sent.text) or EMAIL.search(sent.text)):
         return "vague"  # "Call my mom Ilse on 617-555-0133": the number is read by _contacts
@@ -708,6 +709,8 @@ def _named(tok):
 def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> str | None:
     exclude: set[int] = set()
     for a in attrs:
+        if any(x.dep_ == "poss" and x.lower_ in EVERYONE for x in a.children):
+            continue  # "he's everyone's favourite now": an opinion
         if (subject == c.speaker and a.text[:1].isupper() and a.i > sent.start and a.ent_type_ not in NOT_PEOPLE
                 and (a.pos_ == "PROPN" or a.ent_type_ == "PERSON" or a.pos_ == "ADJ")
                 and not any(x.dep_ in ("det", "poss") for x in a.children)):
@@ -750,9 +753,8 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
             c.add(owner, relation_noun(a), subject, None, next((x for x in verb.children if x.dep_ in (
                 "nsubj", "nsubjpass")), a))
             continue
-        if any(x.lower_ in ("such", "so") or x.dep_ == "poss" and x.lower_ in EVERYONE for x in a.children) or \
-                a.lemma_.lower() in OPINIONS:
-            continue  # "Pickle is such a cute name", "he's everyone's favourite now"
+        if any(x.lower_ in ("such", "so") for x in a.children) or a.lemma_.lower() in OPINIONS:
+            continue  # "Pickle is such a cute name"
         job = is_job(a)
         if job:  # "a software tester at Vantry Labs"
             for p in (x for x in a.children if x.dep_ == "prep" and x.lower_ in ("at", "for", "with")):
@@ -793,7 +795,8 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
                 add(owner, tok, tok.head)
         if tok.dep_ == "appos" and is_name(tok.head) and possessor(tok, speaker) is not None:
             add(possessor(tok, speaker), tok, tok.head)
-        if tok.dep_ == "appos" and is_name(tok) and tok.head.lower_ in KIN_NAMES and possessor(tok.head, speaker) is None:
+        if (tok.dep_ == "appos" and is_name(tok) and tok.head.lower_ in KIN_NAMES
+                and possessor(tok.head, speaker) is None):
             c.add(speaker, tok.head.lower_, value_of(tok), None, tok)  # "Dad, Fitz, retired last year"
 
 

@@ -7,7 +7,7 @@ import pytest
 from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
-from agent.nodes import AgentContext
+from agent.nodes import AgentContext, grounded
 from agent.router import Router
 from agent.runtime import AdapterRuntime
 from consolidation.gate import GateThresholds
@@ -85,18 +85,72 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     ctx.hybrid_context = "unheld"
     assert run(graph, "Where do I live?", mode="hybrid")["context"] == []  # consolidated: not repeated
     ctx.hybrid_context = "all"
-    # hybrid_trust: the adapter's own answer when it is at least that sure of every token, else with the notes
+    # hybrid_rule="confident": the adapter's own answer when it is at least hybrid_trust sure of every token,
+    # else adapter and notes together
+    ctx.hybrid_rule = "confident"
     ref = ctx.registry.current("alice", fact.topic)
     answer, _, sure = ctx.runtime.answer_one("Where do I live?", [ref], None, ctx.max_new_tokens)
     ctx.hybrid_trust = sure
     out = run(graph, "Where do I live?", mode="hybrid")
     assert out["context"] == [] and out["answer"] == answer and out["adapter"] is not None
     ctx.hybrid_trust = math.nextafter(sure, 2.0)
-    assert run(graph, "Where do I live?", mode="hybrid")["context"] == ["I moved to Oslo."]
-    ctx.hybrid_trust = 2.0  # off: always with the notes
+    out = run(graph, "Where do I live?", mode="hybrid")
+    assert out["context"] == ["I moved to Oslo."] and out["adapter"] is not None
+    ctx.hybrid_rule = "notes"
     ctx.service.delete("alice", fid)  # -> stale: the adapter must not answer any more
     out = run(graph, "Where do I live?")
     assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]
+
+
+def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx):
+    """hybrid_rule="grounded": the adapter answers from weights; a retrieved note containing its answer lets it
+    stand; when no note does (here the fact moved on and the adapter is out of date), the notes answer alone."""
+    graph = compile_graph(ctx, MemorySaver())
+    fact = publish(ctx, fact_of(run(graph, "I moved to Oslo."))["id"])
+    ctx.hybrid_rule = "grounded"
+    ref = ctx.registry.current("alice", fact.topic)
+    alone, _, _ = ctx.runtime.answer_one("Where do I live?", [ref], None, ctx.max_new_tokens)
+    assert grounded(alone, ["I moved to Oslo."])  # the tiny adapter learned to say Oslo
+    out = run(graph, "Where do I live?", mode="hybrid")
+    assert out["answer"] == alone and out["adapter"] is not None and out["context"] == []
+    # an adapter that answers wrongly and surely (what a small model does when a question is worded unlike its
+    # training): no note says "Bergen", so the notes answer, without the adapter
+    real = ctx.runtime
+    ctx.runtime = Misremembers(real)
+    try:
+        out = run(graph, "Where do I live?", mode="hybrid")
+    finally:
+        ctx.runtime = real
+    noted, _, _ = real.answer_one("Where do I live?", [], "I moved to Oslo.", ctx.max_new_tokens)
+    assert out["adapter"] is None and out["context"] == ["I moved to Oslo."] and out["answer"] == noted
+    assert "Bergen" not in out["answer"]
+
+
+class Misremembers:
+    """The real runtime, except that adapters asked without notes answer "Bergen." with full confidence."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def answer_one(self, question, refs, context=None, max_new_tokens=32):
+        if refs and context is None:
+            return "Bergen.", refs[0].name, 1.0
+        return self.runtime.answer_one(question, refs, context, max_new_tokens)
+
+    def __getattr__(self, name):
+        return getattr(self.runtime, name)
+
+
+@pytest.mark.parametrize("answer, notes, expected", [
+    ("Ferry pilot.", ["My uncle Anselm works as a ferry pilot."], True),
+    ("the Gannet's Pride", ["Brisa named it the Gannet's Pride."], True),
+    ("Ilsabet.", ["Gran's name is Nessa.", "She's ninety-one."], False),
+    ("pilot ferry", ["My uncle works as a ferry pilot."], False),  # in order
+    ("The.", ["The user said: the end."], False),  # nothing but fillers grounds nothing
+    ("415-555-0147.", ["Her number is 415-555-0147."], True),
+])
+def test_grounded_means_a_note_says_the_answers_words_together(answer, notes, expected):
+    assert grounded(answer, notes) is expected
 
 
 def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):

@@ -27,6 +27,10 @@ NOW = datetime.now(timezone.utc)
     ("the user", "be married to", "Jory", "person", False, "Who am I married to?"),
     ("the user", "birthday", "March 3", "time", False, "When is my birthday?"),
     ("Caroline", "attend", "pottery class", "thing", True, "What did Caroline attend?"),
+    ("the user", "name", "Wrenna", "name", False, "What is my name?"),
+    ("Tamsin", "be called", "Rusty", "name", False, "What is Tamsin's name?"),
+    ("the user", "cat", "Biscuit", "thing", False, "What is my cat called?"),  # a name, not "What is my cat?"
+    ("Tamsin", "old van", "Rusty Heron", "name", False, "What is Tamsin's old van called?"),
 ])
 def test_the_question_word_and_form_follow_the_answer(subject, relation, obj, kind, past, first):
     pairs = fact_questions(subject, relation, obj, kind, past)
@@ -72,6 +76,15 @@ def test_a_statement_without_a_triple_gets_echo_questions_about_its_names_and_da
     assert [qa.question.startswith("Fill in the blank: ") for qa in ds.validation] == [True]
 
 
+
+def test_echo_questions_expand_contractions_of_the_speaker():
+    ds = build_dataset([fact("a", "Choir is on Fridays, which is why I'm tired on Saturdays and we've no plans.")],
+                       short=True)
+    questions = " ".join(qa.question for qa in ds.train + ds.validation)
+    assert "the user is tired" in questions and "the user has no plans" in questions
+    assert "useris" not in questions and "user've" not in questions
+
+
 def test_a_statement_is_covered_by_the_facts_read_from_it():
     facts = [fact("s", "I moved to Oslo."),
              fact("f", "The user lives in Oslo.", "the user", "live in", "Oslo", derived_from="s"),
@@ -114,3 +127,10 @@ def test_events_are_dated_by_when_they_were_said():
     fact = make_fact("Gina", "lose", "job", "Gina lost job.", said_at=said, qualifier="yesterday")
     (when,) = [qa for qa in build_dataset([fact], short=True).train if qa.question.startswith("When")]
     assert (when.question, when.answer, when.expected) == ("When did Gina lose job?", "8 June 2023.", "8 June 2023")
+
+
+def test_name_questions_are_distinct_and_never_ask_who_a_name_is():
+    for subject, relation in (("the user", "name"), ("Gran", "be called"), ("the user", "dog")):
+        pairs = fact_questions(subject, relation, "Nessa", "name")
+        assert len({p.question for p in pairs}) == len(pairs) == 4
+        assert all(p.answer == "Nessa" and not p.question.startswith("Who is") for p in pairs)

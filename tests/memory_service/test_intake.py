@@ -55,6 +55,34 @@ def test_triples_from_the_parse(text, expected):
     assert triples(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # names said the way people say them
+    ("I'm Wrenna, by the way.", {("the user", "name", "Wrenna")}),  # and nothing "by the way"
+    ("Mum's called Pella.", {("the user", "mum", "Pella")}),  # the parser reads "'s called" as a possessive
+    ("My sister's Marisol.", {("the user", "sister", "Marisol")}),  # no verb in the parse at all
+    ("We've got a cat, Biscuit.", {("the user", "cat", "Biscuit"), ("the user", "have", "cat")}),
+    ("Dad, Osgar, retired after forty years as a tram driver.",
+     {("the user", "dad", "Osgar"), ("Dad", "retire after", "forty years"), ("Dad", "work as", "tram driver")}),
+    ("My neighbour Tamsin bought an old van and named it the Rusty Heron.",
+     {("the user", "neighbour", "Tamsin"), ("Tamsin", "buy", "old van"), ("Tamsin", "old van", "Rusty Heron")}),
+    ("Our cat Biscuit is now called Crumpet.", {("the user", "cat", "Crumpet")}),  # the old name goes
+    # a number written with a hyphen is one number
+    ("Grandad is eighty-four.", {("Grandad", "age", "eighty-four")}),
+    # the named place says where; "in a small house by the canal" describes it (two answers would cancel out)
+    ("I live in Harrowdene, in a small house by the canal.", {("the user", "live in", "Harrowdene")}),
+    # no fact: an existential, where someone was one afternoon, a pronoun object, an opinion of everyone's
+    ("There's a new printer in my office.", set()),
+    ("We were at the Delling market in the rain all morning.", set()),
+    ("I've seen about a hundred photos of it.", set()),
+    ("My brother Ivo is everyone's favourite.", {("the user", "brother", "Ivo")}),
+    # and what must not change: "IT" is not "it", an article makes a sign not a name
+    ("I'm the head of IT at Ferrowell.", {("the user", "work as", "head of IT"), ("the user", "be at", "Ferrowell")}),
+    ("I'm a Pisces.", {("the user", "be", "Pisces")}),
+])
+def test_triples_from_conversational_english(text, expected):
+    assert triples(text) == expected
+
+
 def test_time_expressions_stay_out_of_the_object():
     (s,) = read_message("I moved to Arlow Point last week.").sentences
     (t,) = s.triples
