@@ -161,7 +161,7 @@ def make_nodes(ctx: AgentContext):
             # note says it too, else the notes answer alone (a wrong adapter also spoils reading). confident:
             # it stands when every token has at least hybrid_trust, else adapters and notes answer together.
             answer, adapter, confidence = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
-            if grounded(answer, context) if ctx.hybrid_rule == "grounded" else confidence >= ctx.hybrid_trust:
+            if grounded(answer, context, question) if ctx.hybrid_rule == "grounded" else confidence >= ctx.hybrid_trust:
                 context, prompt_ctx = [], None
             else:
                 answer, adapter, _ = ctx.runtime.answer_one(
@@ -183,12 +183,13 @@ def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
 
 
-def grounded(answer: str, notes: list[str]) -> bool:
+def grounded(answer: str, notes: list[str], question: str = "") -> bool:
     """Whether a retrieved note says the answer: its words (fillers aside) appear together, in order, in one note.
     "Ferry pilot." is grounded in "My uncle Anselm works as a ferry pilot."; "Ilsabet." is not in "Gran's name
-    is Nessa. She's ninety-one"."""
+    is Nessa. She's ninety-one". An answer that only repeats the question ("What's Mum called?" "Mum.") says
+    nothing, wherever it is written."""
     key = _content_words(answer)
-    if not key:
+    if not key or set(key) <= set(_content_words(question)):
         return False
     for note in notes:
         words = _content_words(note)

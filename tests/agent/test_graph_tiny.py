@@ -143,6 +143,7 @@ class Misremembers:
 
 @pytest.mark.parametrize("answer, notes, expected", [
     ("Ferry pilot.", ["My uncle Anselm works as a ferry pilot."], True),
+    ("Mum.", ["Mum's called Genny."], False),  # only repeats the question (below)
     ("the Gannet's Pride", ["Brisa named it the Gannet's Pride."], True),
     ("Ilsabet.", ["Gran's name is Nessa.", "She's ninety-one."], False),
     ("pilot ferry", ["My uncle works as a ferry pilot."], False),  # in order
@@ -150,7 +151,7 @@ class Misremembers:
     ("415-555-0147.", ["Her number is 415-555-0147."], True),
 ])
 def test_grounded_means_a_note_says_the_answers_words_together(answer, notes, expected):
-    assert grounded(answer, notes) is expected
+    assert grounded(answer, notes, "What's Mum called?") is expected
 
 
 def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):
