@@ -117,7 +117,7 @@ def _name_questions(subject: str, obj: str) -> list[Pair]:
                 Pair("Do you know what my name is?", obj, "embedded"), Pair("Tell me my name.", obj, "tell")]
     return [Pair(f"What is {subject}'s name?", obj, "direct"), Pair(f"What is {subject} called?", obj, "cleft"),
             Pair(f"Do you know what {subject} is called?", obj, "embedded"),
-            Pair(f"Tell me the name of {subject}.", obj, "tell")]
+            Pair(f"Tell me what {subject} is called.", obj, "tell")]
 
 
 PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", "husband", "partner", "son",
@@ -146,7 +146,7 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
         return [Pair(f"What is {owner} {rel} called?", obj, "direct"),
                 Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
                 Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),
-                Pair(f"Tell me the name of {owner} {rel}.", obj, "tell")]
+                Pair(f"Tell me what {owner} {rel} is called.", obj, "tell")]
     if wh == "who":
         pairs += [Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
                   Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),
