@@ -161,7 +161,11 @@ def make_nodes(ctx: AgentContext):
             # note says it too, else the notes answer alone (a wrong adapter also spoils reading). confident:
             # it stands when every token has at least hybrid_trust, else adapters and notes answer together.
             answer, adapter, confidence = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
-            if grounded(answer, context, question) if ctx.hybrid_rule == "grounded" else confidence >= ctx.hybrid_trust:
+            if ctx.hybrid_rule == "grounded":
+                stands = grounded(answer, context, question)
+            else:
+                stands = confidence >= ctx.hybrid_trust
+            if stands:
                 context, prompt_ctx = [], None
             else:
                 answer, adapter, _ = ctx.runtime.answer_one(
