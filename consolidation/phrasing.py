@@ -140,13 +140,13 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
     wh = "who" if person and not rel.startswith("favourite") else wh_word(kind, rel)
     if wh == "what" and kind == "time":
         wh = "when"
-    pairs = [Pair(f"{wh.capitalize()} is {owner} {rel}?", obj, "direct")]
     if wh == "what" and kind in ("name", "thing") and obj[:1].isupper() and rel.split()[-1].isalpha():
         # "my dog is Ferrow": a name, not a kind of thing
         return [Pair(f"What is {owner} {rel} called?", obj, "direct"),
                 Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
                 Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),
                 Pair(f"Tell me what {owner} {rel} is called.", obj, "tell")]
+    pairs = [Pair(f"{wh.capitalize()} is {owner} {rel}?", obj, "direct")]
     if wh == "who":
         pairs += [Pair(f"What is the name of {owner} {rel}?", obj, "cleft"),
                   Pair(f"Do you know what {owner} {rel} is called?", obj, "embedded"),

@@ -765,12 +765,10 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
         said = phrase(a, keep_det=True) if a.pos_ not in ("PROPN", "NUM") else value
         c.add(subject, "work as" if job else "be", value, None, a, text=f"{subj} is {said}.")
         exclude |= {t.i for t in a.subtree}
-    past = verb.tag_ == "VBD"
-    for p in preps:  # "I'm from Arlow", "Ada is at Ostwin"
+    # "We were out at the Fenwater reservoir in the rain": where someone was one afternoon, not a fact
+    for p in preps if verb.tag_ != "VBD" else []:  # "I'm from Arlow", "Ada is at Ostwin"
         for o in (x for x in p.children if x.dep_ == "pobj"):
             o = _named(o)  # "in a community orchestra, the Quenmere Sinfonia"
-            if past:
-                continue  # "We were out at the Fenwater reservoir in the rain": an afternoon, not a fact
             if not _is_time(o):
                 c.add(subject, f"be {p.lower_}", value_of(o), None, o)
                 exclude |= {t.i for t in o.subtree}
