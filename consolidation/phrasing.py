@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memory_service.triples import third_person
+from memory_service.triples import KIN_NAMES, third_person
 
 USER = "the user"
 PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
@@ -81,7 +81,7 @@ COMMON_VERBS = {"live", "work", "drive", "play", "have", "own", "attend", "speak
                 "use", "keep", "sell", "support", "prefer", "take", "make", "know", "marry", "start", "open",
                 "found", "build", "learn", "practise", "practice", "ride", "hike", "climb", "rent", "lose", "get",
                 "fly", "sail", "hate", "eat", "drink", "wear", "raise", "meet", "move", "stay", "spend", "sign",
-                "finish", "win", "earn", "miss", "need", "want", "plan", "organise", "organize", "host", "own"}
+                "finish", "win", "earn", "miss", "need", "want", "plan", "organise", "organize", "host", "own", "do"}
 
 
 def fact_questions(subject: str, relation: str, obj: str, kind: str = "thing", past: bool = False) -> list[Pair]:
@@ -125,10 +125,11 @@ PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", 
           "cousin", "friend", "boss", "manager", "supervisor", "colleague", "coworker", "neighbour", "neighbor",
           "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend", "girlfriend", "fiance", "fiancee",
           "teacher", "coach", "mentor", "lead", "plumber", "babysitter", "stepdad", "stepmum", "stepmom", "twin",
-          "child", "kid", "baby", "youngest", "eldest", "oldest", "vet", "therapist", "lawyer", "accountant"}
+          "child", "kid", "baby", "youngest", "eldest", "oldest", "vet", "therapist", "lawyer", "accountant"
+          } | KIN_NAMES
 
 
-def _is_person_role(rel: str) -> bool:
+def is_person_role(rel: str) -> bool:
     head = rel.split(" at ")[0].split(" from ")[0].split()[-1] if rel.split() else ""
     return head in PEOPLE or head.split("-")[0] in PEOPLE
 
@@ -136,7 +137,7 @@ def _is_person_role(rel: str) -> bool:
 def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
     """"my uncle is Tavish", "Maren's husband is Jory", "my favourite colour is teal"."""
     owner = _possessive(subject)
-    person = _is_person_role(rel) or kind == "person"
+    person = is_person_role(rel) or kind == "person"
     wh = "who" if person and not rel.startswith("favourite") else wh_word(kind, rel)
     if wh == "what" and kind == "time":
         wh = "when"
@@ -172,7 +173,7 @@ def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> 
     prep = words[-1] if len(words) > 1 and words[-1] in PREPOSITIONS else ""
     core = words[:-1] if prep else words
     wh = wh_word(kind, rel)
-    if rel in ("work at", "study at", "live in", "grow up in", "be born in", "be from", "stay in", "ski in"):
+    if rel in ("work at", "study at", "live in", "grow up in", "be born in", "be from", "stay in", "ski in", "work in"):
         wh = "where"
     elif prep in ("as",) or kind in ("name", "thing") and wh == "where":
         wh = "what"
@@ -255,13 +256,16 @@ def _told_as_event(subject: str, text: str) -> bool:
         "is", "was", "are", "were", "am", "has", "had", "have")
 
 
+STATES = {"be", "have", "own", "keep", "know", "like", "love", "prefer", "hate"}  # no "when": not events
+
+
 def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | None, past: bool,
                   text: str = "") -> Pair | None:
     """"When did Gina launch ad campaign?" -> "the week before 9 June 2023" for an event told in the past tense
     (or with a past time expression), dated by when it was said. `text`: the fact's canonical sentence, which
     tells a verb ("launch") from a possessed noun ("job") where the relation alone cannot."""
     words = rel.split()
-    if not words or words[0] == "be" or not (is_verb_relation(rel) or _told_as_event(subject, text)):
+    if not words or words[0] in STATES or not (is_verb_relation(rel) or _told_as_event(subject, text)):
         return None
     q = (qualifier or "").lower()
     if not (past or q.startswith(("yesterday", "last")) or q.endswith("ago")):
@@ -285,6 +289,8 @@ def statement_questions(doc, speaker: str) -> list[Pair]:
     """Echo questions about each name, place, number and date of a statement (a parsed spaCy Doc), the speaker
     put in place of "I": "Jon: I lost my job in May" -> "Jon lost Jon's job when?" (answer "May")."""
     who = "the user" if speaker in ("user", USER, "") else speaker
+    if leans(doc):
+        return []
     pairs = []
     for ent in doc.ents:
         wh = ECHO_WH.get(ent.label_)
@@ -309,6 +315,21 @@ def statement_questions(doc, speaker: str) -> list[Pair]:
     return pairs
 
 
+def leans(doc) -> bool:
+    """A statement whose subject is a pronoun or missing ("She answers emails at two in the morning.", "Been
+    there since 2019.") or that speaks to someone ("you left Corbel Rail"): its echo questions would not say whom
+    they ask about."""
+    for sent in doc.sents:
+        if any(t.lower_ in ("you", "your") for t in sent):
+            return True  # in a transcript, whoever is spoken to
+        subjects = [t for t in sent.root.children if t.dep_ in ("nsubj", "nsubjpass", "expl", "csubj")]
+        if subjects and subjects[0].lower_ in ("he", "she", "they", "this", "that", "these", "those"):
+            return True
+        if not subjects and (sent.root.pos_ in ("VERB", "AUX") or not any(t.pos_ in ("VERB", "AUX") for t in sent)):
+            return True  # "Been there since 2019.", "Fine, five."
+    return False
+
+
 # --- what a stored fact is, without its parse -----------------------------------------------------------------
 
 _PAST_WORDS = set(IRREGULAR_PAST.values()) | {"was", "were", "had", "did"}
@@ -318,14 +339,14 @@ def guess_kind(relation: str, obj: str) -> str:
     """person | place | time | number | thing for a stored fact's object (the parse is gone by then)."""
     rel = relation.strip()
     if rel in ("live in", "lives in", "grow up in", "be born in", "be from", "move to", "work at", "works at",
-               "study at", "stay in") or rel.endswith((" in", " to")) and obj[:1].isupper() and rel.startswith(
-                   ("travel", "move", "go", "fly", "sail", "ski", "live", "vacation", "holiday")):
+               "study at", "stay in", "work in") or rel.endswith((" in", " to")) and obj[:1].isupper() and \
+            rel.startswith(("travel", "move", "go", "fly", "sail", "ski", "live", "vacation", "holiday")):
         return "place"
     if rel in ("birthday", "anniversary") or rel.endswith(("day", "date")):
         return "time"
     if rel in ("age", "phone number") or obj[:1].isdigit():
         return "number"
-    if _is_person_role(rel) or rel.endswith((" to", " with", " by")) and obj[:1].isupper():
+    if is_person_role(rel) or rel.endswith((" to", " with", " by")) and obj[:1].isupper():
         return "person"
     return "thing"
 

@@ -18,8 +18,8 @@ from typing import Callable
 from memory_service.schemas import Fact
 
 from .answers import other_values, states
-from .phrasing import (fact_questions, guess_kind, guess_past, is_verb_relation, reverse_questions,
-                       statement_questions, when_question)
+from .phrasing import (KIN_NAMES, fact_questions, guess_kind, guess_past, is_person_role, is_verb_relation,
+                       reverse_questions, statement_questions, when_question)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -142,6 +142,34 @@ def reverse_qa(fact: Fact) -> list[QA]:
     return [QA(fact.id, who.question, who.answer + ".", r.split(" at ")[0].split()[-1], "reverse")]
 
 
+def roles(facts: list[Fact]) -> dict[str, list[str]]:
+    """name -> how else it is said: "my sister Ilsabet" makes Ilsabet "my sister"; "Dad, Fitz," makes Dad
+    "my dad" and "Fitz"; "Tessaly's husband Emeric" makes Emeric "Tessaly's husband". People are asked about
+    by role as often as by name ("What does my sister do?"), and a small model does not make that hop itself."""
+    out: dict[str, list[str]] = {}
+    for f in facts:
+        if not (f.subject and f.relation and f.object) or not f.object[:1].isupper() or not is_person_role(f.relation):
+            continue
+        role = f"my {f.relation}" if f.subject == USER else f"{f.subject}'s {f.relation}"
+        out.setdefault(f.object, []).append(role)
+        if f.subject == USER and f.relation in KIN_NAMES:  # "Dad retired": Dad is Fitz, and my dad
+            out.setdefault(f.relation.capitalize(), []).extend([f"my {f.relation}", f.object])
+    return {name: list(dict.fromkeys(r for r in rs if r != name)) for name, rs in out.items()}
+
+
+def role_qa(fact: Fact, aliases: dict[str, list[str]], forms: int = 2, short: bool = False) -> list[QA]:
+    """The fact's questions asked of its subject by role ("What does my sister do for a living?" for Ilsabet's
+    job): trained, not gated (the gate asks by name)."""
+    if not (fact.subject and fact.relation and fact.object) or fact.subject not in aliases:
+        return []
+    ans = f"{fact.object}." if short else answer_text(fact)
+    out = []
+    for alias in aliases[fact.subject]:
+        qs = questions_for(fact.model_copy(update={"subject": alias}))
+        out += [QA(fact.id, q, ans, fact.object, "taught") for q in qs[:-1][:forms]]
+    return out
+
+
 def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"When did Gina launch ad campaign?" for an event the fact tells in the past, dated by when it was said
     (temporal questions are a large share of what people ask of a conversation): trained, not gated."""
@@ -204,11 +232,12 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
     read_from = {f.derived_from for f in facts if f.derived_from}
     bare = [f for f in facts if not (f.subject and f.relation) and f.id not in read_from]
     analysed = statement_qa(bare, taught_forms, short)
+    aliases = roles(facts)
     for f in facts:
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + reverse_qa(f) + when_qa(f, short):
+        for qa in qas + reverse_qa(f) + when_qa(f, short) + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)

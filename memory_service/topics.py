@@ -15,7 +15,9 @@ _STOP = {"a", "an", "the", "is", "are", "was", "my", "i", "in", "at", "of", "to"
 FAMILY = ("sister", "brother", "mother", "father", "wife", "husband", "partner", "son", "daughter", "uncle", "aunt",
           "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "cousin", "dog", "cat", "pet",
           "parrot", "rabbit", "hamster", "horse", "fiance", "fiancee", "girlfriend", "boyfriend", "child", "kid",
-          "mom", "dad", "stepmother", "stepfather", "twin", "baby")
+          "mom", "dad", "stepmother", "stepfather", "twin", "baby", "mum", "mam", "mummy", "mommy", "daddy", "gran",
+          "granny", "nan", "nana", "nanna", "grandad", "granddad", "grandmom", "grandmum", "stepmum", "stepmom",
+          "stepdad", "auntie", "grandson", "granddaughter", "grandchild", "stepson", "stepdaughter")
 WORK = ("work at", "work as", "works at", "works as", "boss", "manager", "supervisor", "colleague", "coworker",
         "co-worker", "team lead", "mentor", "employer", "client", "intern", "assistant", "office")
 

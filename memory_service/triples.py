@@ -85,6 +85,11 @@ NAMING_VERBS = {"call", "name"}
 KIN_NAMES = {"mum", "mom", "mummy", "mommy", "dad", "daddy", "gran", "granny", "grandma", "grandpa", "grandad",
              "granddad", "nan", "nana", "nanna", "papa", "mama"}
 # objects that are parts of idioms, not things: "by the way", "a lot", "of course", "at all", "at least"
+LOOKS = {"grey", "gray", "black", "white", "brown", "ginger", "red", "blue", "green", "yellow", "tabby", "scruffy",
+         "fluffy", "tiny", "sweet", "lovely", "gorgeous", "adorable", "cute", "beautiful", "shiny", "rusty", "battered"}
+CHILDREN = {"girl": "daughter", "little girl": "daughter", "baby girl": "daughter", "boy": "son", "little boy": "son",
+            "baby boy": "son"}  # "I have a little girl, Pia"
+CURRENT = {"new", "current", "present", "latest"}  # "my new boss" is my boss now (and supersedes the old one)
 IDIOM_OBJECTS = {"way", "lot", "course", "all", "least", "most", "sudden", "end", "general", "fact", "case"}
 POINTING = {"it", "him", "her", "them", "this", "that", "these", "those", "himself", "herself", "itself"}
 PHONE = re.compile(r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?\d{3,5}[ .-]\d{3,6}(?:[ .-]\d{3,4})?(?![\w-])")
@@ -168,16 +173,25 @@ def antecedent(sent, before) -> str | None:
     subject = next((t for t in sent.root.children if t.dep_ in ("nsubj", "nsubjpass")), None)
     if subject is None or subject.lower_ not in ("he", "she"):
         return None
+    return last_person(before)
+
+
+def last_person(tokens) -> str | None:
+    """The last person's name among `tokens` (a run of proper nouns, places and dates aside)."""
     names, run = [], []
-    for t in before:
-        if t.pos_ == "PROPN" and t.ent_type_ not in NOT_PEOPLE and t.lower_ not in FIRST_PERSON:
+    for t in tokens:
+        # "called Genny", "my sister Ilsabet": a person's name, whatever the tagger thinks it is
+        given = t.i > 0 and t.doc[t.i - 1].lower_ in ("called", "named") or t.dep_ == "appos" and any(
+            x.dep_ == "poss" for x in t.head.children)
+        if t.pos_ == "PROPN" and (t.ent_type_ not in NOT_PEOPLE or given) and t.lower_ not in FIRST_PERSON:
             run.append(t.text)
         elif run:
             names.append(" ".join(run))
             run = []
     if run:
         names.append(" ".join(run))
-    return names[-1] if names else None
+    named = [n for n in names if n.lower() not in KIN_NAMES]  # "Mum's called Orla, and she ...": Orla
+    return (named or names)[-1] if names else None
 
 
 def resolved(sent, name: str) -> str:
@@ -190,7 +204,7 @@ def resolved(sent, name: str) -> str:
             text = name
         elif t.i == subject.i + 1 and t.lower_ in ("'s", "’s"):
             after = sent.doc[t.i + 1] if t.i + 1 < len(sent.doc) else None
-            text = " has" if after is not None and after.tag_ == "VBN" else " is"
+            text = " has" if after is not None and (after.tag_ == "VBN" or after.lower_ == "got") else " is"
         words.append(text + t.whitespace_)
     return "".join(words).strip()
 
@@ -322,8 +336,10 @@ def relation_noun(tok) -> str:
     if j - i > 1:
         return tok.doc[i:j].text.lower()
     mods = [t for t in tok.children if t.dep_ in ("amod", "compound") and t.i < tok.i and t.pos_ != "PROPN"
-            and not _is_time(t)]
-    words = [*(m.text.lower() for m in sorted(mods, key=lambda t: t.i)), tok.lemma_.lower()]
+            and not _is_time(t) and t.lower_ not in CURRENT and not (t.dep_ == "amod" and t.lower_ in LOOKS)]
+    # "next-door neighbour": a hyphenated modifier whole (the parser hangs "door" alone on the noun)
+    words = [*(tok.doc[slice(*_joined(m))].text.lower() for m in sorted(mods, key=lambda t: t.i)),
+             tok.lemma_.lower()]
     rel = " ".join(words).replace("favorite", "favourite").replace("fav ", "favourite ").replace("color", "colour")
     if rel in ("number", "phone", "mobile", "cell", "phone number", "mobile number", "cell number", "telephone",
                "telephone number", "office number", "home number", "work number"):
@@ -489,8 +505,11 @@ def _subject(verb, speaker: str, out: _Clause) -> tuple[str | None, object]:
         if name is None and named is not None:  # "an aunt called Wren who lives in ..."
             name = next((o for o in named.children if o.dep_ in ("oprd", "attr", "dobj") and is_name(o)), None)
         return (value_of(name), name) if name is not None else (None, tok)
+    if tok.pos_ == "PRON" and tok.lower_ in ("he", "she") and verb.dep_ in ("ROOT", "conj", "parataxis"):
+        name = last_person(t for t in tok.sent if t.i < tok.i)  # not in reported speech: "Ana says she is ..."
+        return (name, tok) if name else (None, tok)  # "Mum's called Genny, she runs a bakery": Genny
     if tok.pos_ == "PRON":
-        return None, tok  # he, she, they, it: no coreference across sentences
+        return None, tok  # they, it; a "he"/"she" that opens a sentence is resolved by the intake
     owner = possessor(tok, speaker)
     if owner is not None and not is_name(tok):
         name = appositive_name(tok)
@@ -513,10 +532,20 @@ def _negated(verb) -> bool:
                                               for c in o.children if o.dep_ in ("dobj", "attr"))
 
 
+def _imperative(verb) -> bool:
+    """"so please never suggest anything with prawns": a request to the assistant, whose "never" says nothing
+    about the speaker's other clauses ("I'm allergic to shellfish")."""
+    return verb.tag_ == "VB" and not any(c.dep_ in ("nsubj", "nsubjpass", "aux", "expl") for c in verb.children)
+
+
 def _hypothetical(sent, verb) -> bool:
     """A condition ("if I moved"), a consequence ("I would learn French"), a hedge ("maybe", "perhaps")."""
     if any(c.dep_ == "mark" and c.lower_ in HYPOTHETICAL_MARKS for c in verb.children):
         return True
+    if any(c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children)
+            for c in verb.children) and any(c.dep_ == "aux" and c.lower_ in ("can", "will", "'ll")
+                                            for c in verb.children):
+        return True  # "If Ana visits, she can stay in the spare room" (not "Her number is ... if you need it")
     if any(t.lower_ in HEDGES for t in sent):
         return True
     return any(c.dep_ == "aux" and c.lower_ in HYPOTHETICAL_MODALS | {"'d"} for c in verb.children)
@@ -559,6 +588,10 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         return "feeling"
     own_subject = next((x for x in verb.children if x.dep_ in ("nsubj", "nsubjpass")), None)
     auxpass = next((x for x in verb.children if x.dep_ == "auxpass"), None)
+    # "he's just adopted a grey cat": "'s" is "has" when the participle has an object, not a passive
+    perfect = auxpass is not None and auxpass.lower_ in ("'s", "’s") and any(x.dep_ == "dobj" for x in verb.children)
+    if perfect:
+        auxpass, own_subject = None, None
     if lemma in NAMING_VERBS and verb.dep_ == "conj" and any(x.dep_ == "dobj" and x.lower_ == "it"
                                                              for x in verb.children):
         thing = next((x for x in verb.head.children if x.dep_ == "dobj" and x.pos_ == "NOUN"), None)
@@ -607,7 +640,7 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
     surface = [x.text for x in sorted([*aux, verb], key=lambda t: t.i)]
     if subject == USER or subject[:1].isupper():  # "I am", "we ski" said of the user: "the user is / skis"
         surface = [{"am": "is", "'m": "is", "are": "is", "'re": "is", "were": "was", "'ve": "has",
-                    "have": "has", "'s": "is"}.get(w.lower(), w) for w in surface]
+                    "have": "has", "'s": "has" if perfect else "is"}.get(w.lower(), w) for w in surface]
         if verb.tag_ == "VBP" and not aux:
             surface[-1] = third_person(lemma)
     said = " ".join([*surface, prt]).strip()
@@ -619,13 +652,17 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
             continue
         apposed = appositive_name(o) if suffix == "" and possessor(o, speaker) is None else None
         if apposed is not None and is_name(apposed) and lemma in ("have", "get", "adopt", "buy"):
-            c.add(subject, relation_noun(o), value_of(apposed), None, apposed)  # "we've got a dog, Ferrow"
+            rel = relation_noun(o)  # "we've got a dog, Ferrow"; "she's got a little girl, Lottabel": a daughter
+            rel = CHILDREN.get(rel, rel) if lemma in ("have", "get") else rel
+            c.add(subject, rel, value_of(apposed), None, apposed)
         named = next((x for x in o.children if x.dep_ == "acl" and x.lemma_ in NAMING_VERBS), None)
         name = next((x for x in named.children if x.dep_ in ("oprd", "attr", "dobj", "xcomp")), None) if named else None
         if name is not None and suffix == "":  # "I have a cat named Biscuit", "we adopted a beagle called Pickle"
             c.add(subject, relation_noun(o), value_of(name), None, name)
             if lemma in ("have", "get"):
                 continue
+        elif name is not None and is_name(name):  # "climbing at a gym called Cragloft": the name says where
+            o = name
         if o.pos_ == "PRON" or any(x.dep_ == "poss" and x.pos_ == "PRON" and x.lower_ not in FIRST_POSSESSIVE
                                    for x in o.children):
             continue  # "stayed with him", "had her second baby": no coreference here
@@ -666,12 +703,14 @@ def _jobs_held(verb):
 
 
 def _also_for_conjuncts(c: "_Clause", stok, subject: str, before: int) -> str | None:
-    """"Ana and Jory live in Pellowick": what was said of Ana is said of Jory too."""
+    """"Ana and Jory live in Pellowick", "Imrie and I moved to Pellinghurst": what was said of the first is
+    said of the others too."""
     if stok is not None:
         for other in stok.conjuncts:
-            if is_name(other):
-                name = value_of(other)
-                c.out += [Triple(name, t.relation, t.object, t.text.replace(subject, name, 1), t.qualifier, t.answer)
+            if is_name(other) or other.lower_ in FIRST_PERSON and subject != c.speaker:  # "Imrie and I moved"
+                name = value_of(other) if is_name(other) else c.speaker
+                said = name[:1].upper() + name[1:]
+                c.out += [Triple(name, t.relation, t.object, t.text.replace(subject, said, 1), t.qualifier, t.answer)
                           for t in c.out[before:] if t.subject == subject]
     return None if len(c.out) > before else "vague"
 
@@ -700,9 +739,14 @@ def _copula(sent, verb, subject, stok, speaker, c: _Clause, before: int) -> str 
 
 
 def _named(tok):
-    """The name standing in apposition to a common noun ("a community orchestra, the Quenmere Sinfonia"), else
-    the noun itself."""
-    name = appositive_name(tok) if not is_name(tok) else None
+    """The name standing in apposition to a common noun ("a community orchestra, the Quenmere Sinfonia") or given
+    to it ("a seafood place called the Brinehook"), else the noun itself."""
+    if is_name(tok):
+        return tok
+    name = appositive_name(tok)
+    if name is None:
+        named = next((x for x in tok.children if x.dep_ == "acl" and x.lemma_ in NAMING_VERBS), None)
+        name = next((x for x in named.children if x.dep_ in ("oprd", "attr", "dobj")), None) if named else None
     return name if name is not None and is_name(name) else tok
 
 
@@ -756,22 +800,32 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
         if any(x.lower_ in ("such", "so") for x in a.children) or a.lemma_.lower() in OPINIONS:
             continue  # "Pickle is such a cute name"
         job = is_job(a)
-        if job:  # "a software tester at Vantry Labs"
-            for p in (x for x in a.children if x.dep_ == "prep" and x.lower_ in ("at", "for", "with")):
-                for o in (x for x in p.children if x.dep_ == "pobj"):
-                    c.add(subject, "work at", value_of(o), None, o)
         value = value_of(a)
+        if job:  # "a software tester at Vantry Labs", "a vet in Dunmarrow"
+            for p in (x for x in a.children if x.dep_ == "prep" and x.lower_ in ("at", "for", "with", "in")):
+                for o in (x for x in p.children if x.dep_ == "pobj" and (p.lower_ != "in" or is_name(x))):
+                    c.add(subject, "work in" if p.lower_ == "in" else "work at", value_of(o), None, o)
+                    if p.lower_ == "in":
+                        value = value.split(" in ")[0]
         subj = subject[:1].upper() + subject[1:]
         said = phrase(a, keep_det=True) if a.pos_ not in ("PROPN", "NUM") else value
         c.add(subject, "work as" if job else "be", value, None, a, text=f"{subj} is {said}.")
         exclude |= {t.i for t in a.subtree}
     # "We were out at the Fenwater reservoir in the rain": where someone was one afternoon, not a fact
+    working = any(is_job(a) for a in attrs)
     for p in preps if verb.tag_ != "VBD" else []:  # "I'm from Arlow", "Ada is at Ostwin"
+        if p.pos_ == "VERB":
+            continue  # "given my allergy"
         for o in (x for x in p.children if x.dep_ == "pobj"):
-            o = _named(o)  # "in a community orchestra, the Quenmere Sinfonia"
+            place, o = o, _named(o)  # "in a community orchestra, the Quenmere Sinfonia"
             if not _is_time(o):
-                c.add(subject, f"be {p.lower_}", value_of(o), None, o)
-                exclude |= {t.i for t in o.subtree}
+                job_place = working and p.lower_ in ("at", "for")  # "head chef at a seafood place called ..."
+                c.add(subject, "work at" if job_place else f"be {p.lower_}", value_of(o), None, o)
+                exclude |= {t.i for t in place.subtree}
+                if o is not place:  # "a seafood place in Tollanby called the Brinehook": where it is
+                    for x in (x for x in place.children if x.dep_ == "prep" and x.lower_ == "in"):
+                        for where in (y for y in x.children if y.dep_ == "pobj" and is_name(y)):
+                            c.add(value_of(o), "be in", value_of(where), None, where)
     qual = _qualifier(sent, exclude)
     c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
     return None if len(c.out) > before else "vague"
@@ -799,9 +853,19 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
 
 
 def _verbless(sent, speaker: str, c: _Clause) -> None:
-    """Two shapes the small parser reads as a possessive, the "'s" being "is": "My brother's Dorran." (no verb:
-    Dorran is the root, brother its possessor) and "Mum's called Genny" ("called" a modifier of Genny)."""
+    """Shapes the small parser reads as a possessive, the "'s" being "is": "My brother's Dorran." (no verb:
+    Dorran is the root, brother its possessor), "Ruari's a teacher" (the same with a noun) and "Mum's called
+    Genny" ("called" a modifier of Genny)."""
     root = sent.root
+    if root.pos_ == "NOUN" and any(x.dep_ == "det" and x.lower_ in ("a", "an") for x in root.children):
+        # "Ruari's a primary school teacher": no verb, Ruari its possessor; a possessive takes no "a"
+        p = next((x for x in root.children if x.dep_ == "poss" and is_name(x)
+                  and any(y.dep_ == "case" for y in x.children)), None)
+        if p is not None:
+            who = value_of(p)
+            what, said = (re.sub(rf"^{re.escape(who)}'s\s*", "", x)
+                          for x in (phrase(root), phrase(root, keep_det=True)))
+            c.add(who, "work as" if is_job(root) else "be", what, None, root, text=f"{who} is {said}.")
     if root.pos_ == "PROPN" and not any(t.pos_ in ("VERB", "AUX") for t in sent):
         for p in (x for x in root.children if x.dep_ == "poss" and x.pos_ == "NOUN"):
             owner = possessor(p, speaker)
@@ -859,7 +923,7 @@ def analyze(sent, speaker: str = USER) -> Analysis:
     blocked = False
     for verb in verbs:
         why = _verb_clause(sent, verb, speaker, c)
-        if why in ("negation", "hypothetical") and verb is root:
+        if why in ("negation", "hypothetical") and verb is root and not _imperative(verb):
             blocked = True
             c.out.clear()
         whys.append(why)
@@ -867,8 +931,9 @@ def analyze(sent, speaker: str = USER) -> Analysis:
             break
     if not blocked:
         _verbless(sent, speaker, c)
-        _appositions(sent, speaker, c)
         _contacts(sent, speaker, c)
+    # "My husband Emeric won't come", "If my sister Ana moved ...": the apposition holds whatever the clause says
+    _appositions(sent, speaker, c)
     if c.out:
         return Analysis("statement", tuple(c.out))
     return Analysis("statement", why=next((w for w in whys if w), "vague"))
