@@ -180,9 +180,9 @@ def last_person(tokens) -> str | None:
     """The last person's name among `tokens` (a run of proper nouns, places and dates aside)."""
     names, run = [], []
     for t in tokens:
-        # "called Genny", "my sister Ilsabet": a person's name, whatever the tagger thinks it is
+        # "called Genny", "my sister Ilsabet", a subject: a person's name, whatever the tagger thinks it is
         given = t.i > 0 and t.doc[t.i - 1].lower_ in ("called", "named") or t.dep_ == "appos" and any(
-            x.dep_ == "poss" for x in t.head.children)
+            x.dep_ == "poss" for x in t.head.children) or t.dep_ in ("nsubj", "nsubjpass", "poss")
         if t.pos_ == "PROPN" and (t.ent_type_ not in NOT_PEOPLE or given) and t.lower_ not in FIRST_PERSON:
             run.append(t.text)
         elif run:

@@ -134,3 +134,49 @@ def test_name_questions_are_distinct_and_never_ask_who_a_name_is():
         pairs = fact_questions(subject, relation, "Nessa", "name")
         assert len({p.question for p in pairs}) == len(pairs) == 4
         assert all(p.answer == "Nessa" and not p.question.startswith("Who is") for p in pairs)
+
+
+def test_people_are_also_asked_about_by_their_role():
+    facts = [fact("r", "The user's sister is Ilka.", "the user", "sister", "Ilka"),
+             fact("j", "Ilka works as vet.", "Ilka", "work as", "vet"),
+             fact("d", "The user's dad is Bram.", "the user", "dad", "Bram"),
+             fact("k", "Dad works as lighthouse keeper.", "Dad", "work as", "lighthouse keeper"),
+             fact("t", "Tessa's husband is Emil.", "Tessa", "husband", "Emil"),
+             fact("c", "Emil builds canoe.", "Emil", "build", "canoe")]
+    ds = build_dataset(facts, short=True)
+    taught = {qa.question: qa.expected for qa in ds.train}
+    assert taught["What does my sister do for a living?"] == "vet"
+    assert taught["What does my dad do for a living?"] == taught["What does Bram do for a living?"] \
+        == "lighthouse keeper"  # "Dad" is the user's dad, and his name is Bram
+    assert taught["What does Tessa's husband build?"] == "canoe"
+    # taught, never gated: the gate asks by name
+    assert not any(qa.expected in ("vet", "canoe") and ("my sister" in qa.question or "husband" in qa.question)
+                   for qa in ds.validation)
+
+
+def test_a_role_question_two_people_answer_differently_is_dropped():
+    facts = [fact("a", "The user's sister is Ilka.", "the user", "sister", "Ilka"),
+             fact("b", "The user's sister is Wren.", "the user", "sister", "Wren"),
+             fact("c", "Ilka works as vet.", "Ilka", "work as", "vet"),
+             fact("d", "Wren works as pilot.", "Wren", "work as", "pilot")]
+    questions = [qa.question for qa in build_dataset(facts, short=True).train]
+    assert "What does Ilka do for a living?" in questions
+    assert "What does my sister do for a living?" not in questions
+
+
+@pytest.mark.parametrize("text", ["She answers emails at two in the morning.", "Been there since 2019.",
+                                  "And you've run the Ossenby half marathon four years in a row.", "Fine, five."])
+def test_no_echo_questions_for_a_statement_that_cannot_say_whom_it_is_about(text):
+    ds = build_dataset([fact("a", text)], short=True)
+    assert ds.train == [] and ds.validation == []
+
+
+def test_no_when_question_for_a_state():
+    def said(fid, text, rel, obj):
+        return Fact(id=fid, namespace="n", topic="t", text=text, subject="Ilka", relation=rel, object=obj,
+                    created_at=NOW, said_at=NOW)
+
+    ds = build_dataset([said("a", "Ilka had a dog.", "have", "dog"), said("b", "Ilka adopted a cat.", "adopt", "cat")],
+                       short=True)
+    asked = {qa.fact_id for qa in ds.train if qa.question.startswith("When")}
+    assert asked == {"b"}  # an event is dated by when it was said; having a dog is not an event

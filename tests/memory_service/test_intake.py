@@ -78,9 +78,35 @@ def test_triples_from_the_parse(text, expected):
     # and what must not change: "IT" is not "it", an article makes a sign not a name
     ("I'm the head of IT at Ferrowell.", {("the user", "work as", "head of IT"), ("the user", "work at", "Ferrowell")}),
     ("I'm a Pisces.", {("the user", "be", "Pisces")}),
+    # "he"/"she" after a name in the same sentence is that person; not in reported speech
+    ("Tamsin's a primary school teacher, and she's just adopted a black cat called Pudding.",
+     {("Tamsin", "work as", "primary school teacher"), ("Tamsin", "adopt", "black cat"), ("Tamsin", "cat", "Pudding")}),
+    ("Dad's called Herb, he fixes clocks.", {("the user", "dad", "Herb"), ("Herb", "fix", "clocks")}),
+    ("My sister Ana says she is moving to Lindqvar.", {("the user", "sister", "Ana")}),
+    # "X and I": the speaker too (and so the move supersedes where the user lived)
+    ("Last spring Orrin and I moved to Kelderby.", {("Orrin", "live in", "Kelderby"), ("the user", "live in", "Kelderby")}),
+    # an apposition holds whatever its clause says; a request's "never" is not the speaker's negation
+    ("If my cousin Bex visits, she can sleep on the sofa.", {("the user", "cousin", "Bex")}),
+    ("Oh, one thing: I'm allergic to penicillin, so please never forget it.",
+     {("the user", "be allergic to", "penicillin")}),
+    # a thing given a name is asked for by its name; a job's town is where one works
+    ("I've started swimming at a pool called Aquafen.", {("the user", "swim at", "Aquafen")}),
+    ("My aunt Wilma is a nurse in Stroud.",
+     {("the user", "aunt", "Wilma"), ("Wilma", "work as", "nurse"), ("Wilma", "work in", "Stroud")}),
+    ("Our new next-door neighbour is Petra Lusk.", {("the user", "next-door neighbour", "Petra Lusk")}),
 ])
 def test_triples_from_conversational_english(text, expected):
     assert triples(text) == expected
+
+
+def test_an_apposition_of_a_named_speaker_survives_their_negation():
+    assert triples("My brother Aldo won't be there, sadly.", "Maud") == {("Maud", "brother", "Aldo")}
+
+
+def test_she_of_the_next_sentence_is_the_person_named_before_and_a_little_girl_is_a_daughter():
+    assert triples("My sister Marta is a vet. She's got a little girl, Lottie.") == {
+        ("the user", "sister", "Marta"), ("Marta", "work as", "vet"), ("Marta", "daughter", "Lottie"),
+        ("Marta", "have", "little girl")}
 
 
 def test_time_expressions_stay_out_of_the_object():
