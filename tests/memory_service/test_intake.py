@@ -84,7 +84,8 @@ def test_triples_from_the_parse(text, expected):
     ("Dad's called Herb, he fixes clocks.", {("the user", "dad", "Herb"), ("Herb", "fix", "clocks")}),
     ("My sister Ana says she is moving to Lindqvar.", {("the user", "sister", "Ana")}),
     # "X and I": the speaker too (and so the move supersedes where the user lived)
-    ("Last spring Orrin and I moved to Kelderby.", {("Orrin", "live in", "Kelderby"), ("the user", "live in", "Kelderby")}),
+    ("Last spring Orrin and I moved to Kelderby.",
+     {("Orrin", "live in", "Kelderby"), ("the user", "live in", "Kelderby")}),
     # an apposition holds whatever its clause says; a request's "never" is not the speaker's negation
     ("If my cousin Bex visits, she can sleep on the sofa.", {("the user", "cousin", "Bex")}),
     ("Oh, one thing: I'm allergic to penicillin, so please never forget it.",
