@@ -203,14 +203,14 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:
-    """Best (topic, cosine) among the namespace's topics that have no usable adapter. (New facts of a topic
+    """Best (topic, score) among the namespace's topics that have no usable adapter. (New facts of a topic
     that has one are not counted: hybrid mode puts them in the prompt next to the adapter.)"""
     covered = {parent_topic(r.topic) for r in refs}
     best = None
     for topic, (key, facts) in active_by_topic(ctx, ns).items():
         if topic in covered:
             continue
-        score = float(ctx.router.facts_centroid(key, facts) @ vector)
+        score = ctx.router.facts_score(key, facts, vector)
         if best is None or score > best[1]:
             best = (topic, score)
     return best

@@ -119,7 +119,8 @@ class AgentSettings(BaseModel):
                                 "confident: the adapters' answer stands when every token has at least "
                                 "hybrid_trust, else adapters and notes answer together. notes: always together")
     hybrid_trust: float = Field(0.8, ge=0, le=1, description="Least token probability (hybrid_rule=confident)")
-    route_min_score: float = Field(0.25, ge=-1, le=1, description="No adapter below this cosine")
+    route_min_score: float = Field(0.35, ge=-1, le=1, description="No adapter below this score (the mean cosine "
+                                   "of the question and the adapter's three nearest facts or taught questions)")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")
     route_max_k: int = Field(3, ge=1, le=3, description="Most adapters merged (TIES) when unsure")
     max_loaded_adapters: int = Field(16, ge=1, description="LRU budget of loaded adapters")
