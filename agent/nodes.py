@@ -183,6 +183,18 @@ _FILLER = {"the", "a", "an", "is", "are", "was", "were", "my", "your", "our", "i
            "and", "user", "said"}
 
 
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
+                "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "dozen", "couple",
+                "few", "several", "once", "twice", "half"}
+_HOW_MANY = re.compile(r"\b(how (many|much|old|long|often)|what year|which year|what age)\b")
+
+
+def asks_how_many(question: str) -> bool:
+    """A question whose answer is a number, an age, a year or a duration."""
+    return bool(_HOW_MANY.search(question.lower()))
+
+
 def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
 
@@ -190,10 +202,14 @@ def _content_words(text: str) -> list[str]:
 def grounded(answer: str, notes: list[str], question: str = "") -> bool:
     """Whether a retrieved note says the answer: its words (fillers aside) appear together, in order, in one note.
     "Ferry pilot." is grounded in "My uncle Anselm works as a ferry pilot."; "Ilsabet." is not in "Gran's name
-    is Nessa. She's ninety-one". An answer that only repeats the question ("What's Mum called?" "Mum.") says
-    nothing, wherever it is written."""
+    is Nessa. She's ninety-one". An answer that only repeats the question ("What's Mum called?" "Mum.", plurals
+    aside) says nothing, wherever it is written; nor does one without a number or a date for a question that asks
+    for one ("How long did Fitz look after lighthouses?" "Lighthouse keeper.")."""
     key = _content_words(answer)
-    if not key or set(key) <= set(_content_words(question)):
+    stem = lambda words: {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}  # noqa: E731
+    if not key or stem(key) <= stem(_content_words(question)):
+        return False
+    if asks_how_many(question) and not set(key) & NUMBER_WORDS and not any(w.isdigit() for w in key):
         return False
     for note in notes:
         words = _content_words(note)

@@ -31,3 +31,22 @@ def test_routing_rule_k1_when_confident_else_merge_up_to_three():
                    margin=0.05, max_k=3)
     assert [r.ref.topic for r in close] == ["a", "b", "c"]
     assert choose([(ref("a"), 0.1)], min_score=0.2, margin=0.05, max_k=3) == []
+
+
+def test_a_topic_scores_by_its_texts_nearest_the_question_not_by_its_mean():
+    import numpy as np
+
+    from agent.router import topic_score
+
+    q = np.array([1.0, 0.0, 0.0])
+    unit = lambda *v: np.array(v) / np.linalg.norm(v)  # noqa: E731
+    # one text right on the question among others far off, against texts all half-way
+    holds = np.stack([unit(1, 0, 0), unit(1, 0.1, 0), unit(0.9, 0.3, 0)] + [unit(0, 1, 0)] * 3 + [unit(0, 0, 1)] * 3)
+    near = np.stack([unit(1, 1, 0)] * 6)
+    assert float(near.mean(0) @ q / np.linalg.norm(near.mean(0))) > float(
+        holds.mean(0) @ q / np.linalg.norm(holds.mean(0)))  # the centroid would pick the wrong topic
+    assert topic_score(holds, q) > topic_score(near, q)
+    # the mean of the three nearest: one stray match counts for a third
+    stray = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])
+    assert abs(topic_score(stray, q) - 1 / 3) < 1e-6 and topic_score(stray, q, k=1) == 1.0
+    assert topic_score(np.zeros((0, 3)), q) == -1.0

@@ -154,6 +154,18 @@ def test_grounded_means_a_note_says_the_answers_words_together(answer, notes, ex
     assert grounded(answer, notes, "What's Mum called?") is expected
 
 
+@pytest.mark.parametrize("question, answer, expected", [
+    ("For how long did Fitz look after lighthouses?", "lighthouse keeper.", False),  # asks for a duration
+    ("For how long did Fitz look after lighthouses?", "thirty years.", True),
+    ("What year did Tessaly move to Lowhithe?", "2016.", True),
+    ("What did Fitz look after?", "Lighthouses.", False),  # the question's own word, plural or not
+    ("What did Fitz do?", "lighthouse keeper.", True),
+])
+def test_grounded_asks_a_number_of_a_how_many_question(question, answer, expected):
+    notes = ["Dad retired after thirty years as a lighthouse keeper.", "Tessaly has lived in Lowhithe since 2016."]
+    assert grounded(answer, notes, question) is expected
+
+
 def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):
     graph = compile_graph(ctx, MemorySaver())
     fid = fact_of(run(graph, "I moved to Oslo."))["id"]

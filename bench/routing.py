@@ -1,0 +1,131 @@
+"""How often the router picks the topic that holds a probe's answer: the scenario's statements are played into a
+fresh store (the agent's intake, no training), each topic's routing texts are embedded as the router embeds an
+adapter's (its facts and taught questions), and every probe is routed at k=1 by
+
+- centroid: cosine with the topic's mean vector (the router before c310971),
+- nearest: mean cosine of the topic's three texts nearest the question (agent.router.topic_score, the router now),
+- nearest-1: cosine of the single nearest text.
+
+    python -m bench.routing [SCENARIO ...] --json [--out bench/results/routing.json]
+
+The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
+statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: `unrelated_routed`
+counts those scoring at least the router's default minimum (0.35 for nearest; 0.25, the old default, for
+centroid). No model is trained or loaded: embedding and search only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from agent.router import routing_texts, topic_score  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
+from evals.scenario import Probe, Remember, Say, Update, load_scenario  # noqa: E402
+from memory_service.schemas import FactIn  # noqa: E402
+from memory_service.service import MemoryService  # noqa: E402
+from memory_service.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = [ROOT / "evals/scenarios/natural.yaml", ROOT / "evals/scenarios/phonebook.yaml"]
+MIN_SCORE = {"centroid": 0.25, "nearest": 0.35, "nearest-1": 0.35}
+
+
+def play(svc: MemoryService, scenario) -> list[tuple[str, Probe]]:
+    """Write what the scenario says; return its probes with the namespace each is asked in."""
+    probes = []
+    for step in scenario.steps():
+        turn, ns = step.action, f"bench-routing.{step.namespace}"
+        if isinstance(turn, Say):
+            svc.write_message(ns, turn.text, speaker=turn.speaker)
+        elif isinstance(turn, Update):
+            svc.write_message(ns, turn.new)
+        elif isinstance(turn, Remember):
+            svc.write(ns, [FactIn(text=f.text, topic=f.topic, subject=f.subject, relation=f.relation,
+                                  object=f.object) for f in turn.facts])
+        elif isinstance(turn, Probe):
+            probes.append((ns, turn))
+    return probes
+
+
+def right_topics(probe: Probe, facts) -> set[str]:
+    if probe.topic:
+        return {probe.topic}
+    answers = [a.lower() for a in (*probe.expect, *probe.aliases)]
+    holds = lambda f: any(a in f.text.lower() for a in answers)  # noqa: E731
+    return {f.topic for f in facts if f.subject and holds(f)} or {f.topic for f in facts if holds(f)}
+
+
+def measure(path: Path) -> dict:
+    scenario = load_scenario(path)
+    with tempfile.TemporaryDirectory(prefix="engram-routing-") as tmp:
+        settings = Settings(data_dir=Path(tmp), redis={"key_prefix": f"engram-bench-{uuid.uuid4().hex[:10]}"})
+        with MemoryService(settings) as svc:
+            try:
+                probes = play(svc, scenario)
+                out = route_all(svc, probes)
+            finally:
+                for key in svc.heat.r.scan_iter(match=f"{settings.redis.key_prefix}:*", count=1000):
+                    svc.heat.r.delete(key)
+    return {"scenario": scenario.name, **out}
+
+
+def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
+    texts: dict[str, dict[str, np.ndarray]] = {}
+    facts_of: dict[str, list] = {}
+    for ns in {ns for ns, _ in probes}:
+        facts_of[ns] = svc.all_active(ns)
+        by_topic: dict[str, list] = {}
+        for f in facts_of[ns]:
+            by_topic.setdefault(f.topic, []).append(f)
+        texts[ns] = {t: svc.embedder.embed(routing_texts(fs)) for t, fs in by_topic.items()}
+    right = {m: 0 for m in MIN_SCORE}
+    stray = {m: 0 for m in MIN_SCORE}
+    asked = unrelated = 0
+    vectors = svc.embedder.embed([p.question for _, p in probes])
+    for (ns, probe), v in zip(probes, vectors):
+        if not texts[ns] or probe.tag in ("deleted", "other-namespace"):
+            continue
+        scores = {}
+        for t, m in texts[ns].items():
+            c = m.mean(0)
+            scores[t] = {"centroid": float(c @ v / (np.linalg.norm(c) or 1.0)), "nearest": topic_score(m, v),
+                         "nearest-1": topic_score(m, v, k=1)}
+        if probe.tag == "unrelated":
+            unrelated += 1
+            for method in MIN_SCORE:
+                stray[method] += max(s[method] for s in scores.values()) >= MIN_SCORE[method]
+            continue
+        gold = right_topics(probe, facts_of[ns])
+        if not gold:
+            continue
+        asked += 1
+        for method in MIN_SCORE:
+            right[method] += max(scores, key=lambda t: scores[t][method]) in gold
+    return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
+            "right": right, "unrelated": unrelated, "unrelated_routed": stray}
+
+
+def main() -> None:
+    provenance()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenarios", nargs="*", type=Path, default=DEFAULT)
+    ap.add_argument("--json", action="store_true", help="print only the JSON result")
+    ap.add_argument("--out", type=Path, help="also write the result here (e.g. bench/results/routing.json)")
+    args = ap.parse_args()
+    result = {"scenarios": [measure(p) for p in args.scenarios], "provenance": provenance()}
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
