@@ -35,7 +35,8 @@ from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = [ROOT / "evals/scenarios/natural.yaml", ROOT / "evals/scenarios/phonebook.yaml"]
+DEFAULT = [ROOT / f"evals/scenarios/{name}.yaml" for name in ("natural", "phonebook", "mixed", "dialogue",
+                                                                 "large-300")]
 MIN_SCORE = {"centroid": 0.25, "nearest": 0.35, "nearest-1": 0.35}
 
 
