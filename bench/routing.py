@@ -90,6 +90,7 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         texts[ns] = {t: svc.embedder.embed(routing_texts(fs)) for t, fs in by_topic.items()}
     right = {m: 0 for m in MIN_SCORE}
     stray = {m: 0 for m in MIN_SCORE}
+    best: dict[str, list[float]] = {"related": [], "unrelated": []}  # the top nearest score of each probe
     asked = unrelated = 0
     vectors = svc.embedder.embed([p.question for _, p in probes])
     for (ns, probe), v in zip(probes, vectors):
@@ -100,7 +101,9 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             c = m.mean(0)
             scores[t] = {"centroid": float(c @ v / (np.linalg.norm(c) or 1.0)), "nearest": topic_score(m, v),
                          "nearest-1": topic_score(m, v, k=1)}
+        top = max(s["nearest"] for s in scores.values())
         if probe.tag == "unrelated":
+            best["unrelated"].append(round(top, 3))
             unrelated += 1
             for method in MIN_SCORE:
                 stray[method] += max(s[method] for s in scores.values()) >= MIN_SCORE[method]
@@ -109,10 +112,16 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         if not gold:
             continue
         asked += 1
+        best["related"].append(top)
         for method in MIN_SCORE:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
+    related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
-            "right": right, "unrelated": unrelated, "unrelated_routed": stray}
+            "right": right, "unrelated": unrelated, "unrelated_routed": stray,
+            "nearest_score": {"related_min": round(float(related.min()), 3),
+                              "related_p10": round(float(np.percentile(related, 10)), 3),
+                              "related_median": round(float(np.median(related)), 3),
+                              "unrelated": sorted(best["unrelated"])}}
 
 
 def main() -> None:
