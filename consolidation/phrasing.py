@@ -276,6 +276,40 @@ def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | No
     return Pair(f"When did {_who(subject)} {' '.join(words)} {obj}?", answer, "when")
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def when_it_holds(qualifier: str | None) -> str | None:
+    """The part of a qualifier a "when" question can ask for: a date, a year, a weekday, a month, "every winter",
+    "since ..." ("since 2016", "on Sunday mornings"); None for a vague or relative one ("these days", "last
+    week": the latter is dated by when_question)."""
+    q = " ".join((qualifier or "").replace(";", " ").split())
+    low = q.lower()
+    if not q or low.startswith(("last", "next", "this", "yesterday", "today", "tonight", "now")) or "ago" in low:
+        return None
+    if re.search(r"\d", q) or low.startswith(("every", "since")) or any(
+            w in low.split() or w + "s" in low.split() for w in WEEKDAYS + tuple(m.lower() for m in MONTHS)):
+        return q
+    return None
+
+
+def qualifier_question(subject: str, rel: str, obj: str, qualifier: str | None, past: bool) -> Pair | None:
+    """"Since when does Tessaly live in Lowhithe?" -> "since 2016", "When do I climb at Cragloft?" -> "on Sunday
+    mornings": the time a fact holds, which the extractor keeps out of its object."""
+    when = when_it_holds(qualifier)
+    words = rel.split()
+    if when is None or not words or not is_verb_relation(rel) or rel == "work as":
+        return None
+    wh = "Since when" if when.lower().startswith("since") else "When"
+    past = past and wh == "When"  # "I've lived there since 2016" still holds
+    s = _who(subject)
+    if words[0] == "be":
+        be = "was" if past else ("am" if subject == USER else "is")
+        return Pair(f"{wh} {be} {s} {' '.join(words[1:])} {obj}?".replace("  ", " "), when, "when")
+    aux = "did" if past else ("do" if subject == USER else "does")
+    return Pair(f"{wh} {aux} {s} {rel} {obj}?", when, "when")
+
+
 # --- verbatim statements ------------------------------------------------------------------------------------------
 
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",

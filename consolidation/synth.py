@@ -19,7 +19,7 @@ from memory_service.schemas import Fact
 
 from .answers import other_values, states
 from .phrasing import (KIN_NAMES, fact_questions, guess_kind, guess_past, is_person_role, is_verb_relation,
-                       reverse_questions, statement_questions, when_question)
+                       qualifier_question, reverse_questions, statement_questions, when_question)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -172,11 +172,15 @@ def role_qa(fact: Fact, aliases: dict[str, list[str]], forms: int = 2, short: bo
 
 def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"When did Gina launch ad campaign?" for an event the fact tells in the past, dated by when it was said
-    (temporal questions are a large share of what people ask of a conversation): trained, not gated."""
+    (temporal questions are a large share of what people ask of a conversation), else "Since when does Tessaly
+    live in Lowhithe?" for a time said with it: trained, not gated."""
     s, r, o = fact.subject, fact.relation, fact.object
-    if not (s and r and o and fact.said_at):
+    if not (s and r and o):
         return []
-    pair = when_question(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text)
+    pair = when_question(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text) \
+        if fact.said_at else None
+    if pair is None:
+        pair = qualifier_question(s, r, o, fact.qualifier, guess_past(fact.text))
     if pair is None:
         return []
     return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
@@ -207,7 +211,8 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                 qas += [QA(f.id, p.question, ans, t.object, "taught") for p in pairs[:-1][:taught_forms]]
                 qas.append(QA(f.id, pairs[-1].question, ans, t.object, "validation"))
                 if when := when_question(t.subject, t.relation, t.object, f.said_at, t.qualifier,
-                                         guess_past(t.text), t.text):
+                                         guess_past(t.text), t.text) or qualifier_question(
+                        t.subject, t.relation, t.object, t.qualifier, guess_past(t.text)):
                     qas.append(QA(f.id, when.question, f"{when.answer}." if short else answer_text(f),
                                   when.answer, "taught"))
                 covered.add(t.object.lower())

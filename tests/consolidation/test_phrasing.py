@@ -180,3 +180,16 @@ def test_no_when_question_for_a_state():
                        short=True)
     asked = {qa.fact_id for qa in ds.train if qa.question.startswith("When")}
     assert asked == {"b"}  # an event is dated by when it was said; having a dog is not an event
+
+
+def test_the_time_a_fact_holds_is_asked_for():
+    facts = [Fact(id="a", namespace="n", topic="t", text="Tessaly has lived in Lowhithe since 2016.", subject="Tessaly",
+                  relation="live in", object="Lowhithe", qualifier="since 2016", created_at=NOW),
+             Fact(id="b", namespace="n", topic="t", text="The user climbs at Cragloft.", subject="the user",
+                  relation="climb at", object="Cragloft", qualifier="on Sunday; mornings", created_at=NOW),
+             Fact(id="c", namespace="n", topic="t", text="The user plays cello.", subject="the user",
+                  relation="play", object="cello", qualifier="these days", created_at=NOW)]
+    asked = {qa.question: qa.expected for qa in build_dataset(facts, short=True).train}
+    assert asked["Since when does Tessaly live in Lowhithe?"] == "since 2016"
+    assert asked["When do I climb at Cragloft?"] == "on Sunday mornings"
+    assert not any(q.startswith(("When", "Since")) and "cello" in q for q in asked)  # "these days" says no time
