@@ -142,6 +142,9 @@ def reverse_qa(fact: Fact) -> list[QA]:
     return [QA(fact.id, who.question, who.answer + ".", r.split(" at ")[0].split()[-1], "reverse")]
 
 
+TITLES = {"uncle", "aunt", "auntie", "gran", "granny", "grandma", "grandpa", "grandad", "nan", "nana", "cousin"}
+
+
 def roles(facts: list[Fact]) -> dict[str, list[str]]:
     """name -> how else it is said: "my sister Ilsabet" makes Ilsabet "my sister"; "Dad, Fitz," makes Dad
     "my dad" and "Fitz"; "Tessaly's husband Emeric" makes Emeric "Tessaly's husband". People are asked about
@@ -152,6 +155,8 @@ def roles(facts: list[Fact]) -> dict[str, list[str]]:
             continue
         role = f"my {f.relation}" if f.subject == USER else f"{f.subject}'s {f.relation}"
         out.setdefault(f.object, []).append(role)
+        if f.subject == USER and f.relation in TITLES:  # "Uncle Anselm", "Gran Nessa"
+            out[f.object].append(f"{f.relation.capitalize()} {f.object}")
         if f.subject == USER and f.relation in KIN_NAMES:  # "Dad retired": Dad is Fitz, and my dad
             out.setdefault(f.relation.capitalize(), []).extend([f"my {f.relation}", f.object])
     return {name: list(dict.fromkeys(r for r in rs if r != name)) for name, rs in out.items()}

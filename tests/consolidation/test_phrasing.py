@@ -149,6 +149,10 @@ def test_people_are_also_asked_about_by_their_role():
     assert taught["What does my dad do for a living?"] == taught["What does Bram do for a living?"] \
         == "lighthouse keeper"  # "Dad" is the user's dad, and his name is Bram
     assert taught["What does Tessa's husband build?"] == "canoe"
+    facts.append(fact("u", "The user's uncle is Anselm.", "the user", "uncle", "Anselm"))
+    facts.append(fact("p", "Anselm works as ferry pilot.", "Anselm", "work as", "ferry pilot"))
+    taught = {qa.question: qa.expected for qa in build_dataset(facts, short=True).train}
+    assert taught["What does Uncle Anselm do for a living?"] == "ferry pilot"  # a kin title before the name
     # taught, never gated: the gate asks by name
     assert not any(qa.expected in ("vet", "canoe") and ("my sister" in qa.question or "husband" in qa.question)
                    for qa in ds.validation)
