@@ -167,6 +167,8 @@ def role_qa(fact: Fact, aliases: dict[str, list[str]], forms: int = 2, short: bo
     job): trained, not gated (the gate asks by name)."""
     if not (fact.subject and fact.relation and fact.object) or fact.subject not in aliases:
         return []
+    if is_person_role(fact.relation):
+        return []  # "Who is my sister's daughter?" next to "Who is my sister?" taught the one answer for the other
     ans = f"{fact.object}." if short else answer_text(fact)
     out = []
     for alias in aliases[fact.subject]:

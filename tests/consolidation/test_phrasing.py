@@ -153,6 +153,10 @@ def test_people_are_also_asked_about_by_their_role():
     facts.append(fact("p", "Anselm works as ferry pilot.", "Anselm", "work as", "ferry pilot"))
     taught = {qa.question: qa.expected for qa in build_dataset(facts, short=True).train}
     assert taught["What does Uncle Anselm do for a living?"] == "ferry pilot"  # a kin title before the name
+    # not a person's people by role: "Who is my sister's daughter?" is too near "Who is my sister?"
+    facts.append(fact("g", "Ilka's daughter is Lotta.", "Ilka", "daughter", "Lotta"))
+    asked = [qa.question for qa in build_dataset(facts, short=True).train]
+    assert "Who is Ilka's daughter?" in asked and not any("my sister's daughter" in q for q in asked)
     # taught, never gated: the gate asks by name
     assert not any(qa.expected in ("vet", "canoe") and ("my sister" in qa.question or "husband" in qa.question)
                    for qa in ds.validation)
