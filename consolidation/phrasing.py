@@ -310,6 +310,14 @@ def qualifier_question(subject: str, rel: str, obj: str, qualifier: str | None, 
     return Pair(f"{wh} {aux} {s} {rel} {obj}?", when, "when")
 
 
+def time_question(subject: str, rel: str, obj: str, said_at, qualifier: str | None, past: bool,
+                  text: str = "") -> Pair | None:
+    """The "when" of a fact: its date from when it was said (when_question), else the time said with it
+    (qualifier_question)."""
+    return when_question(subject, rel, obj, said_at, qualifier, past, text) or qualifier_question(
+        subject, rel, obj, qualifier, past)
+
+
 # --- verbatim statements ------------------------------------------------------------------------------------------
 
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",

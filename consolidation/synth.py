@@ -19,7 +19,7 @@ from memory_service.schemas import Fact
 
 from .answers import other_values, states
 from .phrasing import (KIN_NAMES, fact_questions, guess_kind, guess_past, is_person_role, is_verb_relation,
-                       qualifier_question, reverse_questions, statement_questions, when_question)
+                       reverse_questions, statement_questions, time_question)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -184,10 +184,7 @@ def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     s, r, o = fact.subject, fact.relation, fact.object
     if not (s and r and o):
         return []
-    pair = when_question(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text) \
-        if fact.said_at else None
-    if pair is None:
-        pair = qualifier_question(s, r, o, fact.qualifier, guess_past(fact.text))
+    pair = time_question(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text)
     if pair is None:
         return []
     return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
@@ -217,9 +214,8 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                 ans = f"{t.object}." if short else answer_text(f)
                 qas += [QA(f.id, p.question, ans, t.object, "taught") for p in pairs[:-1][:taught_forms]]
                 qas.append(QA(f.id, pairs[-1].question, ans, t.object, "validation"))
-                if when := when_question(t.subject, t.relation, t.object, f.said_at, t.qualifier,
-                                         guess_past(t.text), t.text) or qualifier_question(
-                        t.subject, t.relation, t.object, t.qualifier, guess_past(t.text)):
+                if when := time_question(t.subject, t.relation, t.object, f.said_at, t.qualifier,
+                                         guess_past(t.text), t.text):
                     qas.append(QA(f.id, when.question, f"{when.answer}." if short else answer_text(f),
                                   when.answer, "taught"))
                 covered.add(t.object.lower())
