@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 from dataclasses import dataclass, field
 
 from memory_service.errors import InvalidInput, NotFound
+from memory_service.language import parse
 from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
+from memory_service.triples import TIME_NOUNS
 
 from .router import Router
 from .runtime import AdapterRuntime
@@ -195,6 +197,51 @@ def asks_how_many(question: str) -> bool:
     return bool(_HOW_MANY.search(question.lower()))
 
 
+# words that let a question take a time for its answer ("What's my birthday?" -> "9 March")
+_TIME_WORDS = TIME_NOUNS | {"when", "time", "date", "birthday", "anniversary", "since", "long", "often", "age",
+                            "old", "until", "deadline", "hour", "minute", "schedule", "start", "began"}
+
+
+def fits_the_question(answer: str, question: str) -> bool:
+    """Whether the answer is of the kind the question asks for, as far as times go. "Which day ...?", "What
+    time ...?", "When ...?" want a time ("Which day do we climb?" -> "Mothwick." does not fit); "Which company
+    ...?" does not ("on Monday." does not fit), nor does a question that names no time at all ("What did my dad
+    do before he retired?" -> "thirty years.")."""
+    answer_doc, question_doc = parse([answer, question])
+    words = [t for t in answer_doc if not (t.is_punct or t.pos_ in ("ADP", "SCONJ", "DET", "CCONJ"))]
+    if not words or asks_how_many(question):
+        return True
+    timed = [t.ent_type_ in ("DATE", "TIME") or t.lemma_.lower() in TIME_NOUNS for t in words]
+    asked = [t.head.lemma_.lower() for t in question_doc if t.lower_ in ("which", "what") and t.dep_ == "det"]
+    when = any(t.lower_ == "when" and t.head.dep_ == "ROOT" for t in question_doc)  # not "When X calls, ...?"
+    if asked and asked[0] in _TIME_WORDS or when and not asked:
+        return any(timed) or any(t.like_num for t in words)
+    if asked:  # "Which company ...?"
+        return not all(timed)
+    said = {t.lemma_.lower() for t in question_doc}
+    return not all(timed) or bool(said & _TIME_WORDS)
+
+
+def whole_name(answer: str, note: str) -> bool:
+    """False when every place the note says the answer is inside a longer name: "Crumb." in "a bakery called
+    Crumb & Ledger", "Velle." in "Caddoc Velle". A part of a name is not the name."""
+    core = answer.strip().strip(".!?").strip()
+    if not core[:1].isupper():
+        return True
+    found = list(re.finditer(rf"(?<![\w&'-]){re.escape(core)}(?![\w-])", note))
+    return not found or any(not _joined(note[:m.start()], note[m.end():]) for m in found)
+
+
+def _joined(before: str, after: str) -> bool:
+    """Whether a name said between `before` and `after` runs on: "& Ledger" or a capitalised word after it, a
+    capitalised word before it that does not start a sentence."""
+    if re.match(r"\s*(&|[A-Z][\w'-]*)", after) and not re.match(r"\s*I\b", after):
+        return True
+    words = before.split()
+    return (len(words) >= 2 and words[-1][:1].isupper() and words[-1][-1] not in ".,;:!?)"
+            and words[-2][-1] not in ".;:!?]")
+
+
 def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
 
@@ -204,16 +251,20 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
     "Ferry pilot." is grounded in "My uncle Anselm works as a ferry pilot."; "Ilsabet." is not in "Gran's name
     is Nessa. She's ninety-one". An answer that only repeats the question ("What's Mum called?" "Mum.", plurals
     aside) says nothing, wherever it is written; nor does one without a number or a date for a question that asks
-    for one ("How long did Fitz look after lighthouses?" "Lighthouse keeper.")."""
+    for one ("How long did Fitz look after lighthouses?" "Lighthouse keeper."), nor one of another kind than the
+    question asks for (fits_the_question: "Which day ...?" "Mothwick."), nor a part of a name the note says
+    whole (whole_name: "Crumb." in "Crumb & Ledger")."""
     key = _content_words(answer)
     stem = lambda words: {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}  # noqa: E731
     if not key or stem(key) <= stem(_content_words(question)):
         return False
     if asks_how_many(question) and not set(key) & NUMBER_WORDS and not any(w.isdigit() for w in key):
         return False
+    if question and not fits_the_question(answer, question):
+        return False
     for note in notes:
         words = _content_words(note)
-        if any(words[i:i + len(key)] == key for i in range(len(words) - len(key) + 1)):
+        if any(words[i:i + len(key)] == key for i in range(len(words) - len(key) + 1)) and whole_name(answer, note):
             return True
     return False
 

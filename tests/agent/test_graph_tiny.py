@@ -7,7 +7,7 @@ import pytest
 from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
-from agent.nodes import AgentContext, grounded
+from agent.nodes import AgentContext, fits_the_question, grounded, whole_name
 from agent.router import Router
 from agent.runtime import AdapterRuntime
 from consolidation.gate import GateThresholds
@@ -164,6 +164,43 @@ def test_grounded_means_a_note_says_the_answers_words_together(answer, notes, ex
 def test_grounded_asks_a_number_of_a_how_many_question(question, answer, expected):
     notes = ["Dad retired after thirty years as a lighthouse keeper.", "Tessaly has lived in Lowhithe since 2016."]
     assert grounded(answer, notes, question) is expected
+
+
+@pytest.mark.parametrize("question, answer, expected", [
+    ("Which day of the week do Ruari and I go climbing?", "Mothwick.", False),  # asks for a day
+    ("Which day of the week do Ruari and I go climbing?", "Sunday.", True),
+    ("When do I climb at Cragloft?", "on Sunday mornings.", True),
+    ("When did I move?", "Oslo.", False),
+    ("What did my dad do before he retired?", "thirty years.", False),  # names no time
+    ("Which company did Jorund leave after eight years?", "on Monday.", False),  # asks for a company
+    ("Which company did Jorund leave after eight years?", "Corbel Rail.", True),
+    ("What's my birthday?", "9 March.", True),  # a birthday is a date
+    ("How many times has Jorund run it?", "five years in a row.", True),
+    ("When Kaelthus calls their pet, which name do they use?", "Waffles.", True),  # "when" of a clause
+    ("What is the phone number of Ada Brennock?", "415-555-0192.", True),
+])
+def test_grounded_answer_fits_what_the_question_asks_for(question, answer, expected):
+    assert fits_the_question(answer, question) is expected
+    notes = ["Dad retired after thirty years. Jorund started on Monday, he left Corbel Rail. We climb with "
+             "Mothwick on Sunday mornings. I moved to Oslo. My birthday is 9 March. Five years in a row. Waffles. "
+             "Ada Brennock: 415-555-0192."]
+    assert grounded(answer, notes, question) is expected
+
+
+@pytest.mark.parametrize("answer, note, expected", [
+    ("Crumb.", "Mum runs a bakery called Crumb & Ledger.", False),
+    ("Crumb & Ledger.", "Mum runs a bakery called Crumb & Ledger.", True),
+    ("Velle.", "There's a new guy on my team, Caddoc Velle.", False),
+    ("Caddoc Velle.", "There's a new guy on my team, Caddoc Velle.", True),
+    ("Fitz.", "Dad, Fitz, retired last year.", True),  # a comma ends a name
+    ("Imrie.", "Imrie and I moved to Pellinghurst.", True),
+    ("Dorran.", "My brother's Dorran. He's head chef.", True),
+    ("Lowhithe.", "[12 December 2026] Tessaly: I've lived in Lowhithe since 2016.", True),
+    ("head chef.", "He's head chef at the Brinehook.", True),  # not a name
+])
+def test_a_part_of_a_name_is_not_the_name(answer, note, expected):
+    assert whole_name(answer, note) is expected
+    assert grounded(answer, [note], "Who is it?") is expected
 
 
 def test_question_about_a_topic_without_adapter_is_not_sent_to_another_topics_adapter(ctx):
