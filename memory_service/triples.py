@@ -517,11 +517,17 @@ def _subject(verb, speaker: str, out: _Clause) -> tuple[str | None, object]:
             named = name_of(name)
             out.add(owner, relation_noun(tok), named, None, name)
             return named, tok
-        return f"{owner}'s {relation_noun(tok)}" if owner == speaker and owner != USER else (
-            f"the user's {relation_noun(tok)}" if owner == USER else f"{owner}'s {relation_noun(tok)}"), tok
+        return _owned(owner, tok), tok
     if is_name(tok):
         return value_of(tok), tok
+    if tok.pos_ == "NOUN" and verb.lemma_ == "be" and not any(x.dep_ in ("det", "poss") for x in tok.children) and any(
+            _is_time(o) for p in verb.children if p.dep_ == "prep" for o in p.children if o.dep_ == "pobj"):
+        return _owned(speaker, tok), tok  # "Rehearsals are on Tuesday nights": the speaker's
     return None, tok
+
+
+def _owned(owner: str, tok) -> str:
+    return f"the user's {relation_noun(tok)}" if owner == USER else f"{owner}'s {relation_noun(tok)}"
 
 
 def _negated(verb) -> bool:
@@ -725,11 +731,15 @@ def _copula(sent, verb, subject, stok, speaker, c: _Clause, before: int) -> str 
         if holder is not None and possessor(holder, speaker) is not None and attrs:
             c.add(possessor(holder, speaker), relation_noun(holder), value_of(attrs[0]), None, attrs[0])
             return None
+    value_tok = attrs[0] if attrs else next((o for p in preps for o in p.children if o.dep_ == "pobj"), None)
+    if (owner is None and stok is not None and stok.pos_ == "NOUN" and value_tok is not None and _is_time(value_tok)
+            and not any(x.dep_ in ("det", "poss") for x in stok.children)):
+        owner = speaker  # "Rehearsals are on Tuesday nights": the speaker's, as "my yoga class is on Thursdays"
     if owner is not None and not is_name(stok) and subject != owner:
         rel = relation_noun(stok)
-        value_tok = attrs[0] if attrs else next((o for p in preps for o in p.children if o.dep_ == "pobj"), None)
         if value_tok is not None and not (value_tok.pos_ == "ADJ" and value_tok.lemma_.lower() in PASSING_STATES):
-            value = value_of(value_tok) if value_tok.pos_ in ("PROPN", "NUM") else phrase(value_tok, skip_time=False)
+            value = value_of(value_tok) if value_tok.pos_ in ("PROPN", "NUM") or value_tok.ent_type_ == "DATE" \
+                else phrase(value_tok, skip_time=False)
             # "My uncle Tavish is a pilot": the named person is the subject now
             if appositive_name(stok) is not None:
                 return _predicate(sent, verb, subject, attrs, preps, c, before)
@@ -872,6 +882,16 @@ def _verbless(sent, speaker: str, c: _Clause) -> None:
             if owner is not None and any(x.dep_ == "case" for x in p.children):
                 c.add(owner, relation_noun(p), value_of(root), None, root)
     for t in sent:
+        # "My birthday's the 9th of March": a date with the possessed noun as its possessor, or the "'s" a
+        # particle with the noun for its subject
+        if t.ent_type_ == "DATE" and t.pos_ in ("NOUN", "PROPN", "NUM"):
+            p = next((x for x in t.children if x.dep_ == "poss" and x.pos_ == "NOUN"
+                      and any(y.dep_ == "case" for y in x.children)), None)
+            if p is None and t.dep_ == "attr" and t.head.pos_ == "PART" and t.head.lower_ in ("'s", "’s"):
+                p = next((x for x in t.head.children if x.dep_ == "nsubj" and x.pos_ == "NOUN"), None)
+            owner = possessor(p, speaker) if p is not None else None
+            if owner is not None:
+                c.add(owner, relation_noun(p), value_of(t), None, t)
         if t.lower_ in ("called", "named") and t.dep_ == "amod" and is_name(t.head):
             p = next((x for x in t.head.children if x.dep_ == "poss" and is_name(x)
                       and any(y.dep_ == "case" for y in x.children)), None)

@@ -95,6 +95,12 @@ def test_triples_from_the_parse(text, expected):
     ("My aunt Wilma is a nurse in Stroud.",
      {("the user", "aunt", "Wilma"), ("Wilma", "work as", "nurse"), ("Wilma", "work in", "Stroud")}),
     ("Our new next-door neighbour is Petra Lusk.", {("the user", "next-door neighbour", "Petra Lusk")}),
+    # a date said with "'s" (read as a possessive) and whole ("9th", not "the 9th of"); a bare noun with a time
+    ("Oh, and my anniversary's the 4th of June, so remember it.", {("the user", "anniversary", "4th of June")}),
+    ("My birthday is the 12th of May.", {("the user", "birthday", "12th of May")}),
+    ("Band practice is on Fridays.", {("the user", "band practice", "Fridays")}),
+    ("Lessons are on Thursday mornings.", {("the user", "lesson", "Thursday mornings")}),
+    ("Prices are high this week.", set()),  # a bare noun without a time: nobody's
 ])
 def test_triples_from_conversational_english(text, expected):
     assert triples(text) == expected
