@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memory_service.triples import KIN_NAMES, third_person
+from memory_service.triples import JOBS, KIN_NAMES, third_person
 
 USER = "the user"
 PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
@@ -160,6 +160,36 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
     return pairs
 
 
+def type_noun(doc, name: str) -> str | None:
+    """The common noun a name is given to in the parsed sentence: "orchestra" for "a community orchestra, the
+    Quenmere Sinfonia", "band" for "a band called the Sallow Kites". None when the sentence gives none."""
+    last = name.split()[-1]
+    for tok in doc:
+        if tok.text != last:
+            continue
+        head = tok
+        while head.dep_ == "compound" or head.dep_ == "flat":
+            head = head.head
+        if head.dep_ == "appos" and head.head.pos_ == "NOUN":
+            return head.head.lemma_.lower()
+        if head.dep_ in ("oprd", "attr", "dobj") and head.head.lemma_ in ("call", "name") \
+                and head.head.dep_ == "acl" and head.head.head.pos_ == "NOUN":
+            return head.head.head.lemma_.lower()
+    return None
+
+
+def typed_questions(subject: str, rel: str, obj: str, noun: str, past: bool = False) -> list[Pair]:
+    """"Which band does Fennimore play in?", "What is the name of Fennimore's band?": a name asked for by what
+    it names, as people ask ("Which orchestra do I play in?"), where the relation alone does not say it."""
+    if noun in rel.split() or noun in obj.lower().split() or noun in PEOPLE or noun in JOBS or is_person_role(rel):
+        return []  # "a little girl, Lottabel" is a daughter; "head chef ... called the Brinehook" misattached
+    pairs = [Pair(f"What is the name of {_possessive(subject)} {noun}?", obj, "typed")]
+    direct = " ".join(fact_questions(subject, rel, obj, "name", past)[0].question.split())
+    if direct.startswith("What ") and is_verb_relation(rel):
+        pairs.insert(0, Pair(f"Which {noun} {direct[len('What '):]}", obj, "typed"))
+    return pairs
+
+
 def reverse_questions(subject: str, rel: str, obj: str) -> list[Pair]:
     """"Who is Maren Coyle?" for "my supervisor at Ostwin is Maren Coyle": the answer names the role."""
     role = rel.split(" at ")[0].split(" from ")[0]
@@ -204,8 +234,8 @@ def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> 
         cleft = f"{wh.capitalize()} is it that {s} {said}{tail}?"
         tell = f"Tell me {wh} {s} {said}{tail}."
         embedded = f"Do you know {wh} {s} {said}{tail}?"
-    return [Pair(direct, obj, "direct"), Pair(cleft, obj, "cleft"), Pair(embedded, obj, "embedded"),
-            Pair(tell, obj, "tell")]
+    return [Pair(" ".join(q.split()), obj, form)  # "What am I in?" for "be in" (no word between)
+            for q, form in ((direct, "direct"), (cleft, "cleft"), (embedded, "embedded"), (tell, "tell"))]
 
 
 # --- when it happened -----------------------------------------------------------------------------------------------

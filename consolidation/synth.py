@@ -19,7 +19,7 @@ from memory_service.schemas import Fact
 
 from .answers import other_values, states
 from .phrasing import (KIN_NAMES, fact_questions, guess_kind, guess_past, is_person_role, is_verb_relation,
-                       reverse_questions, statement_questions, time_question)
+                       reverse_questions, statement_questions, time_question, type_noun, typed_questions)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -177,6 +177,29 @@ def role_qa(fact: Fact, aliases: dict[str, list[str]], forms: int = 2, short: bo
     return out
 
 
+def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
+    """"Which band does Fennimore play in?" for a name the statement gives to a common noun ("a band called the
+    Sallow Kites"), read from the statement each fact came from (when it is among `facts`): trained, not gated."""
+    said = {f.id: f for f in facts if not f.derived_from}
+    typed = [f for f in facts if f.derived_from in said and f.subject and f.relation and f.object
+             and f.object[:1].isupper()]
+    if not typed:
+        return []
+    from memory_service.language import parse
+
+    texts = list(dict.fromkeys(said[f.derived_from].text for f in typed))
+    docs = dict(zip(texts, parse(texts)))
+    out = []
+    for f in typed:
+        noun = type_noun(docs[said[f.derived_from].text], f.object)
+        if noun is None:
+            continue
+        ans = f"{f.object}." if short else answer_text(f)
+        out += [QA(f.id, p.question, ans, f.object, "taught")
+                for p in typed_questions(f.subject, f.relation, f.object, noun, guess_past(f.text))]
+    return out
+
+
 def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"When did Gina launch ad campaign?" for an event the fact tells in the past, dated by when it was said
     (temporal questions are a large share of what people ask of a conversation), else "Since when does Tessaly
@@ -247,6 +270,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
         for qa in qas + reverse_qa(f) + when_qa(f, short) + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
+    ds.train += typed_qa(facts, short)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)
     return _without_conflicts(ds)

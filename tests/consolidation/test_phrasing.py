@@ -201,3 +201,24 @@ def test_the_time_a_fact_holds_is_asked_for():
     assert asked["Since when does Tessaly live in Lowhithe?"] == "since 2016"
     assert asked["When do I climb at Cragloft?"] == "on Sunday mornings"
     assert not any(q.startswith(("When", "Since")) and "cello" in q for q in asked)  # "these days" says no time
+
+
+def test_a_name_given_to_a_thing_is_asked_for_by_that_thing():
+    """"a band called the Sallow Kites": "Which band does Fennimore play in?" (read from the statement the fact
+    came from); a person ("a little girl, Lottabel") or a misattached job gets none; trained, never gated."""
+    said = Fact(id="s", namespace="n", topic="t", created_at=NOW,
+                text="My cousin Fennimore plays bass in a band called the Sallow Kites.")
+    girl = Fact(id="g", namespace="n", topic="t", created_at=NOW, text="She's got a little girl, Lottabel.")
+    facts = [said, girl,
+             Fact(id="b", namespace="n", topic="t", created_at=NOW, text="Fennimore plays in Sallow Kites.",
+                  subject="Fennimore", relation="play in", object="Sallow Kites", derived_from="s"),
+             Fact(id="c", namespace="n", topic="t", created_at=NOW, text="The user's cousin is Fennimore.",
+                  subject="the user", relation="cousin", object="Fennimore", derived_from="s"),
+             Fact(id="d", namespace="n", topic="t", created_at=NOW, text="Ilka's daughter is Lottabel.",
+                  subject="Ilka", relation="daughter", object="Lottabel", derived_from="g")]
+    ds = build_dataset(facts, short=True)
+    taught = {qa.question: qa.expected for qa in ds.train}
+    assert taught["Which band does Fennimore play in?"] == taught["What is the name of Fennimore's band?"] \
+        == "Sallow Kites"
+    assert not any("girl" in q for q in taught)
+    assert not any("band" in qa.question for qa in ds.validation)

@@ -39,18 +39,32 @@ def scenario_facts(sc) -> list[Fact]:
     return facts
 
 
+_CONTRACTIONS = {"what's": "what is", "who's": "who is", "where's": "where is", "when's": "when is",
+                 "how's": "how is", "what're": "what are", "i'm": "i am", "don't": "do not", "doesn't": "does not"}
+
+
+def wording(question: str) -> str:
+    """normalize() with contractions spelled out: "What's the name of X's band?" is "What is the name of ..."."""
+    words = [_CONTRACTIONS.get(w, w) for w in question.lower().replace("’", "'").split()]
+    return normalize(" ".join(words))
+
+
 def trained_and_validated(facts: list[Fact]) -> set[str]:
     ds = build_dataset(facts, taught_forms=3)
-    return {normalize(qa.question) for qa in ds.train + ds.validation} | {
-        normalize(q) for f in facts if f.subject and f.relation for q in questions_for(f)}
+    return {wording(qa.question) for qa in ds.train + ds.validation} | {
+        wording(q) for f in facts if f.subject and f.relation for q in questions_for(f)}
 
 
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[sc.name for sc in SCENARIOS])
 def test_no_probe_is_a_training_or_validation_question(sc):
     synthesized = trained_and_validated(scenario_facts(sc))
     assert synthesized  # the check is about something
-    clashes = [(p.action.line, p.action.question) for p in sc.probes() if normalize(p.action.question) in synthesized]
+    clashes = [(p.action.line, p.action.question) for p in sc.probes() if wording(p.action.question) in synthesized]
     assert not clashes, clashes
+
+
+def test_the_check_reads_a_contraction_as_the_words_it_stands_for():
+    assert wording("What's the name of Fennimore's band?") == wording("What is the name of Fennimore's band?")
 
 
 def test_the_check_catches_a_trained_wording():
