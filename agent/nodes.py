@@ -91,7 +91,8 @@ def make_nodes(ctx: AgentContext):
         said_at = datetime.fromisoformat(state["said_at"]) if state.get("said_at") else None
         if said_at is not None and said_at.tzinfo is None:
             said_at = said_at.replace(tzinfo=timezone.utc)
-        out = svc.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at, source="chat")
+        out = svc.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at, source="chat",
+                                addressee=state.get("addressee"))
         written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,
                     "supersedes": s.supersedes} for s in out.stored]
         # nothing stated and nothing asked ("Hi!"): the model answers the message itself. A transcript's

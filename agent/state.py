@@ -13,6 +13,7 @@ class AgentState(TypedDict, total=False):
     mode: Mode
     message: str  # this turn's message
     speaker: str  # who said it: "user" (default) or a named speaker of a transcript
+    addressee: str | None  # whom a transcript's speaker talks to ("you")
     question: str  # what of the message is asked ("" when it only states things)
     asked: bool  # the question is one (or a request to the agent), so recall and routing run for it
     said_at: str | None  # when it was said (ISO time); default: now

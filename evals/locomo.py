@@ -66,12 +66,15 @@ def _sessions(conversation: dict) -> list[tuple[int, list[dict], datetime | None
     return sorted(out, key=lambda s: s[0])
 
 
-def _say(turn: dict, when: datetime | None = None) -> dict | None:
-    """A turn as said by its speaker ("I" is that speaker, not the user of the agent), at the session's time."""
+def _say(turn: dict, when: datetime | None = None, pair: tuple[str, str] | None = None) -> dict | None:
+    """A turn as said by its speaker ("I" is that speaker, not the user of the agent), at the session's time,
+    to the other of the conversation's `pair` ("you" is them)."""
     text = str(turn.get("text") or "").strip()
     if caption := str(turn.get("blip_caption") or "").strip():  # a shared photo: its caption is what was "said"
         text = f"{text} [shares a photo: {caption}]".strip()
     out = {"speaker": str(turn.get("speaker") or "?"), "text": text}
+    if pair and out["speaker"] in pair and pair[0] != pair[1]:
+        out["to"] = pair[1] if out["speaker"] == pair[0] else pair[0]
     if when is not None:
         out["at"] = when.isoformat(timespec="minutes")
     return out if text else None
@@ -102,7 +105,8 @@ def conversation_to_scenario(item: dict, index: int, categories=(1, 2, 3, 4), so
             session_turns.append({"advance": format_duration((when - previous).total_seconds())})
         previous = when or previous
         if source == "say":
-            session_turns += [{"say": said} for said in (_say(t, when) for t in turns) if said]
+            pair = (str(conversation.get("speaker_a")), str(conversation.get("speaker_b")))
+            session_turns += [{"say": said} for said in (_say(t, when, pair) for t in turns) if said]
         elif facts := _observations(item, n):
             session_turns.append({"remember": facts})
         if session_turns:

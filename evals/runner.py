@@ -268,7 +268,7 @@ def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s:
     try:
         if isinstance(a, Say):
             h.graph.invoke({"namespace": ns, "message": a.text, "mode": "hybrid", "speaker": a.speaker,
-                            "said_at": a.at},
+                            "said_at": a.at, "addressee": a.to},
                            {"configurable": {"thread_id": f"{ns}:dialogue"}})
         elif isinstance(a, Remember):
             facts = [FactIn(text=f.text, topic=f.topic, subject=f.subject, relation=f.relation, object=f.object)

@@ -38,6 +38,7 @@ class Say:
     line: int = field(default=0, compare=False)
     speaker: str = "user"  # or a named speaker of a transcript ("Caroline"): "I" is then that speaker
     at: str | None = None  # when it was said (ISO time), for a transcript with dates
+    to: str | None = None  # whom a transcript's speaker talks to: "you" is then that person
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ def _build_turn(raw: dict, line: int) -> Turn:
     (kind, value), = raw.items()  # the schema allows exactly one key
     if kind == "say":
         if isinstance(value, dict):
-            return Say(value["text"], line=line, speaker=value["speaker"], at=value.get("at"))
+            return Say(value["text"], line=line, speaker=value["speaker"], at=value.get("at"), to=value.get("to"))
         return Say(value, line=line)
     if kind == "remember":
         return Remember(tuple(FactSpec(**fact) for fact in value), line=line)

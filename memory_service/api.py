@@ -65,6 +65,8 @@ class ConsolidationAccepted(BaseModel):
 class ChatRequest(BaseModel):
     message: str = Field(..., min_length=1, max_length=4000)
     speaker: str = Field("user", min_length=1, max_length=200, description="'user' or a transcript speaker's name")
+    addressee: str | None = Field(None, min_length=1, max_length=200,
+                                  description="Whom a transcript's speaker talks to: whom their \"you\" means")
     thread_id: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,128}$")
     mode: str | None = Field(None, pattern="^(none|rag|lora|hybrid|full)$", description="Default: settings")
 
@@ -204,7 +206,7 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
     def write_message(ns: str, body: MessageIn, svc: Service) -> MessageResult:
         """Everything a message states, kept: each statement verbatim (attributed to its speaker) and the facts
         read from it; questions and small talk come back unstored."""
-        return svc.write_message(ns, body.text, body.speaker, body.said_at, body.source)
+        return svc.write_message(ns, body.text, body.speaker, body.said_at, body.source, body.addressee)
 
     @v1.get("/v1/namespaces/{ns}/facts", response_model=FactList, responses=errors)
     def list_facts(ns: str, svc: Service, topic: str | None = None,
@@ -242,7 +244,8 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         check_namespace(ns)
         graph = agent_graph(request.app)
         mode = body.mode or settings.agent.mode
-        out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode, "speaker": body.speaker},
+        out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode, "speaker": body.speaker,
+                            "addressee": body.addressee},
                            {"configurable": {"thread_id": f"{ns}:{body.thread_id}"}})
         return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), routes=out.get("routes", []),
                             facts=out.get("context", []), written=out.get("written", []),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .triples import USER, Analysis, Triple, analyze, antecedent, leans_on_previous, resolved
+from .triples import USER, Analysis, Triple, addressed, analyze, antecedent, leans_on_previous, resolved
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -60,18 +60,20 @@ def subject_of(speaker: str) -> str:
     return USER if speaker.strip().lower() in (SPEAKER_USER, USER, "") else speaker.strip()
 
 
-def read_messages(texts: list[str], speaker: str = SPEAKER_USER) -> list[Intake]:
+def read_messages(texts: list[str], speaker: str = SPEAKER_USER, addressee: str | None = None) -> list[Intake]:
     """One Intake per message (parsed in one batch)."""
     from .language import parse
 
-    return read_parsed(parse([t.strip() for t in texts]), speaker)
+    return read_parsed(parse([t.strip() for t in texts]), speaker, addressee)
 
 
-def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
-    """One Intake per parsed message (spaCy Docs), for a caller that needs the parse too."""
+def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None = None) -> list[Intake]:
+    """One Intake per parsed message (spaCy Docs), for a caller that needs the parse too. `addressee`: whom a
+    transcript's speaker talks to, which is whom "you" means (the user's "you" is the agent: never read)."""
     from .language import parse
 
     who = subject_of(speaker)
+    addressee = subject_of(addressee) if addressee and subject_of(addressee) != who else None
     out = []
     for doc in docs:
         sentences, before = [], None
@@ -87,11 +89,16 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER) -> list[Intake]:
                 # "He's head chef at the Brinehook." after "My brother's Dorran.": the facts are Dorran's
                 again = analyze(next(iter(parse([resolved(sent, name)])[0].sents)), who)
                 a = again if again.triples else a
+            elif a.kind == "statement" and addressee and (said_to := addressed(sent, addressee)):
+                # "I still can't believe you left Corbel Rail", said to Jorund: Jorund left Corbel Rail
+                again = analyze(next(iter(parse([said_to])[0].sents)), who)
+                if again.triples:
+                    a = Analysis(a.kind, tuple(dict.fromkeys([*a.triples, *again.triples])))
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
             before = sent
         out.append(Intake(speaker, sentences))
     return out
 
 
-def read_message(text: str, speaker: str = SPEAKER_USER) -> Intake:
-    return read_messages([text], speaker)[0]
+def read_message(text: str, speaker: str = SPEAKER_USER, addressee: str | None = None) -> Intake:
+    return read_messages([text], speaker, addressee)[0]

@@ -147,6 +147,8 @@ class MessageIn(BaseModel):
     text: str = Field(..., min_length=1, description="What was said: one or more sentences")
     speaker: str = Field("user", min_length=1, max_length=200,
                          description="'user', or the speaker's name in a multi-party transcript")
+    addressee: str | None = Field(None, min_length=1, max_length=200,
+                                  description="Whom a transcript's speaker talks to: whom their \"you\" means")
     said_at: datetime | None = Field(None, description="When it was said (default: now)")
     source: str | None = Field(None, max_length=200)
 

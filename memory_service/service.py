@@ -297,16 +297,17 @@ class MemoryService:
 
     # messages --------------------------------------------------------------------------------------------
     def write_message(self, ns: str, text: str, speaker: str = "user", said_at: datetime | None = None,
-                      source: str | None = None) -> MessageResult:
+                      source: str | None = None, addressee: str | None = None) -> MessageResult:
         """Everything a message states: each statement verbatim (attributed to `speaker`, with `said_at`),
-        and beside it the facts read from it, linked back. Questions and small talk are returned, not stored.
-        The statements are written first: a failure reading or writing the facts never loses them."""
+        and beside it the facts read from it, linked back ("you" is `addressee`, whom a transcript's speaker
+        talks to). Questions and small talk are returned, not stored. The statements are written first: a
+        failure reading or writing the facts never loses them."""
         from .intake import read_message, subject_of
 
         check_namespace(ns)
         text = self._check_text(text, "text")
         said_at = said_at or datetime.fromtimestamp(self.heat.clock(), timezone.utc)
-        intake = self._with_llm_facts(read_message(text, speaker))
+        intake = self._with_llm_facts(read_message(text, speaker, addressee))
         result = MessageResult(questions=[s.text for s in intake.questions],
                                skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped],
                                forgotten=[self.forget(ns, s.text, speaker) for s in intake.forget])

@@ -209,6 +209,31 @@ def resolved(sent, name: str) -> str:
     return "".join(words).strip()
 
 
+_TO_THIRD = {"'ve": "has", "’ve": "has", "have": "has", "'re": "is", "’re": "is", "are": "is", "were": "was",
+             "do": "does"}
+
+
+def addressed(sent, name: str) -> str | None:
+    """The sentence with "you"/"your" replaced by whom it is said to, in the third person ("I still can't
+    believe you left Corbel Rail" -> "... Jorund left Corbel Rail"; "you've run" -> "Jorund has run"); None
+    when it says no "you"."""
+    if not any(t.lower_ in ("you", "your", "yours") for t in sent):
+        return None
+    words = []
+    for t in sent:
+        text = t.text
+        if t.lower_ == "you":
+            text = name
+        elif t.lower_ in ("your", "yours"):
+            text = f"{name}'s"
+        elif t.i > sent.start and sent.doc[t.i - 1].lower_ == "you" and t.lower_ in _TO_THIRD:
+            text = _TO_THIRD[t.lower_]
+            if not words[-1].endswith(" "):
+                words[-1] += " "
+        words.append(text + t.whitespace_)
+    return "".join(words).strip()
+
+
 def is_small_talk(sent) -> bool:
     """Greetings, thanks, laughter, farewells, fillers, and passing states ("I'm so tired today"): nothing
     durable. Anything that names a thing, a place, a number or a person is not small talk."""
@@ -264,7 +289,8 @@ def phrase(tok, skip_time: bool = True, keep_det: bool = False) -> str:
         skip_time and _is_time(t) and t.i != tok.i and t.i not in time_ok and t.i not in joined)]
     words = [t for t in words if not t.is_punct or t.i in joined or t.text in ("'", ".", "&") and t.i != words[0].i
              or t.text == "-" and t.whitespace_ == "" and t.i > 0 and t.doc[t.i - 1].whitespace_ == ""]
-    text = "".join(t.text_with_ws for t in words).strip(" ,.;:!'\"")
+    text = "".join(t.text + (" " if t.whitespace_ or k + 1 < len(words) and words[k + 1].i > t.i + 1 and
+                             t.doc[t.i + 1].whitespace_ else "") for k, t in enumerate(words)).strip(" ,.;:!'\"")
     return re.sub(r"\s+", " ", text)
 
 
@@ -536,6 +562,12 @@ def _negated(verb) -> bool:
     return any(c.dep_ == "neg" or c.lower_ in ("never", "no") and c.dep_ in ("advmod", "det", "neg")
                for c in verb.children) or any(c.dep_ == "det" and c.lower_ == "no" for o in verb.children
                                               for c in o.children if o.dep_ in ("dobj", "attr"))
+
+
+def _surprise(verb) -> bool:
+    """"I can't believe you left Corbel Rail": surprise at what the clause says, which is so, not a denial."""
+    return (verb.lemma_ == "believe" and any(c.dep_ == "ccomp" for c in verb.children)
+            and any(c.dep_ == "aux" and c.lower_ in ("ca", "can", "could") for c in verb.children))
 
 
 def _imperative(verb) -> bool:
@@ -943,7 +975,7 @@ def analyze(sent, speaker: str = USER) -> Analysis:
     blocked = False
     for verb in verbs:
         why = _verb_clause(sent, verb, speaker, c)
-        if why in ("negation", "hypothetical") and verb is root and not _imperative(verb):
+        if why in ("negation", "hypothetical") and verb is root and not _imperative(verb) and not _surprise(verb):
             blocked = True
             c.out.clear()
         whys.append(why)

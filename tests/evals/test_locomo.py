@@ -23,6 +23,7 @@ def test_import_writes_valid_scenarios(tmp_path):
     says = [t for s in first.sessions[:3] for t in s.turns if isinstance(t, Say)]
     assert len(says) == 7 and says[0].text == "Hi Tobin! I finally moved to Quillmere last week."
     assert says[0].speaker == "Marla" and says[1].speaker == "Tobin"  # "I" is the speaker, not the agent's user
+    assert says[0].to == "Tobin" and says[1].to == "Marla"  # and "you" the other one
     assert says[0].at == "2023-05-08T13:56"  # when the session took place: prompts show the day it was said
     assert says[3].text.endswith("[shares a photo: a photo of a ferret on a sofa]")
     # 8 May 13:56 -> 11 May 10:37 -> 13 May 20:00

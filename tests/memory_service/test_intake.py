@@ -131,6 +131,26 @@ def test_a_named_speaker_is_the_subject_of_their_first_person():
         ("Gina", "favourite dance style", "contemporary")}
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("I still can't believe you left Corbel Rail.", {("Jorund", "leave", "Corbel Rail")}),  # surprise, not denial
+    ("You're a bridge inspector now, right.", {("Jorund", "work as", "bridge inspector")}),
+    ("Your sister Brisa bought a boat.", {("Jorund", "sister", "Brisa"), ("Brisa", "buy", "boat")}),
+    ("I don't think you left Corbel Rail.", set()),
+])
+def test_you_is_whom_a_transcript_speaker_talks_to(text, expected):
+    assert triples_to(text, "Tessaly", "Jorund") == expected
+
+
+def triples_to(text: str, speaker: str, addressee: str) -> set[tuple[str, str, str]]:
+    return {(t.subject, t.relation, t.object) for s in read_message(text, speaker, addressee).sentences
+            for t in s.triples}
+
+
+def test_the_users_you_is_the_agent_and_never_read():
+    assert triples("I told you my sister is Ana.") == {("the user", "sister", "Ana")}
+    assert triples_to("You're a bridge inspector now.", "Tessaly", "Tessaly") == set()  # not to oneself
+
+
 def test_messages_are_read_in_one_batch_in_order():
     a, b = read_messages(["Hi!", "I drive a red Halvik coupe."])
     assert [s.kind for s in a.sentences] == ["small-talk"]

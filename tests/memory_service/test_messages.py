@@ -117,8 +117,21 @@ def test_api_messages_endpoint(client):
     assert len(listed) == 3
 
 
+def test_you_in_a_transcript_is_whom_the_speaker_talks_to(client):
+    r = client.post("/v1/namespaces/dee/messages", json={
+        "text": "I still can't believe you left Corbel Rail. Your sister Brisa is lovely.", "speaker": "Tessaly",
+        "addressee": "Jorund"})
+    assert r.status_code == 201, r.text
+    facts = {(s["subject"], s["relation"], s["object"]) for s in r.json()["stored"] if s["kind"] == "fact"}
+    assert facts == {("Jorund", "leave", "Corbel Rail"), ("Jorund", "sister", "Brisa")}
+    # without an addressee "you" is nobody the service knows: the statements are kept, no fact is read
+    r = client.post("/v1/namespaces/dee/messages", json={"text": "Your sister Brisa is lovely.", "speaker": "Tessaly"})
+    assert [s["kind"] for s in r.json()["stored"]] == ["statement"]
+
+
 @pytest.mark.parametrize("body, field", [({"text": ""}, "text"), ({"speaker": "user"}, "text"),
                                          ({"text": "hi", "speaker": ""}, "speaker"),
+                                         ({"text": "hi", "addressee": ""}, "addressee"),
                                          ({"text": "hi", "said_at": "yesterday"}, "said_at"),
                                          ({"text": "hi", "mood": "x"}, "mood")])
 def test_api_messages_bad_input_names_the_field(client, body, field):
