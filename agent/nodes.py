@@ -214,6 +214,10 @@ def fits_the_question(answer: str, question: str) -> bool:
         return True
     timed = [t.ent_type_ in ("DATE", "TIME") or t.lemma_.lower() in TIME_NOUNS for t in words]
     asked = [t.head.lemma_.lower() for t in question_doc if t.lower_ in ("which", "what") and t.dep_ == "det"]
+    for wh in (t for t in question_doc if t.lower_ == "what" and t.dep_ == "attr" and t.head.lemma_ == "be"):
+        # "What's the big instrument ...?", "What is my job?": the noun the copula equates with "what"
+        asked += [x.lemma_.lower() for x in wh.head.children if x.dep_ in ("nsubj", "attr") and x is not wh
+                  and x.pos_ == "NOUN"]
     when = any(t.lower_ == "when" and t.head.dep_ == "ROOT" for t in question_doc)  # not "When X calls, ...?"
     if asked and asked[0] in _TIME_WORDS or when and not asked:
         return any(timed) or any(t.like_num for t in words)

@@ -175,6 +175,7 @@ def test_grounded_asks_a_number_of_a_how_many_question(question, answer, expecte
     ("Which company did Jorund leave after eight years?", "on Monday.", False),  # asks for a company
     ("Which company did Jorund leave after eight years?", "Corbel Rail.", True),
     ("What's my birthday?", "9 March.", True),  # a birthday is a date
+    ("What's the big instrument I lug to rehearsals every week?", "Tuesday nights.", False),  # an instrument
     ("How many times has Jorund run it?", "five years in a row.", True),
     ("When Kaelthus calls their pet, which name do they use?", "Waffles.", True),  # "when" of a clause
     ("What is the phone number of Ada Brennock?", "415-555-0192.", True),
