@@ -317,8 +317,13 @@ class MemoryService:
         # a statement goes to the area its facts name; else to the message's area (a message is mostly about
         # one thing); else to the speaker's home topic, never a new topic of its own
         owner = subject_of(speaker)
-        topics = [next(filter(None, (topic_of_relation(t.subject, t.relation, owner) for t in s.triples)), None)
-                  for s in statements]
+        to = subject_of(addressee) if addressee else None
+
+        def area(t) -> str | None:  # the speaker's area, or the addressee's for what is said of them ("you left")
+            return topic_of_relation(t.subject, t.relation, owner) or (
+                topic_of_relation(t.subject, t.relation, to) if to else None)
+
+        topics = [next(filter(None, (area(t) for t in s.triples)), None) for s in statements]
         message_topic = next(filter(None, topics), None) or home_topic(owner)
         topics = [t or message_topic for t in topics]
         written = self.write(ns, [FactIn(text=s.text, topic=topic, speaker=speaker, said_at=said_at, source=source,
@@ -329,7 +334,7 @@ class MemoryService:
         pairs = [(r, t) for r, s in zip(written, statements) for t in s.triples]
         if not pairs:
             return result
-        facts = [FactIn(text=t.text, topic=topic_of_relation(t.subject, t.relation, owner) or r.topic,
+        facts = [FactIn(text=t.text, topic=area(t) or r.topic,
                         subject=t.subject, relation=t.relation, object=t.object, qualifier=t.qualifier,
                         derived_from=r.id, speaker=speaker, said_at=said_at, source=source) for r, t in pairs]
         for (r, t), w in zip(pairs, self.write(ns, facts)):

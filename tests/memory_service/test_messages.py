@@ -124,6 +124,8 @@ def test_you_in_a_transcript_is_whom_the_speaker_talks_to(client):
     assert r.status_code == 201, r.text
     facts = {(s["subject"], s["relation"], s["object"]) for s in r.json()["stored"] if s["kind"] == "fact"}
     assert facts == {("Jorund", "leave", "Corbel Rail"), ("Jorund", "sister", "Brisa")}
+    # what is said of Jorund goes to Jorund's topics, not to the speaker's
+    assert {s["topic"] for s in r.json()["stored"]} == {"jorund-life", "jorund-family"}
     # without an addressee "you" is nobody the service knows: the statements are kept, no fact is read
     r = client.post("/v1/namespaces/dee/messages", json={"text": "Your sister Brisa is lovely.", "speaker": "Tessaly"})
     assert [s["kind"] for s in r.json()["stored"]] == ["statement"]
