@@ -72,20 +72,27 @@ class Router:
         self.min_score, self.margin, self.max_k = min_score, margin, max_k
         # AdapterRef.name (versions are immutable) or a fact-set key -> unit rows of its routing texts
         self._texts: dict = {}
+        self._slots: dict = {}  # (kind, namespace, topic) -> the one key kept for it
 
-    def _vectors(self, key, facts: Callable[[], list[Fact]]) -> np.ndarray:
-        """`routing_texts(facts())` embedded, once per key."""
+    def _vectors(self, slot: tuple, key, facts: Callable[[], list[Fact]]) -> np.ndarray:
+        """`routing_texts(facts())` embedded, once per key. One key per slot is kept: a new adapter version or a
+        changed fact set of a topic replaces the old one, so a long-lived process holds one matrix per topic."""
         if key not in self._texts:
+            old = self._slots.get(slot)
+            if old is not None and old != key:
+                self._texts.pop(old, None)
             self._texts[key] = self.embedder.embed(routing_texts(facts()))
+            self._slots[slot] = key
         return self._texts[key]
 
     def vectors(self, ref: AdapterRef) -> np.ndarray:
-        return self._vectors(ref.name, lambda: manifest_facts(ref))  # versions are immutable: name is the key
+        # versions are immutable: the name is the key
+        return self._vectors(("adapter", ref.namespace, ref.topic), ref.name, lambda: manifest_facts(ref))
 
     def facts_score(self, key: tuple, facts: list[Fact], vector: np.ndarray) -> float:
-        """The same score for short-term facts that no usable adapter holds (embedded once per `key`), so a topic
-        without an adapter is scored like one with."""
-        return topic_score(self._vectors(key, lambda: facts), vector)
+        """The same score for short-term facts that no usable adapter holds (embedded once per `key`, whose
+        first two items are the namespace and topic), so a topic without an adapter is scored like one with."""
+        return topic_score(self._vectors(("facts", *key[:2]), key, lambda: facts), vector)
 
     def score(self, vector: np.ndarray, refs: list[AdapterRef]) -> list[tuple[AdapterRef, float]]:
         return [(ref, topic_score(self.vectors(ref), vector)) for ref in refs]

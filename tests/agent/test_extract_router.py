@@ -50,3 +50,24 @@ def test_a_topic_scores_by_its_texts_nearest_the_question_not_by_its_mean():
     stray = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])
     assert abs(topic_score(stray, q) - 1 / 3) < 1e-6 and topic_score(stray, q, k=1) == 1.0
     assert topic_score(np.zeros((0, 3)), q) == -1.0
+
+
+def test_the_router_keeps_one_embedded_text_set_per_topic(embedder, tmp_path):
+    """A new fact set (or adapter version) of a topic replaces the old one's matrix: a long-lived process holds
+    one per topic, not one per change."""
+    from datetime import datetime, timezone
+
+    from agent.router import Router
+    from memory_service.registry import Registry
+    from memory_service.schemas import Fact
+
+    router = Router(Registry(tmp_path), embedder)
+    now = datetime.now(timezone.utc)
+    facts = [Fact(id="a", namespace="n", topic="life", text="I live in Oslo.", created_at=now)]
+    q = embedder.embed_one("Where do I live?")
+    first = router.facts_score(("n", "life", frozenset({"a"})), facts, q)
+    facts.append(Fact(id="b", namespace="n", topic="life", text="I play the cello.", created_at=now))
+    second = router.facts_score(("n", "life", frozenset({"a", "b"})), facts, q)
+    router.facts_score(("n", "work", frozenset({"c"})), [facts[0].model_copy(update={"topic": "work"})], q)
+    assert set(router._texts) == {("n", "life", frozenset({"a", "b"})), ("n", "work", frozenset({"c"}))}
+    assert first > second  # the new set was embedded (the cello dilutes it), not the old matrix reused
