@@ -13,6 +13,7 @@ from memory_service.service import MemoryService
 from memory_service.settings import Settings
 
 from .nodes import AgentContext, make_nodes
+from .questions import QuestionBank
 from .router import Router
 from .runtime import AdapterRuntime
 from .state import AgentState
@@ -35,6 +36,8 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
                                batch_wait_ms=a.batch_wait_ms), rag_k=a.rag_k, rag_min_score=a.rag_min_score,
         hybrid_context=a.hybrid_context, hybrid_rule=a.hybrid_rule, hybrid_trust=a.hybrid_trust,
         max_new_tokens=a.max_new_tokens,
+        questions=QuestionBank(service.embedder, settings.consolidation.taught_forms),
+        question_min_score=a.question_min_score,
     )
     return ctx
 

@@ -14,6 +14,7 @@ from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 from memory_service.triples import TIME_NOUNS
 
+from .questions import QuestionBank
 from .router import Router
 from .runtime import AdapterRuntime
 from .state import MODES, AgentState
@@ -34,6 +35,8 @@ class AgentContext:
     hybrid_trust: float = 0.8  # settings.AgentSettings.hybrid_trust, for hybrid_rule="confident"
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
+    questions: QuestionBank | None = None  # hybrid's grounded rule reads the notes by their questions first
+    question_min_score: float = 0.45  # settings.AgentSettings.question_min_score
     _vectors: dict = field(default_factory=dict)
     _active: dict = field(default_factory=dict)  # ns -> (generation, {topic: active facts})
 
@@ -158,21 +161,30 @@ def make_nodes(ctx: AgentContext):
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
         prompt_ctx = facts_prompt(context)
-        if mode == "hybrid" and refs and ctx.hybrid_rule in ("grounded", "confident") and prompt_ctx:
+        if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
             # Weights first, without the notes, which the adapters would otherwise talk over (docs/results.md,
-            # "Hybrid: notes, weights, and which one answers"). grounded: their answer stands when a retrieved
-            # note says it too, else the notes answer alone (a wrong adapter also spoils reading). confident:
-            # it stands when every token has at least hybrid_trust, else adapters and notes answer together.
+            # "Hybrid: notes, weights, and which one answers"): their answer stands when a retrieved note says it
+            # too. Else the answer of the nearest question the notes answer, when a note says it; else the notes
+            # are read by the model alone (a wrong adapter also spoils reading).
+            answer, adapter = None, None
+            if refs:
+                answer, adapter, _ = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
+                if grounded(answer, context, question):
+                    context = []
+                else:
+                    answer, adapter = None, None
+            if answer is None:
+                answer = answer_by_questions(ctx, state["namespace"], question, context)
+            if answer is None:
+                answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
+        elif mode == "hybrid" and refs and ctx.hybrid_rule == "confident" and prompt_ctx:
+            # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
+            # answer together
             answer, adapter, confidence = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
-            if ctx.hybrid_rule == "grounded":
-                stands = grounded(answer, context, question)
+            if confidence >= ctx.hybrid_trust:
+                context = []
             else:
-                stands = confidence >= ctx.hybrid_trust
-            if stands:
-                context, prompt_ctx = [], None
-            else:
-                answer, adapter, _ = ctx.runtime.answer_one(
-                    question, [] if ctx.hybrid_rule == "grounded" else refs, prompt_ctx, ctx.max_new_tokens)
+                answer, adapter, _ = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
         else:
             answer, adapter, _ = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
         answer = f"{noted}\n{answer}" if noted else answer
@@ -271,6 +283,19 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
             # the parse only for an answer a note says (the common case of a wrong adapter answer costs none)
             return not question or fits_the_question(answer, question)
     return False
+
+
+def answer_by_questions(ctx: AgentContext, ns: str, question: str, notes: list[str]) -> str | None:
+    """The short answer of the question nearest the asked one among the questions the namespace's short-term
+    facts answer (agent.questions), when it is near enough (question_min_score) and a retrieved note says it
+    (grounded). None otherwise: the model reads the notes."""
+    if ctx.questions is None or not notes:
+        return None
+    match = ctx.questions.nearest(active_by_topic(ctx, ns), ctx.embed(question))
+    if match is None or match.score < ctx.question_min_score:
+        return None
+    answer = f"{match.qa.expected}."
+    return answer if grounded(answer, notes, question) else None
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:

@@ -1,0 +1,54 @@
+"""The notes read by the questions they answer. Each topic's short-term facts get the questions consolidation
+trains its adapter on (consolidation.synth.build_dataset), embedded once per fact set; a question asked is
+matched against them, and the nearest one's short answer is what the notes say to it. Matching a question with
+a question is easier than with a statement, and a small model reading notes misreads them (docs/results.md,
+"Reading the notes by the questions they answer")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from consolidation.synth import QA, build_dataset
+from memory_service.embed import Embedder
+from memory_service.schemas import Fact
+
+
+@dataclass(frozen=True)
+class Match:
+    qa: QA
+    score: float  # cosine of the asked question and qa.question
+    topic: str
+
+
+class QuestionBank:
+    def __init__(self, embedder: Embedder, taught_forms: int = 4):
+        self.embedder, self.taught_forms = embedder, taught_forms
+        # (namespace, topic) -> (key of its fact set, its questions, their unit embeddings): one set per topic,
+        # replaced when the topic's facts change, so a long-lived process holds one matrix per topic
+        self._banks: dict[tuple, tuple[tuple, list[QA], np.ndarray]] = {}
+
+    def questions(self, key: tuple, facts: list[Fact]) -> tuple[list[QA], np.ndarray]:
+        """The topic's questions and their embeddings; `key` is (namespace, topic, fact ids)."""
+        cached = self._banks.get(key[:2])
+        if cached is None or cached[0] != key:
+            ds = build_dataset(facts, self.taught_forms, short=True)
+            seen: set[str] = set()
+            qas = [qa for qa in ds.train + ds.validation if not (qa.question in seen or seen.add(qa.question))]
+            vectors = self.embedder.embed([qa.question for qa in qas]) if qas else np.zeros((0, self.embedder.dim))
+            self._banks[key[:2]] = cached = (key, qas, vectors)
+        return cached[1], cached[2]
+
+    def nearest(self, by_topic: dict[str, tuple[tuple, list[Fact]]], vector: np.ndarray) -> Match | None:
+        """The question nearest `vector` (a unit embedding of the asked question) over the topics' facts."""
+        best = None
+        for topic, (key, facts) in by_topic.items():
+            qas, vectors = self.questions(key, facts)
+            if not qas:
+                continue
+            sims = vectors @ vector
+            i = int(np.argmax(sims))
+            if best is None or sims[i] > best.score:
+                best = Match(qas[i], float(sims[i]), topic)
+        return best
