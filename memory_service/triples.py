@@ -180,10 +180,7 @@ def last_person(tokens) -> str | None:
     """The last person's name among `tokens` (a run of proper nouns, places and dates aside)."""
     names, run = [], []
     for t in tokens:
-        # "called Genny", "my sister Ilsabet", a subject: a person's name, whatever the tagger thinks it is
-        given = t.i > 0 and t.doc[t.i - 1].lower_ in ("called", "named") or t.dep_ == "appos" and any(
-            x.dep_ == "poss" for x in t.head.children) or t.dep_ in ("nsubj", "nsubjpass", "poss")
-        if t.pos_ == "PROPN" and (t.ent_type_ not in NOT_PEOPLE or given) and t.lower_ not in FIRST_PERSON:
+        if t.pos_ == "PROPN" and (t.ent_type_ not in NOT_PEOPLE or _given(t)) and t.lower_ not in FIRST_PERSON:
             run.append(t.text)
         elif run:
             names.append(" ".join(run))
@@ -192,6 +189,18 @@ def last_person(tokens) -> str | None:
         names.append(" ".join(run))
     named = [n for n in names if n.lower() not in KIN_NAMES]  # "Mum's called Orla, and she ...": Orla
     return (named or names)[-1] if names else None
+
+
+def _given(t) -> bool:
+    """Whether a proper noun is said as someone's name, whatever the tagger thinks it is: "called Genny", "my
+    sister Ilsabet", "our neighbour is Wenna Abernell", a subject; a word of a longer name is as its head is."""
+    if t.dep_ in ("compound", "flat") and t.head.pos_ == "PROPN" and t.head.i > t.i:
+        return _given(t.head)
+    owned = lambda x: any(c.dep_ == "poss" for c in x.children)  # noqa: E731
+    return (t.i > 0 and t.doc[t.i - 1].lower_ in ("called", "named") or t.dep_ == "appos" and owned(t.head)
+            or t.dep_ in ("nsubj", "nsubjpass", "poss")
+            or t.dep_ == "attr" and t.head.lemma_ == "be" and any(x.dep_ == "nsubj" and x.pos_ == "NOUN" and owned(x)
+                                                                for x in t.head.children))
 
 
 def resolved(sent, name: str) -> str:
@@ -702,8 +711,10 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         elif name is not None and is_name(name):  # "climbing at a gym called Cragloft": the name says where
             o = name
         if o.pos_ == "PRON" or any(x.dep_ == "poss" and x.pos_ == "PRON" and x.lower_ not in FIRST_POSSESSIVE
+                                   and not (x.lower_ == "their" and lemma not in ("have", "get", "be"))
                                    for x in o.children):
-            continue  # "stayed with him", "had her second baby": no coreference here
+            continue  # "stayed with him", "had her second baby": no coreference here ("doing their bridge
+            # inspections" is still what is done: whose they are matters less than whose a baby is)
         if possessor(o, speaker) is not None and appositive_name(o) is not None:
             o = appositive_name(o)  # "raised by my grandmother Elsbeth" -> Elsbeth (her role is read below)
         if _is_time(o) and o.ent_type_ in ("DATE", "TIME", "") and (suffix in ("in", "on", "since", "until",

@@ -8,6 +8,7 @@ from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
 from agent.nodes import AgentContext, fits_the_question, grounded, whole_name
+from agent.questions import QuestionBank
 from agent.router import Router
 from agent.runtime import AdapterRuntime
 from consolidation.gate import GateThresholds
@@ -15,6 +16,7 @@ from consolidation.run import consolidate
 from consolidation.train import Recipe
 from memory_service.errors import InvalidInput
 from memory_service.registry import Registry
+from memory_service.schemas import FactIn
 from tests.tiny import build_tiny_base, build_tiny_tokenizer
 
 WORDS = "I moved to Oslo Lima my sister is Ana Where do live Who The user lives in 's it that Tell me Do you know"
@@ -124,6 +126,56 @@ def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx)
     noted, _, _ = real.answer_one("Where do I live?", [], "I moved to Oslo.", ctx.max_new_tokens)
     assert out["adapter"] is None and out["context"] == ["I moved to Oslo."] and out["answer"] == noted
     assert "Bergen" not in out["answer"]
+
+
+def test_hybrid_grounded_reads_the_notes_by_the_questions_they_answer(ctx):
+    """When the adapters' answer is in no note, the nearest question the notes answer gives the answer if a note
+    says it; a question near none of them (question_min_score) is left to the model reading the notes."""
+    graph = compile_graph(ctx, MemorySaver())
+    publish(ctx, fact_of(run(graph, "I moved to Oslo."))["id"])
+    ctx.hybrid_rule = "grounded"
+    ctx.questions = QuestionBank(ctx.service.embedder)
+    real, ctx.runtime = ctx.runtime, Misremembers(ctx.runtime)
+    try:
+        out = run(graph, "Which city is my home?", mode="hybrid")
+        assert out["answer"] == "Oslo." and out["adapter"] is None and out["context"] == ["I moved to Oslo."]
+        ctx.question_min_score = 1.01
+        out = run(graph, "Which city is my home?", mode="hybrid")
+    finally:
+        ctx.runtime = real
+    noted, _, _ = real.answer_one("Which city is my home?", [], "I moved to Oslo.", ctx.max_new_tokens)
+    assert out["answer"] == noted and out["adapter"] is None
+
+
+def test_question_bank_matches_a_question_worded_apart_and_keeps_one_set_per_topic(service):
+    """The bank holds the questions synthesis writes for each topic's facts; a question worded apart from all of
+    them still finds the right fact's, and a changed fact set replaces its topic's questions."""
+    service.write("alice", [FactIn(text="The user's dentist is Oriel Tansby.", topic="life", subject="the user",
+                                   relation="dentist", object="Oriel Tansby"),
+                            FactIn(text="The user works as a hydrologist.", topic="work", subject="the user",
+                                   relation="work as", object="hydrologist")])
+    bank = QuestionBank(service.embedder)
+    groups = {t: ((("alice", t, frozenset(f.id for f in fs))), fs) for t, fs in
+              _by_topic(service.all_active("alice")).items()}
+    match = bank.nearest(groups, service.embedder.embed_one("Which dentist do I go to?"))
+    assert match.qa.expected == "Oriel Tansby" and match.topic == "life" and match.score > 0.6
+    match = bank.nearest(groups, service.embedder.embed_one("What do I do for a living?"))
+    assert match.qa.expected == "hydrologist" and match.topic == "work"
+    before = bank.questions(groups["life"][0], groups["life"][1])[0]
+    service.write("alice", [FactIn(text="The user's dentist is Wenna Abernell.", topic="life", subject="the user",
+                                   relation="dentist", object="Wenna Abernell")])  # supersedes Oriel
+    life = _by_topic(service.all_active("alice"))["life"]
+    after = bank.questions(("alice", "life", frozenset(f.id for f in life)), life)[0]
+    assert "Oriel Tansby" in {qa.expected for qa in before} and "Wenna Abernell" not in {qa.expected for qa in before}
+    assert "Wenna Abernell" in {qa.expected for qa in after} and "Oriel Tansby" not in {qa.expected for qa in after}
+    assert len(bank._banks) == 2  # one set per topic, the old one replaced
+
+
+def _by_topic(facts):
+    groups = {}
+    for f in facts:
+        groups.setdefault(f.topic, []).append(f)
+    return groups
 
 
 class Misremembers:

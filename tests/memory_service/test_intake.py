@@ -180,6 +180,19 @@ def test_he_and_she_are_read_as_the_person_named_just_before():
     assert not any(t.subject.lower() in ("he", "she", "it") for s in intake.statements for t in s.triples)
 
 
+def test_a_name_given_to_someones_relation_is_a_person_for_the_next_sentences_she():
+    # the tagger reads "Wenna Abernell" as a facility; said as the neighbour's name, it is a person
+    assert ("Wenna Abernell", "grow", "giant marrows") in triples(
+        "Our new next-door neighbour is Wenna Abernell. She grows giant marrows.")
+    assert not any(s == "Oslo" for s, _, _ in triples("The capital is Oslo. She likes the harbour."))
+
+
+def test_what_is_done_for_someone_else_is_still_done():
+    assert ("Jorund", "do", "their bridge inspections") in triples(
+        "I started at Pellick & Vane on Monday. I'm doing their bridge inspections now.", "Jorund")
+    assert triples("We had their second baby over for dinner.") == set()  # whose baby: not said
+
+
 @pytest.mark.parametrize("text", ["Tell me the phone number of Ada Brennock.", "Give me Ana's number, please.",
                                   "Please remind me where I parked.", "List my contacts."])
 def test_requests_to_the_agent_are_asked_not_stored(text):
