@@ -8,6 +8,11 @@ adapter's (its facts and taught questions), and every probe is routed at k=1 by
 
     python -m bench.routing [SCENARIO ...] --json [--out bench/results/routing.json]
 
+It also measures hybrid's first way of reading the notes (agent.questions): `questions` is the share of related
+probes whose nearest synthesized question (over the namespace's facts) has an expected answer for its answer
+(scored as the evals score, without the namespace's rival values), and `question_score` the cosine of that nearest
+question for related and unrelated probes (`ENGRAM_AGENT__QUESTION_MIN_SCORE` must stay above the unrelated ones).
+
 The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
 statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: `unrelated_routed`
 counts those scoring at least the router's default minimum (0.35 for nearest; 0.25, the old default, for
@@ -27,9 +32,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from agent.questions import QuestionBank  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
 from evals.provenance import provenance  # noqa: E402
 from evals.scenario import Probe, Remember, Say, Update, load_scenario  # noqa: E402
+from evals.scoring import correct  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
@@ -46,7 +53,7 @@ def play(svc: MemoryService, scenario) -> list[tuple[str, Probe]]:
     for step in scenario.steps():
         turn, ns = step.action, f"bench-routing.{step.namespace}"
         if isinstance(turn, Say):
-            svc.write_message(ns, turn.text, speaker=turn.speaker)
+            svc.write_message(ns, turn.text, speaker=turn.speaker, addressee=turn.to)
         elif isinstance(turn, Update):
             svc.write_message(ns, turn.new)
         elif isinstance(turn, Remember):
@@ -81,6 +88,7 @@ def measure(path: Path) -> dict:
 
 def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
     texts: dict[str, dict[str, np.ndarray]] = {}
+    groups: dict[str, dict] = {}
     facts_of: dict[str, list] = {}
     for ns in {ns for ns, _ in probes}:
         facts_of[ns] = svc.all_active(ns)
@@ -88,6 +96,10 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         for f in facts_of[ns]:
             by_topic.setdefault(f.topic, []).append(f)
         texts[ns] = {t: svc.embedder.embed(routing_texts(fs)) for t, fs in by_topic.items()}
+        groups[ns] = {t: ((ns, t, frozenset(f.id for f in fs)), fs) for t, fs in by_topic.items()}
+    bank = QuestionBank(svc.embedder, svc.settings.consolidation.taught_forms)
+    answered = 0
+    near: dict[str, list[float]] = {"related": [], "unrelated": []}  # the nearest question's cosine
     right = {m: 0 for m in MIN_SCORE}
     stray = {m: 0 for m in MIN_SCORE}
     best: dict[str, list[float]] = {"related": [], "unrelated": []}  # the top nearest score of each probe
@@ -102,7 +114,9 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             scores[t] = {"centroid": float(c @ v / (np.linalg.norm(c) or 1.0)), "nearest": topic_score(m, v),
                          "nearest-1": topic_score(m, v, k=1)}
         top = max(s["nearest"] for s in scores.values())
+        match = bank.nearest(groups[ns], v)
         if probe.tag == "unrelated":
+            near["unrelated"].append(round(match.score, 3) if match else -1.0)
             best["unrelated"].append(round(top, 3))
             unrelated += 1
             for method in MIN_SCORE:
@@ -113,6 +127,8 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             continue
         asked += 1
         best["related"].append(top)
+        near["related"].append(match.score if match else -1.0)
+        answered += bool(match) and correct(f"{match.qa.expected}.", probe.expect, probe.aliases, probe.reject)
         for method in MIN_SCORE:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
     related = np.array(best["related"] or [np.nan])
@@ -121,7 +137,11 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             "nearest_score": {"related_min": round(float(related.min()), 3),
                               "related_p10": round(float(np.percentile(related, 10)), 3),
                               "related_median": round(float(np.median(related)), 3),
-                              "unrelated": sorted(best["unrelated"])}}
+                              "unrelated": sorted(best["unrelated"])},
+            "questions": round(answered / asked, 4) if asked else None, "questions_right": answered,
+            "question_score": {"related_median": round(float(np.median(near["related"] or [np.nan])), 3),
+                               "related_p10": round(float(np.percentile(near["related"] or [np.nan], 10)), 3),
+                               "unrelated": sorted(near["unrelated"])}}
 
 
 def main() -> None:

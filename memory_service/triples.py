@@ -279,13 +279,14 @@ def _is_time(tok) -> bool:
 
 def phrase(tok, skip_time: bool = True, keep_det: bool = False) -> str:
     """The noun phrase under `tok`, without determiners, possessive pronouns, relative clauses, appositions,
-    conjuncts or time expressions: "a red Halvik coupe" -> "red Halvik coupe"."""
+    conjuncts, what the parser could not attach ("the half marathon, what, four years ...") or time expressions:
+    "a red Halvik coupe" -> "red Halvik coupe"."""
     joined = set(range(*_joined(tok)))
     drop = set()
     for child in tok.children:
         if child.i in joined:
             continue
-        if child.dep_ in ("relcl", "acl", "appos", "conj", "cc", "punct", "advcl", "case", "advmod") or (
+        if child.dep_ in ("relcl", "acl", "appos", "conj", "cc", "punct", "advcl", "case", "advmod", "dep") or (
                 child.dep_ == "npadvmod" and _is_time(child)) or (
                 child.dep_ in ("det", "poss") and child.i < tok.i and not (keep_det and child.dep_ == "det")) or (
                 child.dep_ == "prep" and (child.lower_ not in ("of", "in", "near")

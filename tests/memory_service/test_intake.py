@@ -187,6 +187,11 @@ def test_a_name_given_to_someones_relation_is_a_person_for_the_next_sentences_sh
     assert not any(s == "Oslo" for s, _, _ in triples("The capital is Oslo. She likes the harbour."))
 
 
+def test_what_the_parser_could_not_attach_stays_out_of_the_object():
+    found = triples("I've run the Ossenby half marathon, what, four years in a row.")
+    assert ("the user", "run", "half marathon") in found and not any("what" in o for _, _, o in found)
+
+
 def test_what_is_done_for_someone_else_is_still_done():
     assert ("Jorund", "do", "their bridge inspections") in triples(
         "I started at Pellick & Vane on Monday. I'm doing their bridge inspections now.", "Jorund")
