@@ -162,19 +162,20 @@ def make_nodes(ctx: AgentContext):
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
         prompt_ctx = facts_prompt(context)
         if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
-            # Weights first, without the notes, which the adapters would otherwise talk over (docs/results.md,
-            # "Hybrid: notes, weights, and which one answers"): their answer stands when a retrieved note says it
-            # too. Else the answer of the nearest question the notes answer, when a note says it; else the notes
-            # are read by the model alone (a wrong adapter also spoils reading).
+            # The notes by the questions they answer first: the answer of the nearest question they were written
+            # for, read from the fact itself (docs/results.md, "Reading the notes by the questions they answer").
+            # Else weights, without the notes, which the adapters would otherwise talk over ("Hybrid: notes,
+            # weights, and which one answers"): their answer stands when a retrieved note says it too. Else the
+            # notes are read by the model alone (a wrong adapter also spoils reading).
             answer, adapter = None, None
-            if refs:
+            if by_questions := answer_by_questions(ctx, state["namespace"], question):
+                answer, context = by_questions
+            elif refs:
                 answer, adapter, _ = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
                 if grounded(answer, context, question):
                     context = []
                 else:
                     answer, adapter = None, None
-            if answer is None:
-                answer = answer_by_questions(ctx, state["namespace"], question, context)
             if answer is None:
                 answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
         elif mode == "hybrid" and refs and ctx.hybrid_rule == "confident" and prompt_ctx:
@@ -285,17 +286,18 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
     return False
 
 
-def answer_by_questions(ctx: AgentContext, ns: str, question: str, notes: list[str]) -> str | None:
-    """The short answer of the question nearest the asked one among the questions the namespace's short-term
-    facts answer (agent.questions), when it is near enough (question_min_score) and a retrieved note says it
-    (grounded). None otherwise: the model reads the notes."""
-    if ctx.questions is None or not notes:
+def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str, list[str]] | None:
+    """(answer, [the note it comes from]): the short answer of the question nearest the asked one among those the
+    namespace's short-term facts answer (agent.questions), when it is near enough (question_min_score) and its
+    fact says it as the question asks (grounded: of the right kind, not an echo of the question, a whole name).
+    None otherwise."""
+    if ctx.questions is None:
         return None
     match = ctx.questions.nearest(active_by_topic(ctx, ns), ctx.embed(question))
     if match is None or match.score < ctx.question_min_score:
         return None
     answer = f"{match.qa.expected}."
-    return answer if grounded(answer, notes, question) else None
+    return (answer, [match.note]) if grounded(answer, [match.note], question) else None
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:

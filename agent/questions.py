@@ -20,35 +20,42 @@ class Match:
     qa: QA
     score: float  # cosine of the asked question and qa.question
     topic: str
+    note: str  # the statement of the fact the question was written for, as recall shows it
 
 
 class QuestionBank:
     def __init__(self, embedder: Embedder, taught_forms: int = 4):
         self.embedder, self.taught_forms = embedder, taught_forms
-        # (namespace, topic) -> (key of its fact set, its questions, their unit embeddings): one set per topic,
-        # replaced when the topic's facts change, so a long-lived process holds one matrix per topic
-        self._banks: dict[tuple, tuple[tuple, list[QA], np.ndarray]] = {}
+        # (namespace, topic) -> (key of its fact set, its questions, their unit embeddings, fact id -> note): one
+        # set per topic, replaced when the topic's facts change, so a long-lived process holds one per topic
+        self._banks: dict[tuple, tuple[tuple, list[QA], np.ndarray, dict[str, str]]] = {}
 
     def questions(self, key: tuple, facts: list[Fact]) -> tuple[list[QA], np.ndarray]:
         """The topic's questions and their embeddings; `key` is (namespace, topic, fact ids)."""
+        return self._bank(key, facts)[1:3]
+
+    def _bank(self, key: tuple, facts: list[Fact]):
         cached = self._banks.get(key[:2])
         if cached is None or cached[0] != key:
             ds = build_dataset(facts, self.taught_forms, short=True)
             seen: set[str] = set()
             qas = [qa for qa in ds.train + ds.validation if not (qa.question in seen or seen.add(qa.question))]
             vectors = self.embedder.embed([qa.question for qa in qas]) if qas else np.zeros((0, self.embedder.dim))
-            self._banks[key[:2]] = cached = (key, qas, vectors)
-        return cached[1], cached[2]
+            by_id = {f.id: f for f in facts}
+            # a fact read from a statement is shown as the statement, as recall shows it (agent.nodes.as_said)
+            notes = {f.id: (by_id.get(f.derived_from) or f).attributed for f in facts}
+            self._banks[key[:2]] = cached = (key, qas, vectors, notes)
+        return cached
 
     def nearest(self, by_topic: dict[str, tuple[tuple, list[Fact]]], vector: np.ndarray) -> Match | None:
         """The question nearest `vector` (a unit embedding of the asked question) over the topics' facts."""
         best = None
         for topic, (key, facts) in by_topic.items():
-            qas, vectors = self.questions(key, facts)
+            _, qas, vectors, notes = self._bank(key, facts)
             if not qas:
                 continue
             sims = vectors @ vector
             i = int(np.argmax(sims))
             if best is None or sims[i] > best.score:
-                best = Match(qas[i], float(sims[i]), topic)
+                best = Match(qas[i], float(sims[i]), topic, notes.get(qas[i].fact_id, ""))
         return best

@@ -114,16 +114,15 @@ class AgentSettings(BaseModel):
         "all", description="Facts in hybrid's prompt: all = every retrieved fact, the adapters add to them; unheld = "
                            "a fact leaves the prompt when a chosen adapter holds it (fewer prompt tokens)")
     hybrid_rule: Literal["grounded", "confident", "notes"] = Field(
-        "grounded", description="Who answers in hybrid. grounded: the routed adapters first, without notes; their "
-                                "answer stands when a retrieved note contains it, else the notes answer alone (the "
-                                "answer of the nearest question they answer, when a note says it, else the model "
-                                "reads them). "
+        "grounded", description="Who answers in hybrid. grounded: the answer of the nearest question the notes "
+                                "answer (question_min_score), else the routed adapters, without notes, whose "
+                                "answer stands when a retrieved note contains it, else the notes read alone. "
                                 "confident: the adapters' answer stands when every token has at least "
                                 "hybrid_trust, else adapters and notes answer together. notes: always together")
     hybrid_trust: float = Field(0.8, ge=0, le=1, description="Least token probability (hybrid_rule=confident)")
     question_min_score: float = Field(0.45, ge=-1, le=2, description="Least cosine between a question and the "
                                       "nearest question the notes answer for its answer to be used (hybrid_rule="
-                                      "grounded); above 1: the model always reads the notes")
+                                      "grounded); above 1: never")
     route_min_score: float = Field(0.35, ge=-1, le=1, description="No adapter below this score (the mean cosine "
                                    "of the question and the adapter's three nearest facts or taught questions)")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")

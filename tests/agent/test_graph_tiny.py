@@ -129,8 +129,9 @@ def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx)
 
 
 def test_hybrid_grounded_reads_the_notes_by_the_questions_they_answer(ctx):
-    """When the adapters' answer is in no note, the nearest question the notes answer gives the answer if a note
-    says it; a question near none of them (question_min_score) is left to the model reading the notes."""
+    """The nearest question the notes were written for answers first, from its fact, whatever the adapters say;
+    a question near none of them (question_min_score) is left to the adapters (here wrong, in no note) and then
+    to the model reading the notes."""
     graph = compile_graph(ctx, MemorySaver())
     publish(ctx, fact_of(run(graph, "I moved to Oslo."))["id"])
     ctx.hybrid_rule = "grounded"
