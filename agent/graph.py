@@ -13,7 +13,7 @@ from memory_service.service import MemoryService
 from memory_service.settings import Settings
 
 from .nodes import AgentContext, make_nodes
-from .questions import QuestionBank
+from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
 from .state import AgentState
@@ -38,6 +38,7 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
         max_new_tokens=a.max_new_tokens,
         questions=QuestionBank(service.embedder, settings.consolidation.taught_forms),
         question_min_score=a.question_min_score,
+        taught=TaughtQuestions(service.embedder) if a.ask_as_taught else None,
     )
     return ctx
 

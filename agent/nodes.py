@@ -14,7 +14,7 @@ from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 from memory_service.triples import TIME_NOUNS
 
-from .questions import QuestionBank
+from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
 from .state import MODES, AgentState
@@ -37,6 +37,7 @@ class AgentContext:
     max_new_tokens: int = 32
     questions: QuestionBank | None = None  # hybrid's grounded rule reads the notes by their questions first
     question_min_score: float = 0.45  # settings.AgentSettings.question_min_score
+    taught: TaughtQuestions | None = None  # adapters are asked the taught question nearest the asked one
     _vectors: dict = field(default_factory=dict)
     _active: dict = field(default_factory=dict)  # ns -> (generation, {topic: active facts})
 
@@ -160,6 +161,7 @@ def make_nodes(ctx: AgentContext):
                     "messages": [{"role": "assistant", "content": noted}]}
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
+        asked_as, refs = ask_as_taught(ctx, refs, question)
         prompt_ctx = facts_prompt(context)
         if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
             # The notes by the questions they answer first: the answer of the nearest question they were written
@@ -171,7 +173,7 @@ def make_nodes(ctx: AgentContext):
             if by_questions := answer_by_questions(ctx, state["namespace"], question):
                 answer, context = by_questions
             elif refs:
-                answer, adapter, _ = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
+                answer, adapter, _ = ctx.runtime.answer_one(asked_as, refs, None, ctx.max_new_tokens)
                 if grounded(answer, context, question):
                     context = []
                 else:
@@ -181,15 +183,16 @@ def make_nodes(ctx: AgentContext):
         elif mode == "hybrid" and refs and ctx.hybrid_rule == "confident" and prompt_ctx:
             # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
             # answer together
-            answer, adapter, confidence = ctx.runtime.answer_one(question, refs, None, ctx.max_new_tokens)
+            answer, adapter, confidence = ctx.runtime.answer_one(asked_as, refs, None, ctx.max_new_tokens)
             if confidence >= ctx.hybrid_trust:
                 context = []
             else:
-                answer, adapter, _ = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
+                answer, adapter, _ = ctx.runtime.answer_one(asked_as, refs, prompt_ctx, ctx.max_new_tokens)
         else:
-            answer, adapter, _ = ctx.runtime.answer_one(question, refs, prompt_ctx, ctx.max_new_tokens)
+            answer, adapter, _ = ctx.runtime.answer_one(asked_as, refs, prompt_ctx, ctx.max_new_tokens)
         answer = f"{noted}\n{answer}" if noted else answer
         return {"answer": answer, "context": context, "adapter": adapter,
+                "asked_as": asked_as if adapter and asked_as != question else None,
                 "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
 
     return observe, recall, route, respond
@@ -298,6 +301,20 @@ def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str,
         return None
     answer = f"{match.qa.expected}."
     return (answer, [match.note]) if grounded(answer, [match.note], question) else None
+
+
+def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef], question: str) -> tuple[str, list[AdapterRef]]:
+    """(what to ask, whom): the taught question nearest the asked one, put to the adapter taught it alone, when it
+    is near enough (question_min_score); else the question as asked, put to `refs`. A small adapter recalls what
+    it was taught when asked as it was taught and rarely when asked in other words (docs/results.md, "Asking an
+    adapter what it was taught"); which adapter was taught the nearest question also settles a merge's doubt.
+    The taught questions do not name their answers (consolidation.synth.askable): the answer is the weights'."""
+    if ctx.taught is None or not refs:
+        return question, refs
+    match = ctx.taught.nearest(refs, ctx.embed(question))
+    if match is None or match.score < ctx.question_min_score:
+        return question, refs
+    return match.question, [match.ref]
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:

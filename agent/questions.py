@@ -2,7 +2,11 @@
 trains its adapter on (consolidation.synth.build_dataset), embedded once per fact set; a question asked is
 matched against them, and the nearest one's short answer is what the notes say to it. Matching a question with
 a question is easier than with a statement, and a small model reading notes misreads them (docs/results.md,
-"Reading the notes by the questions they answer")."""
+"Reading the notes by the questions they answer").
+
+The adapters are asked the same way (TaughtQuestions): a question worded unlike anything an adapter was taught
+is put to it as the nearest question it was taught, which it answers from its weights far more often than a
+paraphrase (docs/results.md, "Asking an adapter what it was taught")."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import numpy as np
 
 from consolidation.synth import QA, build_dataset
 from memory_service.embed import Embedder
+from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
 
 
@@ -58,4 +63,44 @@ class QuestionBank:
             i = int(np.argmax(sims))
             if best is None or sims[i] > best.score:
                 best = Match(qas[i], float(sims[i]), topic, notes.get(qas[i].fact_id, ""))
+        return best
+
+
+@dataclass(frozen=True)
+class Taught:
+    question: str  # the taught question to put to the adapter
+    score: float  # cosine of the asked question and this one
+    ref: AdapterRef  # the version taught it
+
+
+class TaughtQuestions:
+    """The questions each adapter version may be asked in its manifest's place ("questions", written at publish by
+    consolidation.synth.askable: taught questions that do not name their answer), embedded once per version."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        # (namespace, topic) -> (version name, its questions, their unit embeddings): versions are immutable, and
+        # a new one replaces the old, so a long-lived process holds one set per topic
+        self._sets: dict[tuple[str, str], tuple[str, list[str], np.ndarray]] = {}
+
+    def _set(self, ref: AdapterRef) -> tuple[list[str], np.ndarray]:
+        cached = self._sets.get((ref.namespace, ref.topic))
+        if cached is None or cached[0] != ref.name:
+            # a version published before manifests listed them has none: it is asked the question as worded
+            questions = [q["question"] for q in ref.manifest().get("questions", [])]
+            vectors = self.embedder.embed(questions) if questions else np.zeros((0, self.embedder.dim))
+            self._sets[(ref.namespace, ref.topic)] = cached = (ref.name, questions, vectors)
+        return cached[1], cached[2]
+
+    def nearest(self, refs: list[AdapterRef], vector: np.ndarray) -> Taught | None:
+        """The taught question nearest `vector` (a unit embedding of the asked question) over `refs`."""
+        best = None
+        for ref in refs:
+            questions, vectors = self._set(ref)
+            if not questions:
+                continue
+            sims = vectors @ vector
+            i = int(np.argmax(sims))
+            if best is None or sims[i] > best.score:
+                best = Taught(questions[i], float(sims[i]), ref)
         return best

@@ -26,3 +26,4 @@ class AgentState(TypedDict, total=False):
     context: list[str]  # facts put in the prompt
     answer: str
     adapter: str | None  # the peft adapter (or merge) that answered
+    asked_as: str | None  # the taught question the adapter was asked in place of the question (None: as asked)

@@ -1,7 +1,8 @@
 """The recall gate: a version is published only if it recalls what it was taught.
 
 - taught questions: recall >= 95%; validation questions (held out of training, but the trainer may stop on
-  them, so this is validation recall, not a test figure): >= 85%
+  them, so this is validation recall, not a test figure): >= 85%, or a single miss (a small topic's few
+  validation questions cannot show more with one)
 - a probe of 103 general questions the base model answers right (consolidation/probe.py): the rule is that an
   adapter may not lose more of them than sampling noise explains at a tolerated loss rate of 2%
   (`regression_allowance`). Every version records its losses and whether it meets the rule; the rule blocks a
@@ -145,8 +146,11 @@ def decide(taught_ok: list[bool], valid_ok: list[bool], probe_base: list[bool], 
     reasons = []
     if t < th.taught:
         reasons.append(f"taught recall {t:.3f} < {th.taught}")
-    if v < th.validation:
-        reasons.append(f"validation recall {v:.3f} < {th.validation}")
+    if v < th.validation and not (th.validation < 1 and valid_ok.count(False) <= 1):
+        # one miss alone rejects nothing short of a perfect bar: in a small topic's few validation questions
+        # (four for eight facts) one miss is 75%, which says little about its recall, and rejecting the
+        # version takes every fact it holds out of the weights
+        reasons.append(f"validation recall {v:.3f} < {th.validation} ({valid_ok.count(False)} missed)")
     regression_ok = b - a <= allowed
     if not regression_ok and th.probe_enforced:
         reasons.append(f"probe regression: lost {b - a} of the {b} probe answers the base model gets right "

@@ -16,7 +16,7 @@ from memory_service.selection import run_key
 
 from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, probe_ok, reading_items, recall_checked
 from .model import BaseModel, generate, model_id
-from .synth import QA, build_dataset, covered_ids
+from .synth import QA, askable, build_dataset, covered_ids
 from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,8 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
             "base_model": model_id(base.name), "recipe": recipe.to_dict(), "run_key": key,
             "facts": [{"id": f.id, "text": f.text, "subject": f.subject, "relation": f.relation,
                        "object": f.object} for f in facts],
+            # what it may be asked in place of a question worded otherwise (agent.questions.TaughtQuestions)
+            "questions": [{"fact": fid, "question": q} for fid, q in askable(ds, facts)],
             "gate": gate.to_dict(), "training": training, "created_at": time.time(), **(extra or {}),
         }
         try:

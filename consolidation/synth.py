@@ -328,6 +328,25 @@ def covered_ids(facts: list[Fact], ds: Dataset) -> list[str]:
         g.derived_from == f.id and g.id in asked for g in facts))]
 
 
+def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str]]:
+    """(fact id, question) for the questions an adapter trained on `ds` may be asked in place of a question worded
+    otherwise (agent.questions.TaughtQuestions): the taught ones, each once, except those that name their answer
+    or their fact's object ("Who is Maren Coyle?" asks about a name it gives). Asked one of these, the adapter
+    answers from its weights, and the question itself tells it nothing."""
+    objects = {f.id: f.object for f in facts if f.object}
+    seen: set[str] = set()
+    out = []
+    for qa in ds.train:
+        if qa.kind != "taught" or _norm(qa.question) in seen:
+            continue
+        named = [qa.expected] + ([objects[qa.fact_id]] if qa.fact_id in objects else [])
+        if any(_norm(n) and f" {_norm(n)} " in f" {_norm(qa.question)} " for n in named):
+            continue
+        seen.add(_norm(qa.question))
+        out.append((qa.fact_id, qa.question))
+    return out
+
+
 def answer_ok(answer: str, expected: str, others: Iterable[str] = ()) -> bool:
     """The answer states `expected` (token spans, not negated) and none of `others` (consolidation.answers)."""
     return states(answer, [expected], others)

@@ -42,6 +42,7 @@ class ProbeResult:
     category: int | None = None  # LoCoMo question category, when the probe has one
     f1: float | None = None  # LoCoMo's token F1 of the answer (evals.locomo_f1), for probes with a category
     judged: bool | None = None  # the LLM judge's label (evals.judge), when a judge was set; None: not judged
+    asked_as: str | None = None  # the taught question an adapter was asked in its place (agent.nodes.ask_as_taught)
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,11 @@ class AgentSettings(BaseModel):
     hybrid_trust: float = Field(0.8, ge=0, le=1, description="Least token probability (hybrid_rule=confident)")
     question_min_score: float = Field(0.45, ge=-1, le=2, description="Least cosine between a question and the "
                                       "nearest question the notes answer for its answer to be used (hybrid_rule="
-                                      "grounded); above 1: never")
+                                      "grounded), and the nearest taught question for an adapter to be asked it "
+                                      "(ask_as_taught); above 1: never")
+    ask_as_taught: bool = Field(True, description="Put a question to the routed adapters as the nearest question "
+                                "they were taught, when it is at least question_min_score near (lora, hybrid); "
+                                "false: always as asked")
     route_min_score: float = Field(0.35, ge=-1, le=1, description="No adapter below this score (the mean cosine "
                                    "of the question and the adapter's three nearest facts or taught questions)")
     route_margin: float = Field(0.05, ge=0, le=2, description="Lead over the runner-up that makes k=1")

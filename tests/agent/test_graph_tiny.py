@@ -8,7 +8,7 @@ from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
 from agent.nodes import AgentContext, fits_the_question, grounded, whole_name
-from agent.questions import QuestionBank
+from agent.questions import QuestionBank, TaughtQuestions
 from agent.router import Router
 from agent.runtime import AdapterRuntime
 from consolidation.gate import GateThresholds
@@ -146,6 +146,26 @@ def test_hybrid_grounded_reads_the_notes_by_the_questions_they_answer(ctx):
         ctx.runtime = real
     noted, _, _ = real.answer_one("Which city is my home?", [], "I moved to Oslo.", ctx.max_new_tokens)
     assert out["answer"] == noted and out["adapter"] is None
+
+
+def test_lora_asks_the_adapter_the_nearest_question_it_was_taught(ctx):
+    """A version's manifest lists what it may be asked (taught questions that do not name their answer); with
+    ask_as_taught, a question worded otherwise is put to the adapter as the nearest of them, and below
+    question_min_score as it was asked."""
+    graph = compile_graph(ctx, MemorySaver())
+    fact = publish(ctx, fact_of(run(graph, "I moved to Oslo."))["id"])
+    ref = ctx.registry.current("alice", fact.topic)
+    taught = [q["question"] for q in ref.manifest()["questions"]]
+    assert taught and not any("oslo" in q.lower() for q in taught)
+    assert run(graph, "Which city is my home?")["asked_as"] is None  # off: ctx.taught is None
+    ctx.taught = TaughtQuestions(ctx.service.embedder)
+    out = run(graph, "Which city is my home?")
+    assert out["asked_as"] in taught and out["routes"][0]["topic"] == fact.topic
+    answer, adapter, _ = ctx.runtime.answer_one(out["asked_as"], [ref], None, ctx.max_new_tokens)
+    assert out["answer"] == answer and out["adapter"] == adapter
+    ctx.question_min_score = 1.01
+    out = run(graph, "Which city is my home?")
+    assert out["asked_as"] is None and out["adapter"] is not None
 
 
 def test_question_bank_matches_a_question_worded_apart_and_keeps_one_set_per_topic(service):

@@ -6,6 +6,16 @@ def test_gate_passes_at_thresholds():
     assert r.passed and r.taught == 0.95 and r.validation == 0.85 and r.reasons == []
 
 
+def test_one_validation_miss_does_not_reject_a_small_topic():
+    th = GateThresholds()
+    small = decide([True] * 8, [True] * 3 + [False], [True], [True], th)  # 3 of 4: 75%, but one miss
+    assert small.passed and small.validation == 0.75
+    two = decide([True] * 8, [True] * 4 + [False] * 2, [True], [True], th)  # 4 of 6: two misses
+    assert not two.passed and any("validation recall 0.667 < 0.85 (2 missed)" in x for x in two.reasons)
+    # a perfect bar is a perfect bar
+    assert not decide([True] * 8, [True] * 3 + [False], [True], [True], GateThresholds(validation=1.0)).passed
+
+
 def test_gate_names_each_failure():
     r = decide([True] * 18 + [False] * 2, [True] * 8 + [False] * 2, [True] * 100, [True] * 90 + [False] * 10,
                GateThresholds(probe_enforced=True), failed_facts=["f1"])

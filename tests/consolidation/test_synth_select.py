@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from memory_service.selection import plan_shards, run_key, select_facts
-from consolidation.synth import answer_ok, build_dataset, questions_for, template_qa
+from consolidation.synth import _norm, answer_ok, askable, build_dataset, questions_for, template_qa
 from memory_service.relay import shard_facts
 from memory_service.schemas import parent_topic, shard_topic
 from tests.tiny import make_fact
@@ -44,6 +44,21 @@ def test_each_question_knows_the_other_answers_it_invites():
     assert others["Porvoo"] == ("Ostrava",)  # "Porvoo Harbour" contains the answer: it cannot count against it
     assert others["Ostrava"] == ("Porvoo", "Porvoo Harbour") and others["Mochi"] == ()
     assert not answer_ok("A B lives in Ostrava or Porvoo", "Porvoo", others["Porvoo"])
+
+
+def test_what_an_adapter_may_be_asked_never_names_the_answer():
+    """askable: the taught questions, each once, without the ones that name their fact's object (the reverse
+    "Who is Maren Coyle?") or their answer; the validation question is not among them."""
+    facts = [make_fact("the user", "supervisor", "Maren Coyle", "My supervisor at Ostwin is Maren Coyle."),
+             make_fact("the user", "live in", "Oslo", "The user lives in Oslo.")]
+    ds = build_dataset(facts, taught_forms=4)
+    asked = askable(ds, facts)
+    assert {fid for fid, _ in asked} == {f.id for f in facts}
+    assert all("maren" not in q.lower() and "oslo" not in q.lower() for _, q in asked)
+    assert any(qa.kind == "reverse" and "Maren Coyle" in qa.question for qa in ds.train)  # trained, not askable
+    assert not {q for _, q in asked} & {qa.question for qa in ds.validation}
+    assert len({_norm(q) for _, q in asked}) == len(asked)
+    assert {q for _, q in asked} == {qa.question for qa in ds.taught if _norm(qa.expected) not in _norm(qa.question)}
 
 
 def test_answer_ok_ignores_case_and_punctuation():
