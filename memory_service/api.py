@@ -75,6 +75,8 @@ class ChatResponse(BaseModel):
     answer: str
     mode: str
     adapter: str | None = Field(None, description="peft adapter (or TIES merge) that answered")
+    asked_as: str | None = Field(None, description="The taught question the adapter was asked in place of the "
+                                 "message's question (ENGRAM_AGENT__ASK_AS_TAUGHT); null: asked as worded")
     routes: list[dict] = []
     facts: list[str] = Field([], description="Short-term facts put in the prompt")
     written: list[dict] = Field([], description="Facts extracted from the message and written")
@@ -247,7 +249,8 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
         out = graph.invoke({"namespace": ns, "message": body.message, "mode": mode, "speaker": body.speaker,
                             "addressee": body.addressee},
                            {"configurable": {"thread_id": f"{ns}:{body.thread_id}"}})
-        return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), routes=out.get("routes", []),
+        return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), asked_as=out.get("asked_as"),
+                            routes=out.get("routes", []),
                             facts=out.get("context", []), written=out.get("written", []),
                             forgotten=out.get("forgotten", []))
 
