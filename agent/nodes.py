@@ -311,7 +311,7 @@ def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef], question: str) -> t
     The taught questions do not name their answers (consolidation.synth.askable): the answer is the weights'."""
     if ctx.taught is None or not refs:
         return question, refs
-    match = ctx.taught.nearest(refs, ctx.embed(question))
+    match = ctx.taught.nearest(refs, ctx.embed(question), question)
     if match is None or match.score < ctx.question_min_score:
         return question, refs
     return match.question, [match.ref]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from consolidation.synth import QA, build_dataset
+from consolidation.synth import QA, plain_words, build_dataset
 from memory_service.embed import Embedder
 from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
@@ -79,28 +79,34 @@ class TaughtQuestions:
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
-        # (namespace, topic) -> (version name, its questions, their unit embeddings): versions are immutable, and
-        # a new one replaces the old, so a long-lived process holds one set per topic
-        self._sets: dict[tuple[str, str], tuple[str, list[str], np.ndarray]] = {}
+        # (namespace, topic) -> (version name, its questions, the values each names, their unit embeddings):
+        # versions are immutable, and a new one replaces the old, so a long-lived process holds one set per topic
+        self._sets: dict[tuple[str, str], tuple[str, list[str], list[list[str]], np.ndarray]] = {}
 
-    def _set(self, ref: AdapterRef) -> tuple[list[str], np.ndarray]:
+    def _set(self, ref: AdapterRef) -> tuple[list[str], list[list[str]], np.ndarray]:
         cached = self._sets.get((ref.namespace, ref.topic))
         if cached is None or cached[0] != ref.name:
             # a version published before manifests listed them has none: it is asked the question as worded
-            questions = [q["question"] for q in ref.manifest().get("questions", [])]
+            listed = ref.manifest().get("questions", [])
+            questions = [q["question"] for q in listed]
             vectors = self.embedder.embed(questions) if questions else np.zeros((0, self.embedder.dim))
-            self._sets[(ref.namespace, ref.topic)] = cached = (ref.name, questions, vectors)
-        return cached[1], cached[2]
+            self._sets[(ref.namespace, ref.topic)] = cached = (ref.name, questions,
+                                                               [q.get("names", []) for q in listed], vectors)
+        return cached[1:]
 
-    def nearest(self, refs: list[AdapterRef], vector: np.ndarray) -> Taught | None:
-        """The taught question nearest `vector` (a unit embedding of the asked question) over `refs`."""
+    def nearest(self, refs: list[AdapterRef], vector: np.ndarray, asked: str) -> Taught | None:
+        """The taught question nearest `vector` (a unit embedding of the question `asked`) over `refs`, among
+        those that name no value `asked` does not name itself."""
+        said = f" {plain_words(asked)} "
         best = None
         for ref in refs:
-            questions, vectors = self._set(ref)
+            questions, names, vectors = self._set(ref)
             if not questions:
                 continue
             sims = vectors @ vector
-            i = int(np.argmax(sims))
-            if best is None or sims[i] > best.score:
-                best = Taught(questions[i], float(sims[i]), ref)
+            for i in np.argsort(-sims):
+                if all(f" {v} " in said for v in names[i]):
+                    if best is None or sims[i] > best.score:
+                        best = Taught(questions[i], float(sims[i]), ref)
+                    break
         return best

@@ -276,7 +276,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
     return _without_conflicts(ds)
 
 
-def _norm(question: str) -> str:
+def plain_words(question: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", question.lower()))
 
 
@@ -285,7 +285,7 @@ def usable_question(question: str, expected: str, seen: set[str]) -> str | None:
     contain its own answer, and must not repeat any question already in the set (a training wording, or the
     validation question the gate holds out)."""
     q = " ".join(question.split())
-    if not (8 <= len(q) <= 200) or not q.endswith("?") or _norm(q) in seen:
+    if not (8 <= len(q) <= 200) or not q.endswith("?") or plain_words(q) in seen:
         return None
     if states(q, [expected]):
         return None
@@ -297,7 +297,7 @@ def _add_generated(ds: Dataset, facts: list[Fact], more_questions: MoreQuestions
     first: dict[str, QA] = {}
     for qa in ds.taught:
         first.setdefault(qa.fact_id, qa)
-    known = {_norm(qa.question) for qa in ds.train + ds.validation}
+    known = {plain_words(qa.question) for qa in ds.train + ds.validation}
     items = list(first.values())
     for start in range(0, len(items), batch):
         chunk = items[start:start + batch]
@@ -306,7 +306,7 @@ def _add_generated(ds: Dataset, facts: list[Fact], more_questions: MoreQuestions
             seen = set(known)  # per fact: the same question written for two facts is left to _without_conflicts
             for candidate in candidates:
                 if q := usable_question(candidate, qa.expected, seen):
-                    seen.add(_norm(q))
+                    seen.add(plain_words(q))
                     ds.train.append(QA(qa.fact_id, q, qa.answer, qa.expected, "taught", qa.others, "llm"))
 
 
@@ -328,22 +328,24 @@ def covered_ids(facts: list[Fact], ds: Dataset) -> list[str]:
         g.derived_from == f.id and g.id in asked for g in facts))]
 
 
-def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str]]:
-    """(fact id, question) for the questions an adapter trained on `ds` may be asked in place of a question worded
-    otherwise (agent.questions.TaughtQuestions): the taught ones, each once, except those that name their answer
-    or their fact's object ("Who is Maren Coyle?" asks about a name it gives). Asked one of these, the adapter
-    answers from its weights, and the question itself tells it nothing."""
-    objects = {f.id: f.object for f in facts if f.object}
+def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str]]]:
+    """(fact id, question, the values it names) for the questions an adapter trained on `ds` may be asked in place
+    of a question worded otherwise (agent.questions.TaughtQuestions): the taught ones, each once, except those
+    that name their own answer. A value is any answer the set teaches (a reverse question's role aside) or any
+    fact's object ("Since when does Tessaly live in Lowhithe?" names Lowhithe); such a question may stand in
+    only for one that names the same values itself, so the question put to the adapter never tells it more than
+    the asker did, and the answer is the weights'."""
+    values = {plain_words(v) for v in [qa.expected for qa in ds.train + ds.validation if qa.kind != "reverse"]
+              + [f.object for f in facts if f.object]} - {""}
+    named = lambda v, q: f" {v} " in f" {q} "  # noqa: E731
     seen: set[str] = set()
     out = []
     for qa in ds.train:
-        if qa.kind != "taught" or _norm(qa.question) in seen:
+        q = plain_words(qa.question)
+        if qa.kind != "taught" or q in seen or (plain_words(qa.expected) and named(plain_words(qa.expected), q)):
             continue
-        named = [qa.expected] + ([objects[qa.fact_id]] if qa.fact_id in objects else [])
-        if any(_norm(n) and f" {_norm(n)} " in f" {_norm(qa.question)} " for n in named):
-            continue
-        seen.add(_norm(qa.question))
-        out.append((qa.fact_id, qa.question))
+        seen.add(q)
+        out.append((qa.fact_id, qa.question, sorted(v for v in values if named(v, q))))
     return out
 
 

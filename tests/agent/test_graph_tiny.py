@@ -168,6 +168,21 @@ def test_lora_asks_the_adapter_the_nearest_question_it_was_taught(ctx):
     assert out["asked_as"] is None and out["adapter"] is not None
 
 
+def test_a_taught_question_stands_in_only_for_one_that_names_what_it_names(service):
+    """A taught question that names a value (here Lowhithe, another question's answer) is put to an adapter
+    only in place of a question that names it too: the rewording never tells the adapter an answer."""
+    registry = Registry(service.settings.adapters_dir)
+    ref = registry.publish("alice", "life", lambda d: (d / "adapter_model.safetensors").write_bytes(b""), {
+        "questions": [{"fact": "a", "question": "Where does Tessaly live?", "names": []},
+                      {"fact": "a", "question": "Since when does Tessaly live in Lowhithe?", "names": ["lowhithe"]}]})
+    taught = TaughtQuestions(service.embedder)
+    asked = "What year did Tessaly move to Lowhithe?"
+    got = taught.nearest([ref], service.embedder.embed_one(asked), asked)
+    assert got.question == "Since when does Tessaly live in Lowhithe?" and got.ref == ref
+    asked = "Since when has Tessaly lived in her town?"
+    assert taught.nearest([ref], service.embedder.embed_one(asked), asked).question == "Where does Tessaly live?"
+
+
 def test_question_bank_matches_a_question_worded_apart_and_keeps_one_set_per_topic(service):
     """The bank holds the questions synthesis writes for each topic's facts; a question worded apart from all of
     them still finds the right fact's, and a changed fact set replaces its topic's questions."""

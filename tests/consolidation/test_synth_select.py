@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from memory_service.selection import plan_shards, run_key, select_facts
-from consolidation.synth import _norm, answer_ok, askable, build_dataset, questions_for, template_qa
+from consolidation.synth import plain_words, answer_ok, askable, build_dataset, questions_for, template_qa
 from memory_service.relay import shard_facts
 from memory_service.schemas import parent_topic, shard_topic
 from tests.tiny import make_fact
@@ -47,18 +47,24 @@ def test_each_question_knows_the_other_answers_it_invites():
 
 
 def test_what_an_adapter_may_be_asked_never_names_the_answer():
-    """askable: the taught questions, each once, without the ones that name their fact's object (the reverse
-    "Who is Maren Coyle?") or their answer; the validation question is not among them."""
+    """askable: the taught questions, each once, without the ones that name their own answer; the values a
+    question names (any answer the set teaches) are listed, so it stands in only for a question that names them
+    too. Reverse and validation questions are not among them."""
     facts = [make_fact("the user", "supervisor", "Maren Coyle", "My supervisor at Ostwin is Maren Coyle."),
              make_fact("the user", "live in", "Oslo", "The user lives in Oslo.")]
     ds = build_dataset(facts, taught_forms=4)
     asked = askable(ds, facts)
-    assert {fid for fid, _ in asked} == {f.id for f in facts}
-    assert all("maren" not in q.lower() and "oslo" not in q.lower() for _, q in asked)
+    assert {fid for fid, _, _ in asked} == {f.id for f in facts}
+    assert all("maren" not in q.lower() and "oslo" not in q.lower() and names == [] for _, q, names in asked)
     assert any(qa.kind == "reverse" and "Maren Coyle" in qa.question for qa in ds.train)  # trained, not askable
-    assert not {q for _, q in asked} & {qa.question for qa in ds.validation}
-    assert len({_norm(q) for _, q in asked}) == len(asked)
-    assert {q for _, q in asked} == {qa.question for qa in ds.taught if _norm(qa.expected) not in _norm(qa.question)}
+    assert not {q for _, q, _ in asked} & {qa.question for qa in ds.validation}
+    assert len({plain_words(q) for _, q, _ in asked}) == len(asked)
+    # a question about the time of a move names the place, which is another question's answer
+    moved = make_fact("Tessaly", "move to", "Lowhithe", "Tessaly moved to Lowhithe in 2016.", qualifier="in 2016")
+    ds = build_dataset([moved], taught_forms=4)
+    named = {q: names for _, q, names in askable(ds, [moved])}
+    assert any(names == ["lowhithe"] for names in named.values()), ds.train
+    assert all(not names or "2016" not in q for q, names in named.items())
 
 
 def test_answer_ok_ignores_case_and_punctuation():

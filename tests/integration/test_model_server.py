@@ -92,7 +92,7 @@ def test_question_synthesis_with_the_llm_path_on_a_real_endpoint(server, redis_u
 
     import redis
 
-    from consolidation.synth import _norm, build_dataset
+    from consolidation.synth import plain_words, build_dataset
     from memory_service.llm import LLM, counts
     from tests.tiny import make_fact
 
@@ -103,9 +103,9 @@ def test_question_synthesis_with_the_llm_path_on_a_real_endpoint(server, redis_u
     plain = build_dataset(facts)
     ds = build_dataset(facts, more_questions=LLM(server.url, "any", timeout_s=120, redis=r, prefix=prefix).questions)
     assert set(plain.train) <= set(ds.train) and ds.validation == plain.validation
-    held_out = {_norm(qa.question) for qa in ds.validation}
+    held_out = {plain_words(qa.question) for qa in ds.validation}
     for qa in (qa for qa in ds.train if qa.source == "llm"):
-        assert qa.expected.lower() not in qa.question.lower() and _norm(qa.question) not in held_out
+        assert qa.expected.lower() not in qa.question.lower() and plain_words(qa.question) not in held_out
     seen = counts(r, prefix)
     assert seen["requests"] == {"questions": 1} and seen["fallbacks"].get("questions", 0) in (0, 1)
     if seen["fallbacks"].get("questions"):
