@@ -12,6 +12,9 @@ It also measures hybrid's first way of reading the notes (agent.questions): `que
 probes whose nearest synthesized question (over the namespace's facts) has an expected answer for its answer
 (scored as the evals score, without the namespace's rival values), and `question_score` the cosine of that nearest
 question for related and unrelated probes (`ENGRAM_AGENT__QUESTION_MIN_SCORE` must stay above the unrelated ones).
+`taught` is the same for the adapters' questions (agent.nodes.ask_as_taught): the share of related probes whose
+nearest askable question (consolidation.synth.askable) of the topic routed first is at least the minimum near and
+has an expected answer for its answer, i.e. what lora would answer if each adapter answered what it was taught.
 
 The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
 statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: `unrelated_routed`
@@ -34,6 +37,7 @@ import numpy as np  # noqa: E402
 
 from agent.questions import QuestionBank  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
+from consolidation.synth import askable, build_dataset, plain_words  # noqa: E402
 from evals.provenance import provenance  # noqa: E402
 from evals.scenario import Probe, Remember, Say, Update, load_scenario  # noqa: E402
 from evals.scoring import correct  # noqa: E402
@@ -88,6 +92,7 @@ def measure(path: Path) -> dict:
 
 def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
     texts: dict[str, dict[str, np.ndarray]] = {}
+    taught: dict[tuple[str, str], tuple[list[tuple[str, list[str]]], np.ndarray]] = {}
     groups: dict[str, dict] = {}
     facts_of: dict[str, list] = {}
     for ns in {ns for ns, _ in probes}:
@@ -97,8 +102,11 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             by_topic.setdefault(f.topic, []).append(f)
         texts[ns] = {t: svc.embedder.embed(routing_texts(fs)) for t, fs in by_topic.items()}
         groups[ns] = {t: ((ns, t, frozenset(f.id for f in fs)), fs) for t, fs in by_topic.items()}
+        for t, fs in by_topic.items():
+            taught[(ns, t)] = askable_set(svc, fs)
     bank = QuestionBank(svc.embedder, svc.settings.consolidation.taught_forms)
-    answered = 0
+    answered = taught_right = 0
+    least = svc.settings.agent.question_min_score
     near: dict[str, list[float]] = {"related": [], "unrelated": []}  # the nearest question's cosine
     right = {m: 0 for m in MIN_SCORE}
     stray = {m: 0 for m in MIN_SCORE}
@@ -131,6 +139,12 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         answered += bool(match) and correct(f"{match.qa.expected}.", probe.expect, probe.aliases, probe.reject)
         for method in MIN_SCORE:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
+        qs, m = taught[(ns, max(scores, key=lambda t: scores[t]["nearest"]))]
+        said = f" {plain_words(probe.question)} "
+        sims = m @ v if len(qs) else np.zeros(0)
+        pick = next((i for i in np.argsort(-sims) if all(f" {n} " in said for n in qs[i][1])), None)
+        taught_right += pick is not None and sims[pick] >= least and correct(
+            f"{qs[pick][0]}.", probe.expect, probe.aliases, probe.reject)
     related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
             "right": right, "unrelated": unrelated, "unrelated_routed": stray,
@@ -139,9 +153,19 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
                               "related_median": round(float(np.median(related)), 3),
                               "unrelated": sorted(best["unrelated"])},
             "questions": round(answered / asked, 4) if asked else None, "questions_right": answered,
+            "taught": round(taught_right / asked, 4) if asked else None, "taught_right": taught_right,
             "question_score": {"related_median": round(float(np.median(near["related"] or [np.nan])), 3),
                                "related_p10": round(float(np.percentile(near["related"] or [np.nan], 10)), 3),
                                "unrelated": sorted(near["unrelated"])}}
+
+
+def askable_set(svc: MemoryService, facts) -> tuple[list[tuple[str, list[str]]], np.ndarray]:
+    """(expected answer, values named) of each question an adapter of `facts` may be asked, and their embeddings."""
+    ds = build_dataset(facts, svc.settings.consolidation.taught_forms, short=True)
+    expected = {(qa.fact_id, qa.question): qa.expected for qa in ds.train}
+    items = askable(ds, facts)
+    vectors = svc.embedder.embed([q for _, q, _ in items]) if items else np.zeros((0, svc.embedder.dim))
+    return [(expected[(fid, q)], names) for fid, q, names in items], vectors
 
 
 def main() -> None:

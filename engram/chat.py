@@ -20,6 +20,8 @@ def describe(out: dict) -> Table:
         t.add_row("[dim]adapters[/]", ", ".join(f"{r['topic']} v{r['version']} ({r['score']:.2f})"
                                                  for r in out["routes"]) + (f"  [{out.get('adapter')}]"
                                                                             if len(out["routes"]) > 1 else ""))
+    if out.get("asked_as"):
+        t.add_row("[dim]asked as[/]", out["asked_as"])
     if out.get("context"):
         t.add_row("[dim]facts[/]", "\n".join(out["context"][:5]) + ("\n..." if len(out["context"]) > 5 else ""))
     return t

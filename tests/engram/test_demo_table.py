@@ -38,3 +38,16 @@ def test_the_answers_file_holds_every_answer_in_full(tmp_path):
     write_answers(path, r)
     text = path.read_text()
     assert all(answer in text for row in r for answer in row.answers.values())
+
+
+def test_chat_shows_what_the_adapter_was_asked():
+    from engram.chat import describe
+
+    console = Console(width=120, record=True, color_system=None)
+    out = {"mode": "lora", "routes": [{"topic": "life", "version": 2, "score": 0.61}],
+           "asked_as": "What is the name of my dentist?"}
+    console.print(describe(out))
+    text = console.export_text()
+    assert "life v2 (0.61)" in text and "asked as" in text and "What is the name of my dentist?" in text
+    console.print(describe({**out, "asked_as": None}))
+    assert console.export_text().count("asked as") == 0  # export_text clears the record
