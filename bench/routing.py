@@ -143,7 +143,7 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         said = f" {plain_words(probe.question)} "
         sims = m @ v if len(qs) else np.zeros(0)
         pick = next((i for i in np.argsort(-sims) if all(f" {n} " in said for n in qs[i][1])), None)
-        taught_right += pick is not None and sims[pick] >= least and correct(
+        taught_right += pick is not None and bool(sims[pick] >= least) and correct(
             f"{qs[pick][0]}.", probe.expect, probe.aliases, probe.reject)
     related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
