@@ -86,6 +86,8 @@ class ModeSummary:
     mean_prompt_tokens: float | None
     routing_accuracy: float | None
     routed_n: int
+    asked_as_n: int = 0  # recall probes an adapter was asked as a taught question (agent.nodes.ask_as_taught)
+    asked_as_right: int = 0  # ... of which answered right
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def summarize_modes(results: list[ProbeResult]) -> list[ModeSummary]:
             scenario, mode, len(group), _mean(r.correct for r in recall), len(recall),
             percentile(latencies, 50), percentile(latencies, 95),
             _mean(r.prompt_tokens for r in group if r.prompt_tokens is not None), routing, routed_n,
+            sum(bool(r.asked_as) for r in recall), sum(bool(r.asked_as) and r.correct for r in recall),
         ))
     return sorted(rows, key=lambda s: (s.scenario, _order(s.mode, MODE_ORDER)))
 

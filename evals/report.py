@@ -71,9 +71,11 @@ def render_markdown(summary: Summary, title: str = "engram evaluation", plots: b
         out += _table(["mode"] + [f"{t} (answered)" if t in LEAK_TAGS else t for t in present], rows) + [""]
         rows = [[m.mode, str(m.n), f"{_pct(m.recall_accuracy)} ({m.recall_n})", _num(m.latency_p50_ms),
                  _num(m.latency_p95_ms), _num(m.mean_prompt_tokens, 1),
-                 f"{_pct(m.routing_accuracy)} ({m.routed_n})" if m.routed_n else "–"]
+                 f"{_pct(m.routing_accuracy)} ({m.routed_n})" if m.routed_n else "–",
+                 f"{m.asked_as_right} of {m.asked_as_n} right" if m.asked_as_n else "–"]
                 for m in summary.modes if m.scenario == scenario]
-        out += _table(["mode", "probes", "recall", "p50 ms", "p95 ms", "prompt tokens", "routing"], rows) + [""]
+        out += _table(["mode", "probes", "recall", "p50 ms", "p95 ms", "prompt tokens", "routing", "asked as taught"],
+                      rows) + [""]
         cats = [c for c in summary.categories if c.scenario == scenario]
         if cats:
             out += ["LoCoMo's token F1 by question category (its own rules; span match = the strict score):", ""]

@@ -3,6 +3,8 @@ dialogue-length buckets and the target checks."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from evals.metrics import (
@@ -62,6 +64,13 @@ def test_routing_accuracy_top1_over_probes_with_a_topic_in_routing_modes():
     rows = {r.mode: r for r in summarize_tags(rs)}
     assert (rows["hybrid"].routing_accuracy, rows["hybrid"].routed_n) == (0.5, 4)
     assert (rows["rag"].routing_accuracy, rows["rag"].routed_n) == (None, 0)
+
+
+def test_mode_summary_counts_the_probes_asked_as_taught():
+    asked = [dataclasses.replace(r, asked_as="What is my job?") for r in many(2, 1, tag="paraphrase")]
+    unrelated = dataclasses.replace(result(tag="unrelated"), asked_as="What is my job?")  # not a recall probe
+    (row,) = summarize_modes(asked + many(1, 1, tag="taught") + [unrelated])
+    assert (row.asked_as_n, row.asked_as_right, row.recall_n) == (3, 2, 5)
 
 
 def test_mode_summary_pools_recall_tags_only():
