@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from consolidation.synth import QA, plain_words, build_dataset
+from consolidation.synth import QA, build_dataset, plain_words
 from memory_service.embed import Embedder
 from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
@@ -66,6 +66,13 @@ class QuestionBank:
         return best
 
 
+def nearest_allowed(sims: np.ndarray, names: list[list[str]], asked: str) -> int | None:
+    """Index of the most similar question among those whose named values (`names[i]`, plain words) the question
+    `asked` names too; None when there is none."""
+    said = f" {plain_words(asked)} "
+    return next((int(i) for i in np.argsort(-sims) if all(f" {v} " in said for v in names[i])), None)
+
+
 @dataclass(frozen=True)
 class Taught:
     question: str  # the taught question to put to the adapter
@@ -97,16 +104,13 @@ class TaughtQuestions:
     def nearest(self, refs: list[AdapterRef], vector: np.ndarray, asked: str) -> Taught | None:
         """The taught question nearest `vector` (a unit embedding of the question `asked`) over `refs`, among
         those that name no value `asked` does not name itself."""
-        said = f" {plain_words(asked)} "
         best = None
         for ref in refs:
             questions, names, vectors = self._set(ref)
             if not questions:
                 continue
             sims = vectors @ vector
-            for i in np.argsort(-sims):
-                if all(f" {v} " in said for v in names[i]):
-                    if best is None or sims[i] > best.score:
-                        best = Taught(questions[i], float(sims[i]), ref)
-                    break
+            i = nearest_allowed(sims, names, asked)
+            if i is not None and (best is None or sims[i] > best.score):
+                best = Taught(questions[i], float(sims[i]), ref)
         return best

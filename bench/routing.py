@@ -35,9 +35,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from agent.questions import QuestionBank  # noqa: E402
+from agent.questions import QuestionBank, nearest_allowed  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
-from consolidation.synth import askable, build_dataset, plain_words  # noqa: E402
+from consolidation.synth import askable, build_dataset  # noqa: E402
 from evals.provenance import provenance  # noqa: E402
 from evals.scenario import Probe, Remember, Say, Update, load_scenario  # noqa: E402
 from evals.scoring import correct  # noqa: E402
@@ -140,9 +140,8 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         for method in MIN_SCORE:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
         qs, m = taught[(ns, max(scores, key=lambda t: scores[t]["nearest"]))]
-        said = f" {plain_words(probe.question)} "
         sims = m @ v if len(qs) else np.zeros(0)
-        pick = next((i for i in np.argsort(-sims) if all(f" {n} " in said for n in qs[i][1])), None)
+        pick = nearest_allowed(sims, [names for _, names in qs], probe.question)
         taught_right += pick is not None and bool(sims[pick] >= least) and correct(
             f"{qs[pick][0]}.", probe.expect, probe.aliases, probe.reject)
     related = np.array(best["related"] or [np.nan])
