@@ -8,12 +8,11 @@ from datetime import datetime, timezone
 from dataclasses import dataclass, field
 
 from memory_service.errors import InvalidInput, NotFound
-from memory_service.language import parse
 from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
-from memory_service.triples import TIME_NOUNS
 
+from .answers import grounded
 from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
@@ -198,106 +197,15 @@ def make_nodes(ctx: AgentContext):
     return observe, recall, route, respond
 
 
-_FILLER = {"the", "a", "an", "is", "are", "was", "were", "my", "your", "our", "i", "you", "we", "it", "s", "of",
-           "and", "user", "said"}
-
-
-NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-                "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
-                "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "dozen", "couple",
-                "few", "several", "once", "twice", "half"}
-_HOW_MANY = re.compile(r"\b(how (many|much|old|long|often)|what year|which year|what age)\b")
-
-
-def asks_how_many(question: str) -> bool:
-    """A question whose answer is a number, an age, a year or a duration."""
-    return bool(_HOW_MANY.search(question.lower()))
-
-
-# words that let a question take a time for its answer ("What's my birthday?" -> "9 March")
-_TIME_WORDS = TIME_NOUNS | {"when", "time", "date", "birthday", "anniversary", "since", "long", "often", "age",
-                            "old", "until", "deadline", "hour", "minute", "schedule", "start", "begin"}
-
-
-def fits_the_question(answer: str, question: str) -> bool:
-    """Whether the answer is of the kind the question asks for, as far as times go. "Which day ...?", "What
-    time ...?", "When ...?" want a time ("Which day do we climb?" -> "Mothwick." does not fit); "Which company
-    ...?" does not ("on Monday." does not fit), nor does a question that names no time at all ("What did my dad
-    do before he retired?" -> "thirty years.")."""
-    answer_doc, question_doc = parse([answer, question])
-    words = [t for t in answer_doc if not (t.is_punct or t.pos_ in ("ADP", "SCONJ", "DET", "CCONJ"))]
-    if not words or asks_how_many(question):
-        return True
-    timed = [t.ent_type_ in ("DATE", "TIME") or t.lemma_.lower() in TIME_NOUNS for t in words]
-    asked = [t.head.lemma_.lower() for t in question_doc if t.lower_ in ("which", "what") and t.dep_ == "det"]
-    for wh in (t for t in question_doc if t.lower_ == "what" and t.dep_ == "attr" and t.head.lemma_ == "be"):
-        # "What's the big instrument ...?", "What is my job?": the noun the copula equates with "what"
-        asked += [x.lemma_.lower() for x in wh.head.children if x.dep_ in ("nsubj", "attr") and x is not wh
-                  and x.pos_ == "NOUN"]
-    when = any(t.lower_ == "when" and t.head.dep_ == "ROOT" for t in question_doc)  # not "When X calls, ...?"
-    if asked and asked[0] in _TIME_WORDS or when and not asked:
-        return any(timed) or any(t.like_num for t in words)
-    if asked:  # "Which company ...?"
-        return not all(timed)
-    said = {t.lemma_.lower() for t in question_doc}
-    return not all(timed) or bool(said & _TIME_WORDS)
-
-
-def whole_name(answer: str, note: str) -> bool:
-    """False when every place the note says the answer is inside a longer name: "Crumb." in "a bakery called
-    Crumb & Ledger", "Velle." in "Caddoc Velle". A part of a name is not the name."""
-    core = answer.strip().strip(".!?").strip()
-    if not core[:1].isupper():
-        return True
-    found = list(re.finditer(rf"(?<![\w&'-]){re.escape(core)}(?![\w-])", note))
-    return not found or any(not _joined(note[:m.start()], note[m.end():]) for m in found)
-
-
-def _joined(before: str, after: str) -> bool:
-    """Whether a name said between `before` and `after` runs on: "& Ledger" or a capitalised word after it, a
-    capitalised word before it that does not start a sentence."""
-    if re.match(r"\s*(&|[A-Z][\w'-]*)", after) and not re.match(r"\s*I\b", after):
-        return True
-    words = before.split()
-    return (len(words) >= 2 and words[-1][:1].isupper() and words[-1][-1] not in ".,;:!?)"
-            and words[-2][-1] not in ".;:!?]")
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
-
-
-def grounded(answer: str, notes: list[str], question: str = "") -> bool:
-    """Whether a retrieved note says the answer: its words (fillers aside) appear together, in order, in one note.
-    "Ferry pilot." is grounded in "My uncle Anselm works as a ferry pilot."; "Ilsabet." is not in "Gran's name
-    is Nessa. She's ninety-one". An answer that only repeats the question ("What's Mum called?" "Mum.", plurals
-    aside) says nothing, wherever it is written; nor does one without a number or a date for a question that asks
-    for one ("How long did Fitz look after lighthouses?" "Lighthouse keeper."), nor one of another kind than the
-    question asks for (fits_the_question: "Which day ...?" "Mothwick."), nor a part of a name the note says
-    whole (whole_name: "Crumb." in "Crumb & Ledger")."""
-    key = _content_words(answer)
-    stem = lambda words: {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}  # noqa: E731
-    if not key or stem(key) <= stem(_content_words(question)):
-        return False
-    if asks_how_many(question) and not set(key) & NUMBER_WORDS and not any(w.isdigit() for w in key):
-        return False
-    for note in notes:
-        words = _content_words(note)
-        if any(words[i:i + len(key)] == key for i in range(len(words) - len(key) + 1)) and whole_name(answer, note):
-            # the parse only for an answer a note says (the common case of a wrong adapter answer costs none)
-            return not question or fits_the_question(answer, question)
-    return False
-
-
 def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str, list[str]] | None:
     """(answer, [the note it comes from]): the short answer of the question nearest the asked one among those the
-    namespace's short-term facts answer (agent.questions), when it is near enough (question_min_score) and its
-    fact says it as the question asks (grounded: of the right kind, not an echo of the question, a whole name).
-    None otherwise."""
+    namespace's short-term facts answer (agent.questions) whose answer is of the kind asked for (agent.answers.
+    may_answer), when it is near enough (question_min_score) and its fact says it as the question asks (grounded:
+    of the right kind, not an echo of the question, a whole name). None otherwise."""
     if ctx.questions is None:
         return None
-    match = ctx.questions.nearest(active_by_topic(ctx, ns), ctx.embed(question))
-    if match is None or match.score < ctx.question_min_score:
+    match = ctx.questions.nearest(active_by_topic(ctx, ns), ctx.embed(question), question, ctx.question_min_score)
+    if match is None:
         return None
     answer = f"{match.qa.expected}."
     return (answer, [match.note]) if grounded(answer, [match.note], question) else None
@@ -305,14 +213,15 @@ def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str,
 
 def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef], question: str) -> tuple[str, list[AdapterRef]]:
     """(what to ask, whom): the taught question nearest the asked one, put to the adapter taught it alone, when it
-    is near enough (question_min_score); else the question as asked, put to `refs`. A small adapter recalls what
+    is near enough (question_min_score) and its answer of the kind asked for (agent.questions.nearest_allowed);
+    else the question as asked, put to `refs`. A small adapter recalls what
     it was taught when asked as it was taught and rarely when asked in other words (docs/results.md, "Asking an
     adapter what it was taught"); which adapter was taught the nearest question also settles a merge's doubt.
     The taught questions do not name their answers (consolidation.synth.askable): the answer is the weights'."""
     if ctx.taught is None or not refs:
         return question, refs
-    match = ctx.taught.nearest(refs, ctx.embed(question), question)
-    if match is None or match.score < ctx.question_min_score:
+    match = ctx.taught.nearest(refs, ctx.embed(question), question, ctx.question_min_score)
+    if match is None:
         return question, refs
     return match.question, [match.ref]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from consolidation.synth import QA, build_dataset, plain_words
+from .answers import may_answer
 from memory_service.embed import Embedder
 from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
@@ -52,25 +53,35 @@ class QuestionBank:
             self._banks[key[:2]] = cached = (key, qas, vectors, notes)
         return cached
 
-    def nearest(self, by_topic: dict[str, tuple[tuple, list[Fact]]], vector: np.ndarray) -> Match | None:
-        """The question nearest `vector` (a unit embedding of the asked question) over the topics' facts."""
-        best = None
+    def nearest(self, by_topic: dict[str, tuple[tuple, list[Fact]]], vector: np.ndarray, asked: str = "",
+                least: float = -1.0) -> Match | None:
+        """The question nearest `vector` (a unit embedding of the question `asked`) over the topics' facts, among
+        those at least `least` near whose answer is of the kind `asked` wants (agent.answers.may_answer; any, when
+        `asked` is not given)."""
+        found = []
         for topic, (key, facts) in by_topic.items():
             _, qas, vectors, notes = self._bank(key, facts)
-            if not qas:
-                continue
-            sims = vectors @ vector
-            i = int(np.argmax(sims))
-            if best is None or sims[i] > best.score:
-                best = Match(qas[i], float(sims[i]), topic, notes.get(qas[i].fact_id, ""))
-        return best
+            sims = vectors @ vector if qas else np.zeros(0)
+            found += [(float(sims[i]), topic, qas[i], notes) for i in np.flatnonzero(sims >= least)]
+        for score, topic, qa, notes in sorted(found, key=lambda m: -m[0]):
+            if not asked or may_answer(qa.expected, qa.question, asked):
+                return Match(qa, score, topic, notes.get(qa.fact_id, ""))
+        return None
 
 
-def nearest_allowed(sims: np.ndarray, names: list[list[str]], asked: str) -> int | None:
-    """Index of the most similar question among those whose named values (`names[i]`, plain words) the question
-    `asked` names too; None when there is none."""
+def nearest_allowed(sims: np.ndarray, names: list[list[str]], asked: str, questions: list[str] | None = None,
+                    answers: list[str | None] | None = None, least: float = -1.0) -> int | None:
+    """Index of the most similar question, at least `least` near, that may stand in for the question `asked`: the
+    values it names (`names[i]`, plain words) `asked` names too, and where its answer is known (`answers[i]`),
+    that answer is of the kind `asked` wants (agent.answers.may_answer). None when there is none."""
     said = f" {plain_words(asked)} "
-    return next((int(i) for i in np.argsort(-sims) if all(f" {v} " in said for v in names[i])), None)
+    for i in np.argsort(-sims):
+        if sims[i] < least:
+            return None
+        if all(f" {v} " in said for v in names[i]) and (
+                not answers or answers[i] is None or may_answer(answers[i], questions[i], asked)):
+            return int(i)
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,35 +93,40 @@ class Taught:
 
 class TaughtQuestions:
     """The questions each adapter version may be asked in its manifest's place ("questions", written at publish by
-    consolidation.synth.askable: taught questions that do not name their answer), embedded once per version."""
+    consolidation.synth.askable: taught questions that do not name their answer), embedded once per version. Each
+    lists the values it names and its answer, which only decides whether it may stand in for a question (of the
+    kind asked for, not said by the asker): what the adapter is asked, it answers from its weights."""
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
-        # (namespace, topic) -> (version name, its questions, the values each names, their unit embeddings):
-        # versions are immutable, and a new one replaces the old, so a long-lived process holds one set per topic
-        self._sets: dict[tuple[str, str], tuple[str, list[str], list[list[str]], np.ndarray]] = {}
+        # (namespace, topic) -> (version name, its questions, the values each names, their answers, their unit
+        # embeddings): versions are immutable, and a new one replaces the old, so a long-lived process holds one
+        # set per topic
+        self._sets: dict[tuple[str, str], tuple] = {}
 
-    def _set(self, ref: AdapterRef) -> tuple[list[str], list[list[str]], np.ndarray]:
+    def _set(self, ref: AdapterRef) -> tuple[list[str], list[list[str]], list[str | None], np.ndarray]:
         cached = self._sets.get((ref.namespace, ref.topic))
         if cached is None or cached[0] != ref.name:
             # a version published before manifests listed them has none: it is asked the question as worded
             listed = ref.manifest().get("questions", [])
             questions = [q["question"] for q in listed]
             vectors = self.embedder.embed(questions) if questions else np.zeros((0, self.embedder.dim))
-            self._sets[(ref.namespace, ref.topic)] = cached = (ref.name, questions,
-                                                               [q.get("names", []) for q in listed], vectors)
+            # versions published before manifests listed answers are matched by names alone
+            self._sets[(ref.namespace, ref.topic)] = cached = (
+                ref.name, questions, [q.get("names", []) for q in listed], [q.get("answer") for q in listed],
+                vectors)
         return cached[1:]
 
-    def nearest(self, refs: list[AdapterRef], vector: np.ndarray, asked: str) -> Taught | None:
-        """The taught question nearest `vector` (a unit embedding of the question `asked`) over `refs`, among
-        those that name no value `asked` does not name itself."""
+    def nearest(self, refs: list[AdapterRef], vector: np.ndarray, asked: str, least: float = -1.0) -> Taught | None:
+        """The taught question nearest `vector` (a unit embedding of the question `asked`) over `refs`, at least
+        `least` near, that may stand in for `asked` (nearest_allowed)."""
         best = None
         for ref in refs:
-            questions, names, vectors = self._set(ref)
+            questions, names, answers, vectors = self._set(ref)
             if not questions:
                 continue
             sims = vectors @ vector
-            i = nearest_allowed(sims, names, asked)
+            i = nearest_allowed(sims, names, asked, questions, answers, least)
             if i is not None and (best is None or sims[i] > best.score):
                 best = Taught(questions[i], float(sims[i]), ref)
         return best

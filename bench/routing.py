@@ -9,12 +9,15 @@ adapter's (its facts and taught questions), and every probe is routed at k=1 by
     python -m bench.routing [SCENARIO ...] --json [--out bench/results/routing.json]
 
 It also measures hybrid's first way of reading the notes (agent.questions): `questions` is the share of related
-probes whose nearest synthesized question (over the namespace's facts) has an expected answer for its answer
+probes whose nearest synthesized question (over the namespace's facts) that is at least the minimum near and
+whose answer is of the kind asked for (agent.answers.may_answer) has an expected answer for its answer
 (scored as the evals score, without the namespace's rival values), and `question_score` the cosine of that nearest
 question for related and unrelated probes (`ENGRAM_AGENT__QUESTION_MIN_SCORE` must stay above the unrelated ones).
 `taught` is the same for the adapters' questions (agent.nodes.ask_as_taught): the share of related probes whose
-nearest askable question (consolidation.synth.askable) of the topic routed first is at least the minimum near and
-has an expected answer for its answer, i.e. what lora would answer if each adapter answered what it was taught.
+nearest askable question (consolidation.synth.askable) of the topic routed first that may stand in for the probe
+(agent.questions.nearest_allowed: at least the minimum near, naming only what the probe names, its answer of the
+kind asked for) has an expected answer for its answer, i.e. what lora would answer if each adapter answered what it
+was taught.
 
 The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
 statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: `unrelated_routed`
@@ -122,9 +125,9 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             scores[t] = {"centroid": float(c @ v / (np.linalg.norm(c) or 1.0)), "nearest": topic_score(m, v),
                          "nearest-1": topic_score(m, v, k=1)}
         top = max(s["nearest"] for s in scores.values())
-        match = bank.nearest(groups[ns], v)
+        nearest = bank.nearest(groups[ns], v)  # how near, whatever its answer
         if probe.tag == "unrelated":
-            near["unrelated"].append(round(match.score, 3) if match else -1.0)
+            near["unrelated"].append(round(nearest.score, 3) if nearest else -1.0)
             best["unrelated"].append(round(top, 3))
             unrelated += 1
             for method in MIN_SCORE:
@@ -135,15 +138,16 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             continue
         asked += 1
         best["related"].append(top)
-        near["related"].append(match.score if match else -1.0)
+        near["related"].append(nearest.score if nearest else -1.0)
+        match = bank.nearest(groups[ns], v, probe.question, least)  # the one hybrid reads (agent.nodes)
         answered += bool(match) and correct(f"{match.qa.expected}.", probe.expect, probe.aliases, probe.reject)
         for method in MIN_SCORE:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
         qs, m = taught[(ns, max(scores, key=lambda t: scores[t]["nearest"]))]
         sims = m @ v if len(qs) else np.zeros(0)
-        pick = nearest_allowed(sims, [names for _, names in qs], probe.question)
-        taught_right += pick is not None and bool(sims[pick] >= least) and correct(
-            f"{qs[pick][0]}.", probe.expect, probe.aliases, probe.reject)
+        pick = nearest_allowed(sims, [n for _, n, _ in qs], probe.question, [q for q, _, _ in qs],
+                               [a for _, _, a in qs], least)
+        taught_right += pick is not None and correct(f"{qs[pick][2]}.", probe.expect, probe.aliases, probe.reject)
     related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
             "right": right, "unrelated": unrelated, "unrelated_routed": stray,
@@ -158,13 +162,12 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
                                "unrelated": sorted(near["unrelated"])}}
 
 
-def askable_set(svc: MemoryService, facts) -> tuple[list[tuple[str, list[str]]], np.ndarray]:
-    """(expected answer, values named) of each question an adapter of `facts` may be asked, and their embeddings."""
+def askable_set(svc: MemoryService, facts) -> tuple[list[tuple[str, list[str], str]], np.ndarray]:
+    """(question, values named, answer) of each question an adapter of `facts` may be asked, and their embeddings."""
     ds = build_dataset(facts, svc.settings.consolidation.taught_forms, short=True)
-    expected = {(qa.fact_id, qa.question): qa.expected for qa in ds.train}
     items = askable(ds, facts)
-    vectors = svc.embedder.embed([q for _, q, _ in items]) if items else np.zeros((0, svc.embedder.dim))
-    return [(expected[(fid, q)], names) for fid, q, names in items], vectors
+    vectors = svc.embedder.embed([q for _, q, _, _ in items]) if items else np.zeros((0, svc.embedder.dim))
+    return [(q, names, answer) for _, q, names, answer in items], vectors
 
 
 def main() -> None:

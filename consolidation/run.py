@@ -163,7 +163,8 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
             "facts": [{"id": f.id, "text": f.text, "subject": f.subject, "relation": f.relation,
                        "object": f.object} for f in facts],
             # what it may be asked in place of a question worded otherwise (agent.questions.TaughtQuestions)
-            "questions": [{"fact": fid, "question": q, "names": names} for fid, q, names in askable(ds, facts)],
+            "questions": [{"fact": fid, "question": q, "names": names, "answer": answer}
+                          for fid, q, names, answer in askable(ds, facts)],
             "gate": gate.to_dict(), "training": training, "created_at": time.time(), **(extra or {}),
         }
         try:

@@ -328,13 +328,14 @@ def covered_ids(facts: list[Fact], ds: Dataset) -> list[str]:
         g.derived_from == f.id and g.id in asked for g in facts))]
 
 
-def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str]]]:
-    """(fact id, question, the values it names) for the questions an adapter trained on `ds` may be asked in place
-    of a question worded otherwise (agent.questions.TaughtQuestions): the taught ones, each once, except those
-    that name their own answer. A value is any answer the set teaches (a reverse question's role aside) or any
-    fact's object ("Since when does Tessaly live in Lowhithe?" names Lowhithe); such a question may stand in
-    only for one that names the same values itself, so the question put to the adapter never tells it more than
-    the asker did, and the answer is the weights'."""
+def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str], str]]:
+    """(fact id, question, the values it names, its answer) for the questions an adapter trained on `ds` may be
+    asked in place of a question worded otherwise (agent.questions.TaughtQuestions): the taught ones, each once,
+    except those that name their own answer. A value is any answer the set teaches (a reverse question's role
+    aside) or any fact's object ("Since when does Tessaly live in Lowhithe?" names Lowhithe); such a question may
+    stand in only for one that names the same values itself, so the question put to the adapter never tells it
+    more than the asker did, and the answer is the weights'. The answer is listed so that a question is put in
+    another's place only when its answer is of the kind asked for (agent.answers.may_answer)."""
     values = {plain_words(v) for v in [qa.expected for qa in ds.train + ds.validation if qa.kind != "reverse"]
               + [f.object for f in facts if f.object]} - {""}
     named = lambda v, q: f" {v} " in f" {q} "  # noqa: E731
@@ -345,7 +346,7 @@ def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str]]]:
         if qa.kind != "taught" or q in seen or (plain_words(qa.expected) and named(plain_words(qa.expected), q)):
             continue
         seen.add(q)
-        out.append((qa.fact_id, qa.question, sorted(v for v in values if named(v, q))))
+        out.append((qa.fact_id, qa.question, sorted(v for v in values if named(v, q)), qa.expected))
     return out
 
 

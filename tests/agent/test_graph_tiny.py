@@ -7,7 +7,8 @@ import pytest
 from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
-from agent.nodes import AgentContext, fits_the_question, grounded, whole_name
+from agent.answers import fits_the_question, grounded, whole_name
+from agent.nodes import AgentContext
 from agent.questions import QuestionBank, TaughtQuestions
 from agent.router import Router
 from agent.runtime import AdapterRuntime

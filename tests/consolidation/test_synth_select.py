@@ -54,15 +54,17 @@ def test_what_an_adapter_may_be_asked_never_names_the_answer():
              make_fact("the user", "live in", "Oslo", "The user lives in Oslo.")]
     ds = build_dataset(facts, taught_forms=4)
     asked = askable(ds, facts)
-    assert {fid for fid, _, _ in asked} == {f.id for f in facts}
-    assert all("maren" not in q.lower() and "oslo" not in q.lower() and names == [] for _, q, names in asked)
+    assert {fid for fid, _, _, _ in asked} == {f.id for f in facts}
+    assert all("maren" not in q.lower() and "oslo" not in q.lower() and names == [] for _, q, names, _ in asked)
+    answers = {fid: a for fid, _, _, a in asked}  # each lists its answer (what may stand in, not what is said)
+    assert answers == {facts[0].id: "Maren Coyle", facts[1].id: "Oslo"}
     assert any(qa.kind == "reverse" and "Maren Coyle" in qa.question for qa in ds.train)  # trained, not askable
-    assert not {q for _, q, _ in asked} & {qa.question for qa in ds.validation}
-    assert len({plain_words(q) for _, q, _ in asked}) == len(asked)
+    assert not {q for _, q, _, _ in asked} & {qa.question for qa in ds.validation}
+    assert len({plain_words(q) for _, q, _, _ in asked}) == len(asked)
     # a question about the time of a move names the place, which is another question's answer
     moved = make_fact("Tessaly", "move to", "Lowhithe", "Tessaly moved to Lowhithe in 2016.", qualifier="in 2016")
     ds = build_dataset([moved], taught_forms=4)
-    named = {q: names for _, q, names in askable(ds, [moved])}
+    named = {q: names for _, q, names, _ in askable(ds, [moved])}
     assert any(names == ["lowhithe"] for names in named.values()), ds.train
     assert all(not names or "2016" not in q for q, names in named.items())
 

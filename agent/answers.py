@@ -1,0 +1,129 @@
+"""Whether an answer fits a question: said by a note (grounded), of the kind the question asks for (a time, a
+number, an activity), not an echo of the question. Pure checks over text and its spaCy analysis; the agent uses
+them to choose which note or taught question answers (agent.nodes, agent.questions)."""
+
+from __future__ import annotations
+
+import re
+
+from memory_service.language import parse
+from memory_service.triples import TIME_NOUNS
+
+_FILLER = {"the", "a", "an", "is", "are", "was", "were", "my", "your", "our", "i", "you", "we", "it", "s", "of",
+           "and", "user", "said"}
+
+
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
+                "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "dozen", "couple",
+                "few", "several", "once", "twice", "half"}
+_HOW_MANY = re.compile(r"\b(how (many|much|old|long|often)|what year|which year|what age)\b")
+
+
+def asks_how_many(question: str) -> bool:
+    """A question whose answer is a number, an age, a year or a duration."""
+    return bool(_HOW_MANY.search(question.lower()))
+
+
+# words that let a question take a time for its answer ("What's my birthday?" -> "9 March")
+_TIME_WORDS = TIME_NOUNS | {"when", "time", "date", "birthday", "anniversary", "since", "long", "often", "age",
+                            "old", "until", "deadline", "hour", "minute", "schedule", "start", "begin"}
+
+
+def fits_the_question(answer: str, question: str) -> bool:
+    """Whether the answer is of the kind the question asks for, as far as times go. "Which day ...?", "What
+    time ...?", "When ...?" want a time ("Which day do we climb?" -> "Mothwick." does not fit); "Which company
+    ...?" does not ("on Monday." does not fit), nor does a question that names no time at all ("What did my dad
+    do before he retired?" -> "thirty years.")."""
+    answer_doc, question_doc = parse([answer, question])
+    words = [t for t in answer_doc if not (t.is_punct or t.pos_ in ("ADP", "SCONJ", "DET", "CCONJ"))]
+    if not words or asks_how_many(question):
+        return True
+    timed = [t.ent_type_ in ("DATE", "TIME") or t.lemma_.lower() in TIME_NOUNS for t in words]
+    asked = [t.head.lemma_.lower() for t in question_doc if t.lower_ in ("which", "what") and t.dep_ == "det"]
+    for wh in (t for t in question_doc if t.lower_ == "what" and t.dep_ == "attr" and t.head.lemma_ == "be"):
+        # "What's the big instrument ...?", "What is my job?": the noun the copula equates with "what"
+        asked += [x.lemma_.lower() for x in wh.head.children if x.dep_ in ("nsubj", "attr") and x is not wh
+                  and x.pos_ == "NOUN"]
+    when = any(t.lower_ == "when" and t.head.dep_ == "ROOT" for t in question_doc)  # not "When X calls, ...?"
+    if asked and asked[0] in _TIME_WORDS or when and not asked:
+        return any(timed) or any(t.like_num for t in words)
+    if asked:  # "Which company ...?"
+        return not all(timed)
+    said = {t.lemma_.lower() for t in question_doc}
+    return not all(timed) or bool(said & _TIME_WORDS)
+
+
+def whole_name(answer: str, note: str) -> bool:
+    """False when every place the note says the answer is inside a longer name: "Crumb." in "a bakery called
+    Crumb & Ledger", "Velle." in "Caddoc Velle". A part of a name is not the name."""
+    core = answer.strip().strip(".!?").strip()
+    if not core[:1].isupper():
+        return True
+    found = list(re.finditer(rf"(?<![\w&'-]){re.escape(core)}(?![\w-])", note))
+    return not found or any(not _joined(note[:m.start()], note[m.end():]) for m in found)
+
+
+def _joined(before: str, after: str) -> bool:
+    """Whether a name said between `before` and `after` runs on: "& Ledger" or a capitalised word after it, a
+    capitalised word before it that does not start a sentence."""
+    if re.match(r"\s*(&|[A-Z][\w'-]*)", after) and not re.match(r"\s*I\b", after):
+        return True
+    words = before.split()
+    return (len(words) >= 2 and words[-1][:1].isupper() and words[-1][-1] not in ".,;:!?)"
+            and words[-2][-1] not in ".;:!?]")
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
+
+
+def grounded(answer: str, notes: list[str], question: str = "") -> bool:
+    """Whether a retrieved note says the answer: its words (fillers aside) appear together, in order, in one note.
+    "Ferry pilot." is grounded in "My uncle Anselm works as a ferry pilot."; "Ilsabet." is not in "Gran's name
+    is Nessa. She's ninety-one". An answer that only repeats the question ("What's Mum called?" "Mum.", plurals
+    aside) says nothing, wherever it is written; nor does one without a number or a date for a question that asks
+    for one ("How long did Fitz look after lighthouses?" "Lighthouse keeper."), nor one of another kind than the
+    question asks for (fits_the_question: "Which day ...?" "Mothwick."), nor a part of a name the note says
+    whole (whole_name: "Crumb." in "Crumb & Ledger")."""
+    if says_nothing_new(answer, question) or not _numbered(answer, question):
+        return False
+    key = _content_words(answer)
+    for note in notes:
+        words = _content_words(note)
+        if any(words[i:i + len(key)] == key for i in range(len(words) - len(key) + 1)) and whole_name(answer, note):
+            # the parse only for an answer a note says (the common case of a wrong adapter answer costs none)
+            return not question or fits_the_question(answer, question)
+    return False
+
+
+def asks_what_done(question: str) -> bool:
+    """"What does Dorran do for work?", "What did my dad do before he retired?": the question wants an activity or
+    a job (what is the object of "do"), not a place, a person or a time."""
+    return any(t.lower_ == "what" and t.dep_ == "dobj" and t.head.lemma_ == "do" for t in parse([question])[0])
+
+
+def says_nothing_new(answer: str, question: str) -> bool:
+    """The answer only repeats what the question says ("What's Emeric building in the garage?" "garage."), plurals
+    aside; an empty answer says nothing either."""
+    key = _content_words(answer)
+    stem = lambda words: {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}  # noqa: E731
+    return not key or stem(key) <= stem(_content_words(question))
+
+
+def may_answer(answer: str, question: str, asked: str) -> bool:
+    """Whether `question`, whose answer is `answer`, may stand in for the question `asked`: its answer is not
+    something the asker said, is a number when `asked` wants one, a time exactly when `asked` wants one
+    (fits_the_question), and it asks what `asked` asks about an activity ("What does X do?" is not answered by
+    "Where does X work?"). It compares kinds, not facts: which fact answers is the embedding's choice."""
+    if says_nothing_new(answer, asked) or not _numbered(answer, asked):
+        return False
+    if re.match(r"(?i)\s*(where|who|whom|whose|when|since when)\b", question) and asks_what_done(asked):
+        return False
+    return fits_the_question(f"{answer.strip().rstrip('.')}.", asked)
+
+
+def _numbered(answer: str, question: str) -> bool:
+    """False when the question asks how many (or how old, what year ...) and the answer holds no number."""
+    key = _content_words(answer)
+    return not asks_how_many(question) or bool(set(key) & NUMBER_WORDS) or any(w.isdigit() for w in key)
