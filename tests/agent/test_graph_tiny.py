@@ -184,6 +184,43 @@ def test_a_taught_question_stands_in_only_for_one_that_names_what_it_names(servi
     assert taught.nearest([ref], service.embedder.embed_one(asked), asked).question == "Where does Tessaly live?"
 
 
+def test_a_taught_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(service):
+    """The manifest lists each question's answer: the nearest question whose answer is a place does not stand in
+    for "What does Dorran do for work?", the next one, about his job, does; without answers (a version published
+    before they were listed) names alone decide. Below `least`, none."""
+    registry = Registry(service.settings.adapters_dir)
+    listed = [{"fact": "a", "question": "Where does Dorran work?", "names": [], "answer": "Brinehook"},
+              {"fact": "a", "question": "What does Dorran do for a living?", "names": [], "answer": "head chef"}]
+    ref = registry.publish("alice", "family", lambda d: (d / "adapter_model.safetensors").write_bytes(b""),
+                           {"questions": listed})
+    old = registry.publish("bob", "family", lambda d: (d / "adapter_model.safetensors").write_bytes(b""),
+                           {"questions": [{k: v for k, v in q.items() if k != "answer"} for q in listed]})
+    taught = TaughtQuestions(service.embedder)
+    asked = "What does Dorran do for work?"
+    vector = service.embedder.embed_one(asked)
+    sims = service.embedder.embed([q["question"] for q in listed]) @ vector
+    assert sims[0] > sims[1]  # the place question is the nearer one
+    assert taught.nearest([ref], vector, asked).question == "What does Dorran do for a living?"
+    assert taught.nearest([old], vector, asked).question == "Where does Dorran work?"
+    assert taught.nearest([ref], vector, asked, least=0.99) is None
+
+
+def test_question_bank_reads_the_nearest_question_whose_answer_fits(service):
+    """Hybrid's bank skips a nearer question whose answer the asker said already ("eight years")."""
+    service.write("alice", [FactIn(text="Jorund left after eight years.", topic="jorund", subject="Jorund",
+                                   relation="leave after", object="eight years"),
+                            FactIn(text="Jorund left Corbel Rail.", topic="jorund", subject="Jorund", relation="leave",
+                                   object="Corbel Rail")])
+    bank = QuestionBank(service.embedder)
+    groups = {t: ((("alice", t, frozenset(f.id for f in fs))), fs) for t, fs in
+              _by_topic(service.all_active("alice")).items()}
+    asked = "Which company did Jorund leave after eight years?"
+    vector = service.embedder.embed_one(asked)
+    assert bank.nearest(groups, vector).qa.expected == "eight years"  # the nearest, whatever its answer
+    assert bank.nearest(groups, vector, asked).qa.expected == "Corbel Rail"
+    assert bank.nearest(groups, vector, asked, least=0.99) is None
+
+
 def test_question_bank_matches_a_question_worded_apart_and_keeps_one_set_per_topic(service):
     """The bank holds the questions synthesis writes for each topic's facts; a question worded apart from all of
     them still finds the right fact's, and a changed fact set replaces its topic's questions."""

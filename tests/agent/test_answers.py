@@ -1,0 +1,34 @@
+"""agent.answers.may_answer: which question may stand in for the one asked, by the kind of its answer."""
+
+import pytest
+
+from agent.answers import asks_what_done, may_answer
+
+
+@pytest.mark.parametrize("question, answer, asked, expected", [
+    # an activity or a job is not a place, a person or a time
+    ("Where does Dorran work?", "Brinehook", "What does Dorran do for work?", False),
+    ("What does Dorran do for a living?", "head chef", "What does Dorran do for work?", True),
+    ("What did my dad retire after?", "thirty years", "What did my dad do before he retired?", False),
+    ("What does my dad do for a living?", "lighthouse keeper", "What did my dad do before he retired?", True),
+    # the asker said it already
+    ("What is it that Emeric builds in?", "garage", "What's Emeric putting together in the garage?", False),
+    ("What does Emeric build?", "canoe", "What's Emeric putting together in the garage?", True),
+    ("What did Jorund leave after?", "eight years", "Which company did Jorund leave after eight years?", False),
+    # a time only for a question that asks for one, a number for "how many"
+    ("When did Jorund leave Corbel Rail?", "12 March 2026", "Which company did Jorund leave?", False),
+    ("What is the name of Jorund's leave?", "Corbel Rail", "Which company did Jorund leave after eight years?", True),
+    ("Where does Jorund work?", "Pellick & Vane", "How many years was Jorund at Corbel Rail?", False),
+    ("How long was Jorund at Corbel Rail?", "eight years", "How many years was Jorund at Corbel Rail?", True),
+    ("Since when does Tessaly live in Lowhithe?", "since 2016", "What year did Tessaly move?", True),
+    ("Where does Tessaly live?", "Lowhithe", "Which town has Tessaly made her home?", True),
+])
+def test_a_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(question, answer, asked, expected):
+    assert may_answer(answer, question, asked) is expected
+
+
+def test_asks_what_done_reads_what_as_the_object_of_do():
+    assert asks_what_done("What does my sister do?")
+    assert asks_what_done("What did my dad do before he retired?")
+    assert not asks_what_done("Where does my sister work?")
+    assert not asks_what_done("What do I call the dog?")
