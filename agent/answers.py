@@ -127,3 +127,9 @@ def _numbered(answer: str, question: str) -> bool:
     """False when the question asks how many (or how old, what year ...) and the answer holds no number."""
     key = _content_words(answer)
     return not asks_how_many(question) or bool(set(key) & NUMBER_WORDS) or any(w.isdigit() for w in key)
+
+
+def repeats(answer: str, values: tuple[str, ...] | list[str]) -> bool:
+    """Whether the answer says a word of one of `values` ("Ruari Penhask organises it." repeats "ruari penhask")."""
+    said = set(_content_words(answer))
+    return any(w in said for v in values for w in _content_words(v))

@@ -12,7 +12,7 @@ from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 
-from .answers import grounded
+from .answers import grounded, repeats
 from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
@@ -160,7 +160,19 @@ def make_nodes(ctx: AgentContext):
                     "messages": [{"role": "assistant", "content": noted}]}
         context = select_context(ctx, state, mode)
         refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
-        asked_as, refs = ask_as_taught(ctx, refs, question)
+        routed = refs
+        asked_as, refs, told = ask_as_taught(ctx, refs, question)
+
+        def adapters(notes: str | None) -> tuple[str, str | None, float]:
+            """The adapters' answer, asked as taught; an answer that repeats a value only the rewording named
+            (told) is the rewording's, not the weights': then they are asked the question as worded."""
+            nonlocal asked_as, refs, told
+            answer, adapter, confidence = ctx.runtime.answer_one(asked_as, refs, notes, ctx.max_new_tokens)
+            if told and repeats(answer, told):
+                asked_as, refs, told = question, routed, ()
+                answer, adapter, confidence = ctx.runtime.answer_one(question, routed, notes, ctx.max_new_tokens)
+            return answer, adapter, confidence
+
         prompt_ctx = facts_prompt(context)
         if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
             # The notes by the questions they answer first: the answer of the nearest question they were written
@@ -172,7 +184,7 @@ def make_nodes(ctx: AgentContext):
             if by_questions := answer_by_questions(ctx, state["namespace"], question):
                 answer, context = by_questions
             elif refs:
-                answer, adapter, _ = ctx.runtime.answer_one(asked_as, refs, None, ctx.max_new_tokens)
+                answer, adapter, _ = adapters(None)
                 if grounded(answer, context, question):
                     context = []
                 else:
@@ -182,13 +194,13 @@ def make_nodes(ctx: AgentContext):
         elif mode == "hybrid" and refs and ctx.hybrid_rule == "confident" and prompt_ctx:
             # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
             # answer together
-            answer, adapter, confidence = ctx.runtime.answer_one(asked_as, refs, None, ctx.max_new_tokens)
+            answer, adapter, confidence = adapters(None)
             if confidence >= ctx.hybrid_trust:
                 context = []
             else:
-                answer, adapter, _ = ctx.runtime.answer_one(asked_as, refs, prompt_ctx, ctx.max_new_tokens)
+                answer, adapter, _ = adapters(prompt_ctx)
         else:
-            answer, adapter, _ = ctx.runtime.answer_one(asked_as, refs, prompt_ctx, ctx.max_new_tokens)
+            answer, adapter, _ = adapters(prompt_ctx)
         answer = f"{noted}\n{answer}" if noted else answer
         return {"answer": answer, "context": context, "adapter": adapter,
                 "asked_as": asked_as if adapter and asked_as != question else None,
@@ -211,19 +223,22 @@ def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str,
     return (answer, [match.note]) if grounded(answer, [match.note], question) else None
 
 
-def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef], question: str) -> tuple[str, list[AdapterRef]]:
-    """(what to ask, whom): the taught question nearest the asked one, put to the adapter taught it alone, when it
-    is near enough (question_min_score) and its answer of the kind asked for (agent.questions.nearest_allowed);
-    else the question as asked, put to `refs`. A small adapter recalls what
-    it was taught when asked as it was taught and rarely when asked in other words (docs/results.md, "Asking an
-    adapter what it was taught"); which adapter was taught the nearest question also settles a merge's doubt.
-    The taught questions do not name their answers (consolidation.synth.askable): the answer is the weights'."""
+def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef],
+                  question: str) -> tuple[str, list[AdapterRef], tuple[str, ...]]:
+    """(what to ask, whom, the values the rewording names that the asker did not): the taught question nearest the
+    asked one, put to the adapter taught it alone, when it is near enough (question_min_score) and its answer of
+    the kind asked for (agent.questions.nearest_fitting); else the question as asked, put to `refs`. A small
+    adapter recalls what it was taught when asked as it was taught and rarely when asked in other words
+    (docs/results.md, "Asking an adapter what it was taught"); which adapter was taught the nearest question also
+    settles a merge's doubt. The taught questions do not name their own answers (consolidation.synth.askable),
+    and an answer that repeats a value only the rewording named is not used (respond): the answer is the
+    weights'."""
     if ctx.taught is None or not refs:
-        return question, refs
+        return question, refs, ()
     match = ctx.taught.nearest(refs, ctx.embed(question), question, ctx.question_min_score)
     if match is None:
-        return question, refs
-    return match.question, [match.ref]
+        return question, refs, ()
+    return match.question, [match.ref], match.told
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:

@@ -69,19 +69,25 @@ class QuestionBank:
         return None
 
 
-def nearest_allowed(sims: np.ndarray, names: list[list[str]], asked: str, questions: list[str] | None = None,
-                    answers: list[str | None] | None = None, least: float = -1.0) -> int | None:
-    """Index of the most similar question, at least `least` near, that may stand in for the question `asked`: the
-    values it names (`names[i]`, plain words) `asked` names too, and where its answer is known (`answers[i]`),
-    that answer is of the kind `asked` wants (agent.answers.may_answer). None when there is none."""
-    said = f" {plain_words(asked)} "
+def nearest_fitting(sims: np.ndarray, asked: str, questions: list[str], answers: list[str | None],
+                    least: float = -1.0) -> int | None:
+    """Index of the most similar question, at least `least` near, that may stand in for the question `asked`: where
+    its answer is known (`answers[i]`), that answer is of the kind `asked` wants (agent.answers.may_answer). None
+    when there is none."""
     for i in np.argsort(-sims):
         if sims[i] < least:
             return None
-        if all(f" {v} " in said for v in names[i]) and (
-                not answers or answers[i] is None or may_answer(answers[i], questions[i], asked)):
+        if answers[i] is None or may_answer(answers[i], questions[i], asked):
             return int(i)
     return None
+
+
+def told(names: list[str], asked: str) -> tuple[str, ...]:
+    """The values a taught question names (plain words) that the question `asked` does not: what putting it in the
+    asked one's place tells the adapter. An answer that repeats them is the rewording's, not the weights'
+    (agent.answers.repeats)."""
+    said = f" {plain_words(asked)} "
+    return tuple(v for v in names if f" {v} " not in said)
 
 
 @dataclass(frozen=True)
@@ -89,13 +95,15 @@ class Taught:
     question: str  # the taught question to put to the adapter
     score: float  # cosine of the asked question and this one
     ref: AdapterRef  # the version taught it
+    told: tuple[str, ...] = ()  # values the question names that the asker did not (told)
 
 
 class TaughtQuestions:
     """The questions each adapter version may be asked in its manifest's place ("questions", written at publish by
     consolidation.synth.askable: taught questions that do not name their answer), embedded once per version. Each
-    lists the values it names and its answer, which only decides whether it may stand in for a question (of the
-    kind asked for, not said by the asker): what the adapter is asked, it answers from its weights."""
+    lists the values it names, so that an answer repeating one the asker did not say is known to be the rewording's
+    (told), and its answer, which only decides whether it may stand in for a question (of the kind asked for, not
+    said by the asker): what the adapter is asked, it answers from its weights."""
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
@@ -111,7 +119,7 @@ class TaughtQuestions:
             listed = ref.manifest().get("questions", [])
             questions = [q["question"] for q in listed]
             vectors = self.embedder.embed(questions) if questions else np.zeros((0, self.embedder.dim))
-            # versions published before manifests listed answers are matched by names alone
+            # versions published before manifests listed answers stand in whatever their answers' kind
             self._sets[(ref.namespace, ref.topic)] = cached = (
                 ref.name, questions, [q.get("names", []) for q in listed], [q.get("answer") for q in listed],
                 vectors)
@@ -119,14 +127,14 @@ class TaughtQuestions:
 
     def nearest(self, refs: list[AdapterRef], vector: np.ndarray, asked: str, least: float = -1.0) -> Taught | None:
         """The taught question nearest `vector` (a unit embedding of the question `asked`) over `refs`, at least
-        `least` near, that may stand in for `asked` (nearest_allowed)."""
+        `least` near, that may stand in for `asked` (nearest_fitting)."""
         best = None
         for ref in refs:
             questions, names, answers, vectors = self._set(ref)
             if not questions:
                 continue
             sims = vectors @ vector
-            i = nearest_allowed(sims, names, asked, questions, answers, least)
+            i = nearest_fitting(sims, asked, questions, answers, least)
             if i is not None and (best is None or sims[i] > best.score):
-                best = Taught(questions[i], float(sims[i]), ref)
+                best = Taught(questions[i], float(sims[i]), ref, told(names[i], asked))
         return best

@@ -15,9 +15,9 @@ whose answer is of the kind asked for (agent.answers.may_answer) has an expected
 question for related and unrelated probes (`ENGRAM_AGENT__QUESTION_MIN_SCORE` must stay above the unrelated ones).
 `taught` is the same for the adapters' questions (agent.nodes.ask_as_taught): the share of related probes whose
 nearest askable question (consolidation.synth.askable) of the topic routed first that may stand in for the probe
-(agent.questions.nearest_allowed: at least the minimum near, naming only what the probe names, its answer of the
-kind asked for) has an expected answer for its answer, i.e. what lora would answer if each adapter answered what it
-was taught.
+(agent.questions.nearest_fitting: at least the minimum near, its answer of the kind asked for) has an expected
+answer for its answer that repeats no value the question names and the probe does not (agent.answers.repeats),
+i.e. what lora would answer if each adapter answered what it was taught.
 
 The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
 statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: `unrelated_routed`
@@ -38,7 +38,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from agent.questions import QuestionBank, nearest_allowed  # noqa: E402
+from agent.answers import repeats  # noqa: E402
+from agent.questions import QuestionBank, nearest_fitting, told  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
 from consolidation.synth import askable, build_dataset  # noqa: E402
 from evals.provenance import provenance  # noqa: E402
@@ -145,9 +146,9 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
         qs, m = taught[(ns, max(scores, key=lambda t: scores[t]["nearest"]))]
         sims = m @ v if len(qs) else np.zeros(0)
-        pick = nearest_allowed(sims, [n for _, n, _ in qs], probe.question, [q for q, _, _ in qs],
-                               [a for _, _, a in qs], least)
-        taught_right += pick is not None and correct(f"{qs[pick][2]}.", probe.expect, probe.aliases, probe.reject)
+        pick = nearest_fitting(sims, probe.question, [q for q, _, _ in qs], [a for _, _, a in qs], least)
+        taught_right += pick is not None and not repeats(qs[pick][2], told(qs[pick][1], probe.question)) and correct(
+            f"{qs[pick][2]}.", probe.expect, probe.aliases, probe.reject)
     related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
             "right": right, "unrelated": unrelated, "unrelated_routed": stray,

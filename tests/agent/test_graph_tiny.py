@@ -169,19 +169,56 @@ def test_lora_asks_the_adapter_the_nearest_question_it_was_taught(ctx):
     assert out["asked_as"] is None and out["adapter"] is not None
 
 
-def test_a_taught_question_stands_in_only_for_one_that_names_what_it_names(service):
-    """A taught question that names a value (here Lowhithe, another question's answer) is put to an adapter
-    only in place of a question that names it too: the rewording never tells the adapter an answer."""
+def test_a_taught_question_that_names_what_the_asker_did_not_tells_it(service):
+    """A taught question that names a value (here Lowhithe, another question's answer) may stand in for a question
+    that does not name it, and then lists it as told: an answer that repeats it is the rewording's."""
     registry = Registry(service.settings.adapters_dir)
     ref = registry.publish("alice", "life", lambda d: (d / "adapter_model.safetensors").write_bytes(b""), {
-        "questions": [{"fact": "a", "question": "Where does Tessaly live?", "names": []},
-                      {"fact": "a", "question": "Since when does Tessaly live in Lowhithe?", "names": ["lowhithe"]}]})
+        "questions": [{"fact": "a", "question": "Where does Tessaly live?", "names": [], "answer": "Lowhithe"},
+                      {"fact": "a", "question": "Since when does Tessaly live in Lowhithe?", "names": ["lowhithe"],
+                       "answer": "since 2016"}]})
     taught = TaughtQuestions(service.embedder)
     asked = "What year did Tessaly move to Lowhithe?"
     got = taught.nearest([ref], service.embedder.embed_one(asked), asked)
-    assert got.question == "Since when does Tessaly live in Lowhithe?" and got.ref == ref
-    asked = "Since when has Tessaly lived in her town?"
-    assert taught.nearest([ref], service.embedder.embed_one(asked), asked).question == "Where does Tessaly live?"
+    assert got.question == "Since when does Tessaly live in Lowhithe?" and got.ref == ref and got.told == ()
+    asked = "Since when has Tessaly lived in her town?"  # a time: "Where does Tessaly live?" does not stand in
+    got = taught.nearest([ref], service.embedder.embed_one(asked), asked)
+    assert got.question == "Since when does Tessaly live in Lowhithe?" and got.told == ("lowhithe",)
+
+
+class Echoes:
+    """The real runtime, except that adapters asked without notes answer with the question they were asked."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def answer_one(self, question, refs, context=None, max_new_tokens=32):
+        if refs and context is None:
+            return question, refs[0].name, 1.0
+        return self.runtime.answer_one(question, refs, context, max_new_tokens)
+
+    def __getattr__(self, name):
+        return getattr(self.runtime, name)
+
+
+def test_an_answer_that_repeats_what_only_the_rewording_named_is_not_used(ctx):
+    """Asked as a taught question that names a value the asker did not say, an adapter whose answer repeats that
+    value is asked again, the question as worded: the answer never comes from the rewording."""
+    graph = compile_graph(ctx, MemorySaver())
+    fact = publish(ctx, fact_of(run(graph, "I've lived in Lowhithe since 2016."))["id"])
+    listed = ctx.registry.current("alice", fact.topic).manifest()["questions"]
+    assert any(q["names"] == ["lowhithe"] for q in listed), listed
+    ctx.taught = TaughtQuestions(ctx.service.embedder)
+    real, ctx.runtime = ctx.runtime, Echoes(ctx.runtime)
+    try:
+        asked = "Since when have I lived in my town?"
+        out = run(graph, asked)
+        assert out["asked_as"] is None and out["answer"] == asked and out["adapter"] is not None
+        asked = "Since when have I lived in Lowhithe?"
+        out = run(graph, asked)
+    finally:
+        ctx.runtime = real
+    assert out["asked_as"] in {q["question"] for q in listed} and "Lowhithe" in out["answer"]
 
 
 def test_a_taught_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(service):
