@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from consolidation.phrasing import PEOPLE
 from memory_service.language import parse
 from memory_service.triples import TIME_NOUNS
 
@@ -100,7 +101,35 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
 def asks_what_done(question: str) -> bool:
     """"What does Dorran do for work?", "What did my dad do before he retired?": the question wants an activity or
     a job (what is the object of "do"), not a place, a person or a time."""
-    return any(t.lower_ == "what" and t.dep_ == "dobj" and t.head.lemma_ == "do" for t in parse([question])[0])
+    return asked_kind(question) == "act"
+
+
+def asked_kind(question: str) -> str | None:
+    """What a question asked in the user's words wants, as far as its analysis tells: "act" ("What does my sister
+    do?"), "person" ("Who ...?", "Which friend ...?"), "place" ("Where ...?"), else None (any kind)."""
+    doc = parse([question])[0]
+    if any(t.lower_ == "what" and t.dep_ == "dobj" and t.head.lemma_ == "do" for t in doc):
+        return "act"
+    for t in doc:
+        if t.lower_ in ("who", "whom") or (t.lower_ in ("which", "what") and t.dep_ == "det"
+                                           and t.head.lemma_.lower() in PEOPLE):
+            return "person"
+        if t.lower_ == "where":
+            return "place"
+    return None
+
+
+_WH = re.compile(r"(?i)\b(where|who|whom|whose|when|what|which|how)\b")
+_KIND_OF_WH = {"where": "place", "who": "person", "whom": "person", "whose": "person", "when": "time"}
+# what a question of one kind may not be put in place of: a job is not a place, a person or a time ...
+_CLASHES = {"act": {"place", "person", "time"}, "person": {"place", "time"}, "place": {"person", "time"}}
+
+
+def taught_kind(question: str) -> str | None:
+    """The kind a synthesized question asks for, read off its wh-word ("Where does Dorran work?" -> "place";
+    "Every winter the user go skiing where?" -> "place"): synthesis picks the wh-word by the answer's kind."""
+    m = _WH.search(question)
+    return _KIND_OF_WH.get(m.group(1).lower()) if m else None
 
 
 def says_nothing_new(answer: str, question: str) -> bool:
@@ -114,11 +143,12 @@ def says_nothing_new(answer: str, question: str) -> bool:
 def may_answer(answer: str, question: str, asked: str) -> bool:
     """Whether `question`, whose answer is `answer`, may stand in for the question `asked`: its answer is not
     something the asker said, is a number when `asked` wants one, a time exactly when `asked` wants one
-    (fits_the_question), and it asks what `asked` asks about an activity ("What does X do?" is not answered by
-    "Where does X work?"). It compares kinds, not facts: which fact answers is the embedding's choice."""
+    (fits_the_question), and it asks for a kind that `asked` can take ("What does X do?" is not answered by
+    "Where does X work?", "Which friend ...?" not by "... where?"). It compares kinds, not facts: which fact
+    answers is the embedding's choice."""
     if says_nothing_new(answer, asked) or not _numbered(answer, asked):
         return False
-    if re.match(r"(?i)\s*(where|who|whom|whose|when|since when)\b", question) and asks_what_done(asked):
+    if taught_kind(question) in _CLASHES.get(asked_kind(asked), ()):
         return False
     return fits_the_question(f"{answer.strip().rstrip('.')}.", asked)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.answers import asks_what_done, may_answer
+from agent.answers import asked_kind, asks_what_done, may_answer
 
 
 @pytest.mark.parametrize("question, answer, asked, expected", [
@@ -11,6 +11,11 @@ from agent.answers import asks_what_done, may_answer
     ("What does Dorran do for a living?", "head chef", "What does Dorran do for work?", True),
     ("What did my dad retire after?", "thirty years", "What did my dad do before he retired?", False),
     ("What does my dad do for a living?", "lighthouse keeper", "What did my dad do before he retired?", True),
+    # a person is not a place, a place not a person
+    ("Every winter the user go skiing where?", "Vennick Valley", "Which friend of mine plans the ski trip?", False),
+    ("Who is my best friend?", "Ruari Penhask", "Which friend of mine plans the ski trip?", True),
+    ("Who is my dentist?", "Oriel Tansby", "Where do I go to the dentist?", False),
+    ("Where does my brother work?", "Brinehook", "Where could I eat my brother's cooking?", True),
     # the asker said it already
     ("What is it that Emeric builds in?", "garage", "What's Emeric putting together in the garage?", False),
     ("What does Emeric build?", "canoe", "What's Emeric putting together in the garage?", True),
@@ -25,6 +30,14 @@ from agent.answers import asks_what_done, may_answer
 ])
 def test_a_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(question, answer, asked, expected):
     assert may_answer(answer, question, asked) is expected
+
+
+def test_asked_kind_reads_the_question():
+    assert asked_kind("Who's my supervisor at work?") == "person"
+    assert asked_kind("Which cousin of mine is in a band?") == "person"
+    assert asked_kind("So where do we live now?") == "place"
+    assert asked_kind("What does Uncle Anselm do?") == "act"
+    assert asked_kind("Which town is the Brinehook in?") is None
 
 
 def test_asks_what_done_reads_what_as_the_object_of_do():
