@@ -55,18 +55,23 @@ class QuestionBank:
 
     def nearest(self, by_topic: dict[str, tuple[tuple, list[Fact]]], vector: np.ndarray, asked: str = "",
                 least: float = -1.0) -> Match | None:
-        """The question nearest `vector` (a unit embedding of the question `asked`) over the topics' facts, among
-        those at least `least` near whose answer is of the kind `asked` wants (agent.answers.may_answer; any, when
-        `asked` is not given)."""
-        found = []
+        """The question nearest `vector` (a unit embedding of the question `asked`) over the topics' facts, when it
+        is at least `least` near and its answer of the kind `asked` wants (agent.answers.may_answer; any kind, when
+        `asked` is not given). Not the next nearest: the notes answer only for the question they fit best, and
+        a question whose nearest one does not fit is left to the adapters and to reading the notes (the runner-up
+        answered three natural probes wrongly that those got right)."""
+        best = None
         for topic, (key, facts) in by_topic.items():
             _, qas, vectors, notes = self._bank(key, facts)
-            sims = vectors @ vector if qas else np.zeros(0)
-            found += [(float(sims[i]), topic, qas[i], notes) for i in np.flatnonzero(sims >= least)]
-        for score, topic, qa, notes in sorted(found, key=lambda m: -m[0]):
-            if not asked or may_answer(qa.expected, qa.question, asked):
-                return Match(qa, score, topic, notes.get(qa.fact_id, ""))
-        return None
+            if not qas:
+                continue
+            sims = vectors @ vector
+            i = int(np.argmax(sims))
+            if best is None or sims[i] > best.score:
+                best = Match(qas[i], float(sims[i]), topic, notes.get(qas[i].fact_id, ""))
+        if best is None or best.score < least or asked and not may_answer(best.qa.expected, best.qa.question, asked):
+            return None
+        return best
 
 
 def nearest_fitting(sims: np.ndarray, asked: str, questions: list[str], answers: list[str | None],

@@ -9,8 +9,8 @@ adapter's (its facts and taught questions), and every probe is routed at k=1 by
     python -m bench.routing [SCENARIO ...] --json [--out bench/results/routing.json]
 
 It also measures hybrid's first way of reading the notes (agent.questions): `questions` is the share of related
-probes whose nearest synthesized question (over the namespace's facts) that is at least the minimum near and
-whose answer is of the kind asked for (agent.answers.may_answer) has an expected answer for its answer
+probes whose nearest synthesized question (over the namespace's facts) is at least the minimum near, has an
+answer of the kind asked for (agent.answers.may_answer) and an expected answer for its answer
 (scored as the evals score, without the namespace's rival values), and `question_score` the cosine of that nearest
 question for related and unrelated probes (`ENGRAM_AGENT__QUESTION_MIN_SCORE` must stay above the unrelated ones).
 `taught` is the same for the adapters' questions (agent.nodes.ask_as_taught): the share of related probes whose
