@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/engram demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
