@@ -5,6 +5,7 @@ them to choose which note or taught question answers (agent.nodes, agent.questio
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from consolidation.phrasing import PEOPLE
 from memory_service.language import parse
@@ -98,15 +99,11 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
     return False
 
 
-def asks_what_done(question: str) -> bool:
-    """"What does Dorran do for work?", "What did my dad do before he retired?": the question wants an activity or
-    a job (what is the object of "do"), not a place, a person or a time."""
-    return asked_kind(question) == "act"
-
-
+@lru_cache(maxsize=1024)  # asked once per candidate question while the nearest fitting one is sought
 def asked_kind(question: str) -> str | None:
     """What a question asked in the user's words wants, as far as its analysis tells: "act" ("What does my sister
-    do?"), "person" ("Who ...?", "Which friend ...?"), "place" ("Where ...?"), else None (any kind)."""
+    do?", "What did my dad do before he retired?": what is the object of "do"), "person" ("Who ...?", "Which
+    friend ...?"), "place" ("Where ...?"), else None (any kind)."""
     doc = parse([question])[0]
     if any(t.lower_ == "what" and t.dep_ == "dobj" and t.head.lemma_ == "do" for t in doc):
         return "act"
