@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from consolidation.synth import QA, build_dataset, plain_words
-from .answers import may_answer
 from memory_service.embed import Embedder
 from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
+
+from .answers import may_answer
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class QuestionBank:
         """The question nearest `vector` (a unit embedding of the question `asked`) over the topics' facts, when it
         is at least `least` near and its answer of the kind `asked` wants (agent.answers.may_answer; any kind, when
         `asked` is not given). Not the next nearest: the notes answer only for the question they fit best, and
-        a question whose nearest one does not fit is left to the adapters and to reading the notes (the runner-up
-        answered three natural probes wrongly that those got right)."""
+        a question whose nearest one does not fit is left to the adapters and to reading the notes (at 6e642ed,
+        which also read the runner-up, it answered three natural probes wrongly)."""
         best = None
         for topic, (key, facts) in by_topic.items():
             _, qas, vectors, notes = self._bank(key, facts)

@@ -332,10 +332,10 @@ def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str], s
     """(fact id, question, the values it names, its answer) for the questions an adapter trained on `ds` may be
     asked in place of a question worded otherwise (agent.questions.TaughtQuestions): the taught ones, each once,
     except those that name their own answer. A value is any answer the set teaches (a reverse question's role
-    aside) or any fact's object ("Since when does Tessaly live in Lowhithe?" names Lowhithe); such a question may
-    stand in only for one that names the same values itself, so the question put to the adapter never tells it
-    more than the asker did, and the answer is the weights'. The answer is listed so that a question is put in
-    another's place only when its answer is of the kind asked for (agent.answers.may_answer)."""
+    aside) or any fact's object ("Since when does Tessaly live in Lowhithe?" names Lowhithe); an adapter answer
+    that repeats a value the question names and the asker did not is the rewording's, and is not used
+    (agent.questions.told, agent.answers.repeats), so the answer is the weights'. The answer is listed so that a
+    question is put in another's place only when its answer is of the kind asked for (agent.answers.may_answer)."""
     values = {plain_words(v) for v in [qa.expected for qa in ds.train + ds.validation if qa.kind != "reverse"]
               + [f.object for f in facts if f.object]} - {""}
     named = lambda v, q: f" {v} " in f" {q} "  # noqa: E731
