@@ -5,6 +5,7 @@ them to choose which note or taught question answers (agent.nodes, agent.questio
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from consolidation.phrasing import PEOPLE
@@ -102,11 +103,19 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
 @lru_cache(maxsize=1024)  # asked once per candidate question while the nearest fitting one is sought
 def asked_kind(question: str) -> str | None:
     """What a question asked in the user's words wants, as far as its analysis tells: "act" ("What does my sister
-    do?", "What did my dad do before he retired?": what is the object of "do"), "person" ("Who ...?", "Which
-    friend ...?"), "place" ("Where ...?"), else None (any kind)."""
+    do?", "What did my dad do before he retired?": what is the object of "do"), "count" ("How many ...?"),
+    "thing" ("What does Tessaly host on Thursdays?": what is the object of another verb, one that does not name),
+    "person" ("Who ...?", "Which friend ...?"), "place" ("Where ...?"), else None (any kind)."""
+    if re.search(r"(?i)\bhow (many|much)\b", question):
+        return "count"
     doc = parse([question])[0]
-    if any(t.lower_ == "what" and t.dep_ == "dobj" and t.head.lemma_ == "do" for t in doc):
-        return "act"
+    for t in doc:
+        if t.lower_ == "what" and t.dep_ == "dobj":
+            verb = t.head.lemma_.lower()
+            if verb == "do":
+                return "act"
+            if verb not in _NAMING | {"be", "have", "know", "mean", "say"}:
+                return "thing"
     for t in doc:
         if t.lower_ in ("who", "whom") or (t.lower_ in ("which", "what") and t.dep_ == "det"
                                            and t.head.lemma_.lower() in PEOPLE):
@@ -116,17 +125,129 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
+_NAMING = {"call", "name"}
+
+
+@dataclass(frozen=True)
+class Asks:
+    """What a question asks for, read off its parse: an instance of `noun` ("Which band ...?" -> band, "What is the
+    name of my dog?" -> dog, "What breed is our dog?" -> breed), a name (`naming`: "Who ...?", "... called?",
+    "the name of ..."), the slot of its verb the wh-word fills (`slot`: ("play", "in") for "What does Fennimore
+    play in?", ("keep", "dobj") for "What does Caddoc keep?"), and the other nouns it says (`given`)."""
+    noun: str | None
+    naming: bool
+    slot: tuple[str, str] | None
+    given: frozenset[str]
+    filled: frozenset[tuple[str, str]]  # the slots of its verbs filled by a word other than the wh-phrase
+    counted: str | None  # the noun of "how many N"
+
+
+_WH_WORDS = {"what", "which", "who", "whom", "whose", "where", "when", "how"}
+
+
+@lru_cache(maxsize=2048)
+def asks(question: str) -> Asks:
+    doc = parse([question])[0]
+    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    noun = slot = counted = None
+    # "Who ...?", "how is my sister named?", "When X calls their pet, which name do they use?"
+    naming = wh is not None and wh.lower_ in ("who", "whom") or any(t.lemma_.lower() in _NAMING for t in doc)
+    phrase: set[int] = set()
+    if wh is None:  # "Tell me the phone number of X.", "Give me X's number": what the request is for
+        noun = next((t for t in doc if t.dep_ == "dobj" and t.head.dep_ == "ROOT" and t.pos_ == "NOUN"), None)
+        if noun is not None and noun.lemma_.lower() == "name":
+            of = next((c for c in noun.children if c.lower_ == "of"), None)
+            noun = next((c for c in (of.children if of is not None else noun.children)
+                         if c.dep_ in ("pobj", "poss") and c.pos_ in ("NOUN", "PROPN")), None)
+        if noun is not None:
+            phrase.add(noun.i)
+    else:
+        phrase.add(wh.i)
+        target = wh
+        if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN"):
+            noun, target = wh.head, wh.head
+        elif wh.lower_ == "what":
+            verb = wh.head.head if wh.head.dep_ in ("auxpass", "aux") else wh.head
+            if verb.lemma_.lower() in _NAMING:
+                naming = True
+                # the thing named: "What did Brisa name her boat?", "What is my dog called?"
+                named = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass", "nsubj") and c is not wh
+                         and c.pos_ in ("NOUN", "PROPN")]
+                noun = min(named, key=lambda c: ("dobj", "nsubjpass", "nsubj").index(c.dep_), default=None)
+            elif verb.lemma_ == "be":
+                noun = next((c for c in verb.children if c.dep_ in ("nsubj", "attr") and c is not wh
+                             and c.pos_ == "NOUN"), None)
+        if noun is not None and noun.lemma_.lower() == "name":
+            naming = True
+            phrase.add(noun.i)
+            of = next((c for c in noun.children if c.lower_ == "of"), None)
+            owner = next((c for c in (of.children if of is not None else noun.children)
+                          if c.dep_ in ("pobj", "poss") and c.pos_ in ("NOUN", "PROPN")), None)
+            noun = owner
+        if noun is not None:
+            phrase.add(noun.i)
+        if naming:  # "What did Brisa name her boat?": the wh-word is the name, not an object
+            pass
+        elif target.dep_ == "pobj" and target.head.dep_ == "prep":
+            slot = (target.head.head.lemma_.lower(), target.head.lower_)
+        elif target.dep_ == "dobj":
+            slot = (target.head.lemma_.lower(), "dobj")
+        if wh.lower_ == "how":
+            many = next((t for t in doc[wh.i + 1:wh.i + 2] if t.lower_ in ("many", "much")), None)
+            counted = many.head.lemma_.lower() if many is not None and many.head.pos_ == "NOUN" else None
+    filled = set()
+    for t in doc:
+        if t.i in phrase or t.lower_ in _WH_WORDS:
+            continue
+        if t.dep_ == "dobj":
+            filled.add((t.head.lemma_.lower(), "dobj"))
+        elif t.dep_ == "pobj" and t.head.dep_ == "prep":
+            filled.add((t.head.head.lemma_.lower(), t.head.lower_))
+    given = frozenset(t.lemma_.lower() for t in doc if t.pos_ == "NOUN" and t.i not in phrase)
+    return Asks(noun.lemma_.lower() if noun is not None else None, naming, slot, given, frozenset(filled), counted)
+
+
+def _counted(answer: str) -> str | None:
+    """The noun a number in the answer counts ("eight years." -> "year")."""
+    for t in parse([answer])[0]:
+        if t.pos_ == "NOUN" and any(c.dep_ == "nummod" or c.like_num for c in t.children):
+            return t.lemma_.lower()
+    return None
+
+
+def same_question(answer: str, question: str, asked: str) -> bool:
+    """Whether `question` (answered by `answer`) asks what `asked` asks, as far as their parses tell, not for
+    something `asked` already names: it asks for an instance of a noun that `asked` says as given ("What is my
+    dog called?" for "What breed is our dog?", "Which band does Fennimore play in?" for "What does Fennimore play
+    in the band?"), unless both ask for a name; its wh-word fills a slot of a verb that `asked` fills with a
+    word ("What does Fennimore play in?" for the same); or it counts other things than "how many N" asks for
+    ("eight years." for "How many times ...?")."""
+    a, q = asks(asked), asks(question)
+    if q.noun and q.noun in a.given and q.noun != a.noun and not (a.naming and q.naming):
+        return False
+    if q.slot and q.slot in a.filled and q.slot != a.slot:
+        return False
+    counts = _counted(answer) if a.counted else None
+    return not (a.counted and counts and counts != a.counted)
+
+
 _WH = re.compile(r"(?i)\b(where|who|whom|whose|when|what|which|how)\b")
 _KIND_OF_WH = {"where": "place", "who": "person", "whom": "person", "whose": "person", "when": "time"}
 # what a question of one kind may not be put in place of: a job is not a place, a person or a time ...
-_CLASHES = {"act": {"place", "person", "time"}, "person": {"place", "time"}, "place": {"person", "time"}}
+_CLASHES = {"act": {"place", "person", "time"}, "thing": {"place", "person", "time"}, "person": {"place", "time"},
+            "place": {"person", "time"}, "count": {"place", "person", "time"}}
 
 
 def taught_kind(question: str) -> str | None:
     """The kind a synthesized question asks for, read off its wh-word ("Where does Dorran work?" -> "place";
-    "Every winter the user go skiing where?" -> "place"): synthesis picks the wh-word by the answer's kind."""
+    "Every winter the user go skiing where?" -> "place"): synthesis picks the wh-word by the answer's kind; and a
+    person for the name of one ("What is the name of Tessaly's husband?")."""
     m = _WH.search(question)
-    return _KIND_OF_WH.get(m.group(1).lower()) if m else None
+    kind = _KIND_OF_WH.get(m.group(1).lower()) if m else None
+    if kind is None and m and m.group(1).lower() == "what" and re.search(r"(?i)\b(name|called)\b", question):
+        q = asks(question)
+        kind = "person" if q.naming and q.noun in PEOPLE else None
+    return kind
 
 
 def says_nothing_new(answer: str, question: str) -> bool:
@@ -145,7 +266,7 @@ def may_answer(answer: str, question: str, asked: str) -> bool:
     answers is the embedding's choice."""
     if says_nothing_new(answer, asked) or not _numbered(answer, asked):
         return False
-    if taught_kind(question) in _CLASHES.get(asked_kind(asked), ()):
+    if taught_kind(question) in _CLASHES.get(asked_kind(asked), ()) or not same_question(answer, question, asked):
         return False
     return fits_the_question(f"{answer.strip().rstrip('.')}.", asked)
 

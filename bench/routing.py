@@ -116,6 +116,7 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
     stray = {m: 0 for m in MIN_SCORE}
     best: dict[str, list[float]] = {"related": [], "unrelated": []}  # the top nearest score of each probe
     asked = unrelated = 0
+    misses: list[dict] = []  # related probes whose taught or bank question would not be answered right
     vectors = svc.embedder.embed([p.question for _, p in probes])
     for (ns, probe), v in zip(probes, vectors):
         if not texts[ns] or probe.tag in ("deleted", "other-namespace"):
@@ -141,14 +142,26 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
         best["related"].append(top)
         near["related"].append(nearest.score if nearest else -1.0)
         match = bank.nearest(groups[ns], v, probe.question, least)  # the one hybrid reads (agent.nodes)
-        answered += bool(match) and correct(f"{match.qa.expected}.", probe.expect, probe.aliases, probe.reject)
+        bank_ok = bool(match) and correct(f"{match.qa.expected}.", probe.expect, probe.aliases, probe.reject)
+        answered += bank_ok
+        if not bank_ok:
+            misses.append({"question": probe.question, "expect": probe.expect, "bank": nearest and {
+                "question": nearest.qa.question, "answer": nearest.qa.expected, "score": round(nearest.score, 3),
+                "fits": bool(match)}})
         for method in MIN_SCORE:
             right[method] += max(scores, key=lambda t: scores[t][method]) in gold
         qs, m = taught[(ns, max(scores, key=lambda t: scores[t]["nearest"]))]
         sims = m @ v if len(qs) else np.zeros(0)
         pick = nearest_fitting(sims, probe.question, [q for q, _, _ in qs], [a for _, _, a in qs], least)
-        taught_right += pick is not None and not repeats(qs[pick][2], told(qs[pick][1], probe.question)) and correct(
+        taught_ok = pick is not None and not repeats(qs[pick][2], told(qs[pick][1], probe.question)) and correct(
             f"{qs[pick][2]}.", probe.expect, probe.aliases, probe.reject)
+        taught_right += taught_ok
+        if not taught_ok:
+            misses.append({"question": probe.question, "expect": probe.expect,
+                           "taught": None if pick is None else {"question": qs[pick][0], "answer": qs[pick][2],
+                                                                "score": round(float(sims[pick]), 3)},
+                           "nearest": [{"question": qs[i][0], "answer": qs[i][2], "score": round(float(sims[i]), 3)}
+                                       for i in np.argsort(-sims)[:3]]})
     related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
             "right": right, "unrelated": unrelated, "unrelated_routed": stray,
@@ -160,7 +173,8 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             "taught": round(taught_right / asked, 4) if asked else None, "taught_right": taught_right,
             "question_score": {"related_median": round(float(np.median(near["related"] or [np.nan])), 3),
                                "related_p10": round(float(np.percentile(near["related"] or [np.nan], 10)), 3),
-                               "unrelated": sorted(near["unrelated"])}}
+                               "unrelated": sorted(near["unrelated"])},
+            "taught_misses": misses}
 
 
 def askable_set(svc: MemoryService, facts) -> tuple[list[tuple[str, list[str], str]], np.ndarray]:
@@ -177,8 +191,13 @@ def main() -> None:
     ap.add_argument("scenarios", nargs="*", type=Path, default=DEFAULT)
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     ap.add_argument("--out", type=Path, help="also write the result here (e.g. bench/results/routing.json)")
+    ap.add_argument("--misses", action="store_true",
+                    help="also list each probe whose taught or bank question would be answered wrong")
     args = ap.parse_args()
-    result = {"scenarios": [measure(p) for p in args.scenarios], "provenance": provenance()}
+    scenarios = [measure(p) for p in args.scenarios]
+    if not args.misses:
+        scenarios = [{k: v for k, v in s.items() if k != "taught_misses"} for s in scenarios]
+    result = {"scenarios": scenarios, "provenance": provenance()}
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=None if args.json else 2))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memory_service.triples import JOBS, KIN_NAMES, third_person
+from memory_service.triples import JOBS, KIN_NAMES, TIME_NOUNS, third_person
 
 USER = "the user"
 PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
@@ -407,6 +407,19 @@ def leans(doc) -> bool:
 _PAST_WORDS = set(IRREGULAR_PAST.values()) | {"was", "were", "had", "did"}
 
 
+_TIME_GLUE = {"of", "the", "every", "on", "in", "at", "since", "each", "early", "late", "mid"}
+
+
+def is_time_phrase(text: str) -> bool:
+    """Said only in words of time: "Tuesday nights", "the 9th of March", "every winter", "2019" (not a phone
+    number or "Route 66")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    months = {m.lower() for m in MONTHS}
+    timed = lambda w: (w in TIME_NOUNS or w.rstrip("s") in TIME_NOUNS or w in months  # noqa: E731
+                       or re.fullmatch(r"(1[89]|20)\d\d|([12]?\d|3[01])(st|nd|rd|th)?", w))
+    return bool(words) and all(timed(w) or w in _TIME_GLUE for w in words) and any(timed(w) for w in words)
+
+
 def guess_kind(relation: str, obj: str) -> str:
     """person | place | time | number | thing for a stored fact's object (the parse is gone by then)."""
     rel = relation.strip()
@@ -414,7 +427,7 @@ def guess_kind(relation: str, obj: str) -> str:
                "study at", "stay in", "work in") or rel.endswith((" in", " to")) and obj[:1].isupper() and \
             rel.startswith(("travel", "move", "go", "fly", "sail", "ski", "live", "vacation", "holiday")):
         return "place"
-    if rel in ("birthday", "anniversary") or rel.endswith(("day", "date")):
+    if rel in ("birthday", "anniversary") or rel.endswith(("day", "date")) or is_time_phrase(obj):
         return "time"
     if rel in ("age", "phone number") or obj[:1].isdigit():
         return "number"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .triples import USER, Analysis, Triple, addressed, analyze, antecedent, leans_on_previous, resolved
+from .triples import (USER, Analysis, Triple, addressed, analyze, antecedent, leans_on_previous, resolved,
+                      statement)
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -94,10 +95,59 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
                 again = analyze(next(iter(parse([said_to])[0].sents)), who)
                 if again.triples:
                     a = Analysis(a.kind, tuple(dict.fromkeys([*a.triples, *again.triples])))
+            if not a.triples and a.kind == "statement" and sentences and (named := fuller_name(
+                    sent, sentences[-1].triples, who)):
+                # "I'm Odile, by the way. Odile Carrask.": the whole name, which supersedes the first one
+                a = Analysis("statement", (named,))
+            elif not a.triples and a.kind == "statement" and (said := with_subject(
+                    sent, sentences[-1].triples if sentences else ())):
+                # "Been there since 2019.": the speaker's, as "I've been at Tessgrove Water since 2019."
+                again = analyze(next(iter(parse([said])[0].sents)), who)
+                a = again if again.triples else a
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
             before = sent
         out.append(Intake(speaker, sentences))
     return out
+
+
+def fuller_name(sent, before: tuple[Triple, ...], who: str) -> Triple | None:
+    """A sentence that is only a name (proper nouns, no verb) and begins with the name the sentence before gave the
+    speaker ("Odile Carrask." after "I'm Odile."): the speaker's whole name."""
+    words = [t for t in sent if not t.is_punct]
+    if len(words) < 2 or not all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in words):
+        return None
+    full = " ".join(t.text for t in words)
+    for t in before:
+        if t.subject == who and t.relation == "name" and full.startswith(f"{t.object} ") and full != t.object:
+            return Triple(who, "name", full, statement(who, "name", full), None, "name")
+    return None
+
+
+_SAID_WITHOUT_I = {"VBN": "I've", "VBD": "I", "VBG": "I'm"}  # "Been there ...", "Grew up in ...", "Working at ..."
+
+
+def with_subject(sent, before: tuple[Triple, ...]) -> str | None:
+    """A statement that drops its subject, as people do in chat ("Been there since 2019.", "Moved to Oslo last
+    week."; not an imperative, "Go to the shop."), said with the speaker's "I"; a "there" in it becomes the place
+    the sentence before named ("I'm a hydrologist at Tessgrove Water. Been there since 2019." -> "I've been at
+    Tessgrove Water since 2019."). None when the sentence has a subject."""
+    first = next((t for t in sent if not t.is_punct), None)
+    if first is None or first.dep_ != "ROOT" or first.tag_ not in _SAID_WITHOUT_I or any(
+            c.dep_ in ("nsubj", "nsubjpass", "expl") for c in first.children):
+        return None
+    if first.lemma_ == "be" and any(c.dep_ in ("attr", "acomp") for c in first.children):
+        return None  # "Been a long day.", "Been busy.": it has, not I have
+    place = next((f"{t.relation.split()[-1]} {t.object}" for t in before
+                  if t.relation.split()[-1] in ("at", "in") and t.object[:1].isupper()), None)
+    words = []
+    for t in sent:
+        text = t.text
+        if t.i == first.i:
+            text = f"{_SAID_WITHOUT_I[t.tag_]} {t.lower_}"
+        elif t.lower_ == "there" and t.dep_ == "advmod" and place:
+            text = place
+        words.append(text + t.whitespace_)
+    return "".join(words)
 
 
 def read_message(text: str, speaker: str = SPEAKER_USER, addressee: str | None = None) -> Intake:

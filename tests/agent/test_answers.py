@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.answers import asked_kind, may_answer
+from agent.answers import asked_kind, asks, may_answer, taught_kind
 
 
 @pytest.mark.parametrize("question, answer, asked, expected", [
@@ -27,6 +27,22 @@ from agent.answers import asked_kind, may_answer
     ("How long was Jorund at Corbel Rail?", "eight years", "How many years was Jorund at Corbel Rail?", True),
     ("Since when does Tessaly live in Lowhithe?", "since 2016", "What year did Tessaly move?", True),
     ("Where does Tessaly live?", "Lowhithe", "Which town has Tessaly made her home?", True),
+    # a name of something the asker already names, when the asker wants something else about it
+    ("What is my dog called?", "Tobble", "What breed is our dog?", False),
+    ("What is my dog called?", "Tobble", "What do we call the dog these days?", True),
+    ("Which band does Fennimore play in?", "Sallow Kites", "What does Fennimore play in the band?", False),
+    ("What does Fennimore play in?", "Sallow Kites", "What does Fennimore play in the band?", False),
+    ("What does Fennimore play?", "bass", "What does Fennimore play in the band?", True),
+    ("What is the name of Fennimore's band?", "Sallow Kites", "Which band does Fennimore play in?", True),
+    ("What is the name of my team?", "Caddoc Velle", "What's eating up most of my team's time this year?", False),
+    ("What is the name of my sister?", "Ilsabet", "My sister, what's her name again?", True),
+    ("What is the name of my dog?", "Pimento", "Tell me the name of my dog.", True),
+    ("What is the phone number of Ada Brennock?", "415-555-0192", "Give me Ada Brennock's number, please.", True),
+    # a thing is not a person; a count is not a time, nor a count of other things
+    ("What is the name of Tessaly's husband?", "Emeric", "What does Tessaly host on Thursdays?", False),
+    ("When did Jorund leave Corbel Rail?", "6 December 2026", "How many times has Jorund run the race?", False),
+    ("What did Jorund leave after?", "eight years", "How many times has Jorund run the half marathon?", False),
+    ("How old is Lottabel?", "six", "How many candles were on Lottabel's last birthday cake?", True),
 ])
 def test_a_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(question, answer, asked, expected):
     assert may_answer(answer, question, asked) is expected
@@ -45,3 +61,17 @@ def test_an_activity_is_asked_by_what_as_the_object_of_do():
     assert asked_kind("What did my dad do before he retired?") == "act"
     assert asked_kind("Where does my sister work?") != "act"
     assert asked_kind("What do I call the dog?") != "act"
+
+
+def test_what_a_question_asks_for():
+    assert asks("What is the name of Fennimore's band?").noun == "band"
+    assert asks("What did Brisa name her boat?").noun == "boat" and asks("What did Brisa name her boat?").naming
+    assert asks("What breed is our dog?").noun == "breed" and "dog" in asks("What breed is our dog?").given
+    assert asks("What does Fennimore play in?").slot == ("play", "in")
+    assert ("play", "in") in asks("What does Fennimore play in the band?").filled
+    assert asks("How many times has Jorund run it?").counted == "time"
+    assert asked_kind("What does Tessaly host on Thursdays?") == "thing"
+    assert asked_kind("How many candles were on the cake?") == "count"
+    assert asked_kind("What did Brisa name her boat?") is None
+    assert taught_kind("What is the name of Tessaly's husband?") == "person"
+    assert taught_kind("What is the name of Fennimore's band?") is None

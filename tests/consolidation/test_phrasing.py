@@ -49,6 +49,10 @@ def test_reverse_questions_ask_for_the_role():
 def test_kind_and_tense_of_a_stored_fact():
     assert guess_kind("live in", "Lund") == "place" and guess_kind("phone number", "555-0142") == "number"
     assert guess_kind("dentist", "Ada Brennock") == "person" and guess_kind("drive", "red Halvik") == "thing"
+    # said only in words of time: "Rehearsals are on Tuesday nights" is asked "When ...?", not for a name
+    assert guess_kind("rehearsal", "Tuesday nights") == "time" and guess_kind("road", "Route 66") == "thing"
+    assert fact_questions("the user", "rehearsal", "Tuesday nights", guess_kind("rehearsal", "Tuesday nights"))[
+        0].question == "When is my rehearsal?"
     assert guess_past("The user grew up in Brackenford.") and not guess_past("The user skis in Haldor Valley.")
 
 

@@ -221,3 +221,25 @@ def test_a_called_out_name_is_small_talk_but_a_name_stated_is_kept():
         ("small-talk", "Jorund!"), ("question", "How's the new job?"), ("statement", "I'm Odile."),
         ("statement", "Odile Carrask.")]
     assert intake.statements[1].context == "I'm Odile."
+
+
+def test_a_bare_name_after_the_first_name_is_the_whole_name():
+    assert triples("I'm Odile, by the way. Odile Carrask.") == {
+        ("the user", "name", "Odile"), ("the user", "name", "Odile Carrask")}
+    assert triples("My name is Sam. Paris France.") == {("the user", "name", "Sam")}  # not an extension of it
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'm a hydrologist at Tessgrove Water. Been there since 2019, which makes me part of the furniture.",
+     ("the user", "be at", "Tessgrove Water", "since 2019")),
+    ("Moved to Oslo last week.", ("the user", "live in", "Oslo", "last week")),
+    ("Grew up in Leeds.", ("the user", "grow up in", "Leeds", None)),
+])
+def test_a_statement_that_drops_its_subject_is_the_speakers(text, expected):
+    got = {(t.subject, t.relation, t.object, t.qualifier) for s in read_message(text).sentences for t in s.triples}
+    assert expected in got
+
+
+@pytest.mark.parametrize("text", ["Go to the shop.", "Been a long day.", "Been busy lately."])
+def test_imperatives_and_elided_it_are_not_the_speakers(text):
+    assert triples(text) == set()
