@@ -262,13 +262,21 @@ def may_answer(answer: str, question: str, asked: str) -> bool:
     """Whether `question`, whose answer is `answer`, may stand in for the question `asked`: its answer is not
     something the asker said, is a number when `asked` wants one, a time exactly when `asked` wants one
     (fits_the_question), and it asks for a kind that `asked` can take ("What does X do?" is not answered by
-    "Where does X work?", "Which friend ...?" not by "... where?"). It compares kinds, not facts: which fact
-    answers is the embedding's choice."""
+    "Where does X work?" nor by a name, "Which friend ...?" not by "... where?"), and it asks what `asked` asks
+    (same_question). It compares kinds, not facts: which fact answers is the embedding's choice."""
     if says_nothing_new(answer, asked) or not _numbered(answer, asked):
         return False
-    if taught_kind(question) in _CLASHES.get(asked_kind(asked), ()) or not same_question(answer, question, asked):
+    kind = asked_kind(asked)
+    if taught_kind(question) in _CLASHES.get(kind, ()) or not same_question(answer, question, asked):
         return False
+    if kind == "act" and _proper_name(answer):
+        return False  # "What does Dorran do?" is not answered by a name ("Brinehook"): a job or an activity is not
     return fits_the_question(f"{answer.strip().rstrip('.')}.", asked)
+
+
+def _proper_name(answer: str) -> bool:
+    words = re.findall(r"[\w'-]+", answer)
+    return bool(words) and all(w[:1].isupper() or w.lower() in ("of", "the", "and", "&") for w in words)
 
 
 def _numbered(answer: str, question: str) -> bool:

@@ -12,7 +12,7 @@ from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 
-from .answers import grounded, repeats
+from .answers import grounded, may_answer, repeats
 from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
@@ -185,7 +185,8 @@ def make_nodes(ctx: AgentContext):
                 answer, context = by_questions
             elif refs:
                 answer, adapter, _ = adapters(None)
-                if grounded(answer, context, question):
+                if grounded(answer, context, question) and answers_as_asked(ctx, state["namespace"], answer,
+                                                                            question):
                     context = []
                 else:
                     answer, adapter = None, None
@@ -221,6 +222,16 @@ def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str,
         return None
     answer = f"{match.qa.expected}."
     return (answer, [match.note]) if grounded(answer, [match.note], question) else None
+
+
+def answers_as_asked(ctx: AgentContext, ns: str, answer: str, question: str) -> bool:
+    """Whether an answer that is a stored fact's value answers the question asked: one of the questions its facts
+    answer may stand in for it (agent.answers.may_answer). "Tobble." is what the dog is called, not its breed;
+    "Brinehook." is where Dorran works, not what he does. An answer that is no fact's value passes."""
+    if ctx.questions is None:
+        return True
+    answered = ctx.questions.answering(active_by_topic(ctx, ns), answer)
+    return not answered or any(may_answer(qa.expected, qa.question, question) for qa in answered)
 
 
 def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef],

@@ -75,6 +75,13 @@ class QuestionBank:
         return best
 
 
+    def answering(self, by_topic: dict[str, tuple[tuple, list[Fact]]], answer: str) -> list[QA]:
+        """The questions over the topics' facts whose answer is `answer` (plain words): what it is the answer to."""
+        said = plain_words(answer)
+        return [qa for topic, (key, facts) in by_topic.items() for qa in self._bank(key, facts)[1]
+                if said and plain_words(qa.expected) == said]
+
+
 def nearest_fitting(sims: np.ndarray, asked: str, questions: list[str], answers: list[str | None],
                     least: float = -1.0) -> int | None:
     """Index of the most similar question, at least `least` near, that may stand in for the question `asked`: where

@@ -198,6 +198,18 @@ def reverse_questions(subject: str, rel: str, obj: str) -> list[Pair]:
             Pair(f"Whose {role} is {obj}?", "yours" if subject == USER else subject, "reverse")]
 
 
+def doer_question(subject: str, rel: str, obj: str, kind: str, past: bool = False) -> Pair | None:
+    """"Who organises the whole trip?" -> "Ruari Penhask" for what a named person does: the fact asked in
+    reverse, as people ask it ("Which friend of mine plans the ski trip?"). None for the user (whose answer would
+    be "you"), a state ("be", "have"), a time or a job."""
+    words = rel.split()
+    if subject == USER or not subject[:1].isupper() or not is_verb_relation(rel) or kind == "time" \
+            or words[0] in ("be", "have") or rel == "work as":
+        return None
+    verb = _past(words[0]) if past else third_person(words[0])
+    return Pair(" ".join(f"Who {verb} {' '.join(words[1:])} {obj}?".split()), subject, "doer")
+
+
 def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> list[Pair]:
     words = rel.split()
     prep = words[-1] if len(words) > 1 and words[-1] in PREPOSITIONS else ""

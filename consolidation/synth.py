@@ -18,8 +18,9 @@ from typing import Callable
 from memory_service.schemas import Fact
 
 from .answers import other_values, states
-from .phrasing import (KIN_NAMES, fact_questions, guess_kind, guess_past, is_person_role, is_verb_relation,
-                       reverse_questions, statement_questions, time_question, type_noun, typed_questions)
+from .phrasing import (KIN_NAMES, doer_question, fact_questions, guess_kind, guess_past, is_person_role,
+                       is_verb_relation, reverse_questions, statement_questions, time_question, type_noun,
+                       typed_questions)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -200,6 +201,18 @@ def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
     return out
 
 
+def doer_qa(fact: Fact, short: bool = False) -> list[QA]:
+    """"Who organises the whole trip?" -> "Ruari Penhask." for what a named person does (phrasing.doer_question):
+    taught, so an adapter knows the fact both ways, as the paper's reverse questions do."""
+    s, r, o = fact.subject, fact.relation, fact.object
+    if not (s and r and o):
+        return []
+    pair = doer_question(s, r, o, guess_kind(r, o), guess_past(fact.text))
+    if pair is None:
+        return []
+    return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
+
+
 def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"When did Gina launch ad campaign?" for an event the fact tells in the past, dated by when it was said
     (temporal questions are a large share of what people ask of a conversation), else "Since when does Tessaly
@@ -241,6 +254,9 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                                          guess_past(t.text), t.text):
                     qas.append(QA(f.id, when.question, f"{when.answer}." if short else answer_text(f),
                                   when.answer, "taught"))
+                if doer := doer_question(t.subject, t.relation, t.object, t.answer, guess_past(t.text)):
+                    qas.append(QA(f.id, doer.question, f"{doer.answer}." if short else answer_text(f),
+                                  doer.answer, "taught"))
                 covered.add(t.object.lower())
             echoes = [] if covered else statement_questions(doc, speaker)  # triples say it better where read
             qas += [QA(f.id, p.question, f"{p.answer}." if short else answer_text(f), p.answer, "taught")
@@ -268,7 +284,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + reverse_qa(f) + when_qa(f, short) + role_qa(f, aliases, short=short):
+        for qa in qas + reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     ds.train += typed_qa(facts, short)
     if more_questions is not None:

@@ -43,6 +43,8 @@ from agent.answers import asked_kind, asks, may_answer, taught_kind
     ("When did Jorund leave Corbel Rail?", "6 December 2026", "How many times has Jorund run the race?", False),
     ("What did Jorund leave after?", "eight years", "How many times has Jorund run the half marathon?", False),
     ("How old is Lottabel?", "six", "How many candles were on Lottabel's last birthday cake?", True),
+    # a job or an activity is not a name
+    ("Which company does Dorran work for?", "Brinehook", "What does Dorran do for work?", False),
 ])
 def test_a_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(question, answer, asked, expected):
     assert may_answer(answer, question, asked) is expected

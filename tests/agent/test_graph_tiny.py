@@ -8,7 +8,7 @@ from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
 from agent.answers import fits_the_question, grounded, whole_name
-from agent.nodes import AgentContext
+from agent.nodes import AgentContext, active_by_topic, answers_as_asked
 from agent.questions import QuestionBank, TaughtQuestions
 from agent.router import Router
 from agent.runtime import AdapterRuntime
@@ -467,3 +467,20 @@ def test_a_request_is_answered_from_memory_not_stored(ctx):
     run(graph, "I moved to Oslo.")
     out = run(graph, "Tell me where I live.", mode="rag")
     assert out["written"] == [] and "I moved to Oslo." in out["context"]
+
+
+def test_a_fact_value_answers_only_the_questions_its_facts_answer(ctx):
+    """Hybrid keeps a grounded adapter answer only when one of the questions its facts answer may stand in for the
+    one asked: "Brinehook." is where Dorran works, not what he does; "head chef." is; an answer that is no fact's
+    value is not judged here."""
+    ctx.service.write("alice", [FactIn(text="Dorran works at Brinehook.", topic="dorran", subject="Dorran",
+                                       relation="work at", object="Brinehook"),
+                                FactIn(text="Dorran works as a head chef.", topic="dorran", subject="Dorran",
+                                       relation="work as", object="head chef")])
+    ctx.questions = QuestionBank(ctx.service.embedder)
+    asked = "What does Dorran do for work?"
+    assert [qa.expected for qa in ctx.questions.answering(active_by_topic(ctx, "alice"), "Brinehook.")]
+    assert not answers_as_asked(ctx, "alice", "Brinehook.", asked)
+    assert answers_as_asked(ctx, "alice", "head chef.", asked)
+    assert answers_as_asked(ctx, "alice", "Brinehook.", "Where does Dorran work?")
+    assert answers_as_asked(ctx, "alice", "Somewhere else.", asked)

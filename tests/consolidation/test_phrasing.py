@@ -226,3 +226,20 @@ def test_a_name_given_to_a_thing_is_asked_for_by_that_thing():
         == "Sallow Kites"
     assert not any("girl" in q for q in taught)
     assert not any("band" in qa.question for qa in ds.validation)
+
+
+def test_what_a_named_person_does_is_also_asked_the_other_way():
+    """"Who organises the whole trip?" -> Ruari Penhask; not for the user (the answer would be "you"), a state or
+    a job; and dropped where two people do the same."""
+    def fact(fid, subject, rel, obj, text):
+        return Fact(id=fid, namespace="n", topic="t", text=text, subject=subject, relation=rel, object=obj,
+                    created_at=NOW)
+
+    ds = build_dataset([fact("a", "Ruari Penhask", "organise", "whole trip", "Ruari Penhask organises the trip."),
+                        fact("b", "the user", "play", "cello", "The user plays the cello."),
+                        fact("c", "Dorran", "work as", "chef", "Dorran works as a chef."),
+                        fact("d", "Brisa", "have", "boat", "Brisa has a boat."),
+                        fact("e", "Emeric", "build", "canoe", "Emeric built a canoe."),
+                        fact("f", "Ilka", "build", "canoe", "Ilka built a canoe.")], short=True)
+    who = {qa.question: qa.expected for qa in ds.train if qa.question.startswith("Who ")}
+    assert who == {"Who organises whole trip?": "Ruari Penhask"}
