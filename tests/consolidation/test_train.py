@@ -71,7 +71,7 @@ def test_memorises_and_restores_base(tiny_base, tiny_facts, candidates):
 def test_loss_only_on_answer_tokens(tiny_base, tiny_facts):
     tok = tiny_base.tokenizer
     ds = build_dataset(tiny_facts[:1], taught_forms=1, short=True)
-    (b,) = make_batches(tok, ds.train, 8, tok.pad_token_id)
+    (b,) = make_batches(tok, ds.train[:1], 8, tok.pad_token_id)  # one question: its answer tokens alone
     answer = tok(ds.train[0].answer, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     assert b.ids[:, 1:][b.answer_mask].tolist() == answer
     stack = Stack(tiny_base.model, 0)
