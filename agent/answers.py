@@ -156,9 +156,7 @@ def asks(question: str) -> Asks:
     if wh is None:  # "Tell me the phone number of X.", "Give me X's number": what the request is for
         noun = next((t for t in doc if t.dep_ == "dobj" and t.head.dep_ == "ROOT" and t.pos_ == "NOUN"), None)
         if noun is not None and noun.lemma_.lower() == "name":
-            of = next((c for c in noun.children if c.lower_ == "of"), None)
-            noun = next((c for c in (of.children if of is not None else noun.children)
-                         if c.dep_ in ("pobj", "poss") and c.pos_ in ("NOUN", "PROPN")), None)
+            noun = _named_by(noun)
         if noun is not None:
             phrase.add(noun.i)
     else:
@@ -180,17 +178,13 @@ def asks(question: str) -> Asks:
         if noun is not None and noun.lemma_.lower() == "name":
             naming = True
             phrase.add(noun.i)
-            of = next((c for c in noun.children if c.lower_ == "of"), None)
-            owner = next((c for c in (of.children if of is not None else noun.children)
-                          if c.dep_ in ("pobj", "poss") and c.pos_ in ("NOUN", "PROPN")), None)
-            noun = owner
+            noun = _named_by(noun)
         if noun is not None:
             phrase.add(noun.i)
-        if naming:  # "What did Brisa name her boat?": the wh-word is the name, not an object
-            pass
-        elif target.dep_ == "pobj" and target.head.dep_ == "prep":
+        # a name asked for fills no slot ("What did Brisa name her boat?": the wh-word is the name, not an object)
+        if not naming and target.dep_ == "pobj" and target.head.dep_ == "prep":
             slot = (target.head.head.lemma_.lower(), target.head.lower_)
-        elif target.dep_ == "dobj":
+        elif not naming and target.dep_ == "dobj":
             slot = (target.head.lemma_.lower(), "dobj")
         if wh.lower_ == "how":
             many = next((t for t in doc[wh.i + 1:wh.i + 2] if t.lower_ in ("many", "much")), None)
@@ -205,6 +199,13 @@ def asks(question: str) -> Asks:
             filled.add((t.head.head.lemma_.lower(), t.head.lower_))
     given = frozenset(t.lemma_.lower() for t in doc if t.pos_ == "NOUN" and t.i not in phrase)
     return Asks(noun.lemma_.lower() if noun is not None else None, naming, slot, given, frozenset(filled), counted)
+
+
+def _named_by(name):
+    """What a "name" is the name of: "the name of my dog", "my dog's name" -> dog; None for "her name"."""
+    of = next((c for c in name.children if c.lower_ == "of"), None)
+    return next((c for c in (of.children if of is not None else name.children)
+                 if c.dep_ in ("pobj", "poss") and c.pos_ in ("NOUN", "PROPN")), None)
 
 
 def _counted(answer: str) -> str | None:
