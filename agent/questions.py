@@ -74,11 +74,10 @@ class QuestionBank:
             return None
         return best
 
-
     def answering(self, by_topic: dict[str, tuple[tuple, list[Fact]]], answer: str) -> list[QA]:
         """The questions over the topics' facts whose answer is `answer` (plain words): what it is the answer to."""
         said = plain_words(answer)
-        return [qa for topic, (key, facts) in by_topic.items() for qa in self._bank(key, facts)[1]
+        return [qa for key, facts in by_topic.values() for qa in self._bank(key, facts)[1]
                 if said and plain_words(qa.expected) == said]
 
 
