@@ -105,7 +105,8 @@ def asked_kind(question: str) -> str | None:
     """What a question asked in the user's words wants, as far as its analysis tells: "act" ("What does my sister
     do?", "What did my dad do before he retired?": what is the object of "do"), "count" ("How many ...?"),
     "thing" ("What does Tessaly host on Thursdays?": what is the object of another verb, one that does not name),
-    "person" ("Who ...?", "Which friend ...?"), "place" ("Where ...?"), else None (any kind)."""
+    "person" ("Who ...?", "Which friend ...?"), "place" ("Where ...?", "Which town ...?", "What is the capital of
+    ...?"), else None (any kind)."""
     if re.search(r"(?i)\bhow (many|much)\b", question):
         return "count"
     doc = parse([question])[0]
@@ -122,10 +123,13 @@ def asked_kind(question: str) -> str | None:
             return "person"
         if t.lower_ == "where":
             return "place"
-    return None
+    return "place" if asks(question).noun in PLACE_NOUNS else None
 
 
 _NAMING = {"call", "name"}
+# "Which town ...?", "What is the capital of Norway?": a place, however the question is worded
+PLACE_NOUNS = {"city", "town", "village", "country", "capital", "county", "island", "region", "suburb",
+               "neighbourhood", "neighborhood", "street", "province", "continent", "district", "hometown"}
 
 
 @dataclass(frozen=True)

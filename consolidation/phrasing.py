@@ -59,6 +59,29 @@ def _past(verb: str) -> str:
     return verb + "ed"
 
 
+_BASE = {"is": "be", "are": "be", "was": "be", "has": "have", "does": "do", "goes": "go"}
+
+
+def base_form(verb: str) -> str:
+    """"lives" -> "live", "teaches" -> "teach", "studies" -> "study": a relation written conjugated, as a
+    structured fact may give it ("lives in"), asked like one written as the extractor writes it (a lemma)."""
+    if verb in _BASE:
+        return _BASE[verb]
+    if re.search(r"[^aeiou]ies$", verb):
+        return verb[:-3] + "y"
+    if re.search(r"(ss|sh|ch|x|z)es$", verb):
+        return verb[:-2]
+    if re.search(r"[^su]s$", verb):
+        return verb[:-1]
+    return verb
+
+
+def base_relation(relation: str) -> str:
+    """"lives in" -> "live in"."""
+    words = relation.split()
+    return " ".join([base_form(words[0]), *words[1:]]) if words else relation
+
+
 def wh_word(kind: str, relation: str) -> str:
     if relation == "age":
         return "how old"
@@ -160,10 +183,28 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
     return pairs
 
 
+# the kinds of place a name may end in, naming what it is: "Hobsfold Library", "Vennick Valley", "Ossenby Road"
+NAMED_PLACES = {"library", "school", "academy", "university", "college", "hospital", "clinic", "museum", "gallery",
+                "theatre", "theater", "cinema", "church", "cathedral", "chapel", "abbey", "hotel", "inn", "cafe",
+                "restaurant", "bakery", "gym", "park", "gardens", "station", "airport", "harbour", "harbor", "bridge",
+                "valley", "lake", "loch", "river", "mountain", "hill", "island", "bay", "beach", "forest", "wood",
+                "reservoir", "street", "road", "lane", "avenue", "square", "market", "stadium", "zoo", "farm",
+                "studio", "club", "choir", "orchestra", "surgery", "pharmacy", "prison", "castle", "pier", "marina"}
+
+
 def type_noun(doc, name: str) -> str | None:
     """The common noun a name is given to in the parsed sentence: "orchestra" for "a community orchestra, the
-    Quenmere Sinfonia", "band" for "a band called the Sallow Kites". None when the sentence gives none."""
-    last = name.split()[-1]
+    Quenmere Sinfonia", "band" for "a band called the Sallow Kites"; the kind of place a name ends in ("Hobsfold
+    Library"); "language" for a nationality said as a bare object ("learning Portuguese").
+    None when the sentence gives none."""
+    words = name.split()
+    if len(words) > 1 and words[-1].lower() in NAMED_PLACES:
+        return words[-1].lower()
+    last = words[-1]
+    for tok in doc:
+        if tok.text == last and len(words) == 1 and tok.ent_type_ == "NORP" and tok.dep_ == "dobj" \
+                and not any(c.dep_ == "det" for c in tok.children):
+            return "language"
     for tok in doc:
         if tok.text != last:
             continue
@@ -181,10 +222,15 @@ def type_noun(doc, name: str) -> str | None:
 def typed_questions(subject: str, rel: str, obj: str, noun: str, past: bool = False) -> list[Pair]:
     """"Which band does Fennimore play in?", "What is the name of Fennimore's band?": a name asked for by what
     it names, as people ask ("Which orchestra do I play in?"), where the relation alone does not say it."""
-    if noun in rel.split() or noun in obj.lower().split() or noun in PEOPLE or noun in JOBS or is_person_role(rel):
+    if noun in rel.split() or noun in PEOPLE or noun in JOBS or is_person_role(rel):
         return []  # "a little girl, Lottabel" is a daughter; "head chef ... called the Brinehook" misattached
-    pairs = [Pair(f"What is the name of {_possessive(subject)} {noun}?", obj, "typed")]
+    # "my orchestra" is mine; "my language", "my valley" are not (the noun is not the sentence's)
+    owned = noun != "language" and noun not in obj.lower().split()
+    pairs = [Pair(f"What is the name of {_possessive(subject)} {noun}?", obj, "typed")] if owned else []
     direct = " ".join(fact_questions(subject, rel, obj, "name", past)[0].question.split())
+    prep = rel.split()[-1]
+    if direct.startswith("Where ") and prep in PLACE_PREPS:  # "Where does Tessaly work?" -> "... work at?"
+        direct = f"What {direct[len('Where '):-1]} {prep}?"
     if direct.startswith("What ") and is_verb_relation(rel):
         pairs.insert(0, Pair(f"Which {noun} {direct[len('What '):]}", obj, "typed"))
     return pairs
@@ -202,6 +248,7 @@ def doer_question(subject: str, rel: str, obj: str, kind: str, past: bool = Fals
     """"Who organises the whole trip?" -> "Ruari Penhask" for what a named person does: the fact asked in
     reverse, as people ask it ("Which friend of mine plans the ski trip?"). None for the user (whose answer would
     be "you"), a state ("be", "have"), a time or a job."""
+    rel = base_relation(rel)
     words = rel.split()
     if subject == USER or not subject[:1].isupper() or not is_verb_relation(rel) or kind == "time" \
             or words[0] in ("be", "have") or rel == "work as":
@@ -306,6 +353,7 @@ def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | No
     """"When did Gina launch ad campaign?" -> "the week before 9 June 2023" for an event told in the past tense
     (or with a past time expression), dated by when it was said. `text`: the fact's canonical sentence, which
     tells a verb ("launch") from a possessed noun ("job") where the relation alone cannot."""
+    rel = base_relation(rel)
     words = rel.split()
     if not words or words[0] in STATES or not (is_verb_relation(rel) or _told_as_event(subject, text)):
         return None
@@ -339,6 +387,7 @@ def qualifier_question(subject: str, rel: str, obj: str, qualifier: str | None, 
     """"Since when does Tessaly live in Lowhithe?" -> "since 2016", "When do I climb at Cragloft?" -> "on Sunday
     mornings": the time a fact holds, which the extractor keeps out of its object."""
     when = when_it_holds(qualifier)
+    rel = base_relation(rel)
     words = rel.split()
     if when is None or not words or not is_verb_relation(rel) or rel == "work as":
         return None

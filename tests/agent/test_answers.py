@@ -15,6 +15,8 @@ from agent.answers import asked_kind, asks, may_answer, taught_kind
     ("Every winter the user go skiing where?", "Vennick Valley", "Which friend of mine plans the ski trip?", False),
     ("Who is my best friend?", "Ruari Penhask", "Which friend of mine plans the ski trip?", True),
     ("Who is my dentist?", "Oriel Tansby", "Where do I go to the dentist?", False),
+    ("Who lives in Kelmscott?", "Jaendje Roxnion", "What is the capital of Kenya?", False),
+    ("Where is Brinehook?", "Tollanby", "Which town is the Brinehook in?", True),
     ("Where does my brother work?", "Brinehook", "Where could I eat my brother's cooking?", True),
     # the asker said it already
     ("What is it that Emeric builds in?", "garage", "What's Emeric putting together in the garage?", False),
@@ -55,7 +57,9 @@ def test_asked_kind_reads_the_question():
     assert asked_kind("Which cousin of mine is in a band?") == "person"
     assert asked_kind("So where do we live now?") == "place"
     assert asked_kind("What does Uncle Anselm do?") == "act"
-    assert asked_kind("Which town is the Brinehook in?") is None
+    assert asked_kind("Which town is the Brinehook in?") == "place"
+    assert asked_kind("What is the capital of Norway?") == "place"
+    assert asked_kind("Which band does Fennimore play in?") is None
 
 
 def test_an_activity_is_asked_by_what_as_the_object_of_do():

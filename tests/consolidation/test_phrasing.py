@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from consolidation.phrasing import fact_questions, guess_kind, guess_past, reverse_questions
+from consolidation.phrasing import (base_form, fact_questions, guess_kind, guess_past, reverse_questions,
+                                    type_noun, typed_questions)
 from consolidation.synth import build_dataset, covered_ids
 from memory_service.schemas import Fact
 
@@ -243,3 +244,41 @@ def test_what_a_named_person_does_is_also_asked_the_other_way():
                         fact("f", "Ilka", "build", "canoe", "Ilka built a canoe.")], short=True)
     who = {qa.question: qa.expected for qa in ds.train if qa.question.startswith("Who ")}
     assert who == {"Who organises whole trip?": "Ruari Penhask"}
+
+
+def test_a_relation_written_conjugated_is_asked_as_a_lemma():
+    """A structured fact may say "lives in": its reverse and time questions conjugate the lemma ("Who lives in
+    Kelmscott?", not "Who liveses ...")."""
+    assert [base_form(v) for v in ("lives", "teaches", "studies", "has", "goes", "uses", "kiss", "live")] == \
+        ["live", "teach", "study", "have", "go", "use", "kiss", "live"]
+    ds = build_dataset([Fact(id="a", namespace="n", topic="t", created_at=NOW, text="Jaendje Roxnion lives in "
+                             "Kelmscott.", subject="Jaendje Roxnion", relation="lives in", object="Kelmscott",
+                             qualifier="since 2016"),
+                        Fact(id="b", namespace="n", topic="t", created_at=NOW, text="Ana works as a nurse.",
+                             subject="Ana", relation="works as", object="nurse")], short=True)
+    asked = {qa.question: qa.expected for qa in ds.train}
+    assert asked["Who lives in Kelmscott?"] == "Jaendje Roxnion"
+    assert asked["Since when does Jaendje Roxnion live in Kelmscott?"] == "since 2016"
+    assert not any("ses " in q or "Who works as" in q for q in asked)
+
+
+@pytest.mark.parametrize("text, name, noun", [
+    ("I've been head archivist at Hobsfold Library since the spring.", "Hobsfold Library", "library"),
+    ("Every winter we go skiing in Vennick Valley.", "Vennick Valley", "valley"),
+    ("I've been learning Portuguese on the train since January.", "Portuguese", "language"),
+    ("I live in Carrowmede.", "Carrowmede", None),  # a place said after "in" is not a language
+    ("I work at Corbel Rail.", "Corbel Rail", None),  # a name's last word is a kind of place only in the list
+])
+def test_what_kind_of_thing_a_name_is(text, name, noun):
+    from memory_service.language import parse
+
+    assert type_noun(parse([text])[0], name) == noun
+
+
+def test_a_name_that_says_what_it_is_is_asked_for_by_it():
+    """"Hobsfold Library" is asked "Which library does Tessaly work at?" (not "What is the name of Tessaly's
+    library?": it is not hers); "learning Portuguese" is asked "Which language do I learn?"."""
+    assert [p.question for p in typed_questions("Tessaly", "work at", "Hobsfold Library", "library")] == \
+        ["Which library does Tessaly work at?"]
+    assert [p.question for p in typed_questions("the user", "learn", "Portuguese", "language")] == \
+        ["Which language do I learn?"]
