@@ -895,7 +895,10 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
         owner = possessor(tok, speaker) if tok.pos_ == "NOUN" else None
         if owner is not None:
             name = appositive_name(tok)
-            if name is not None:
+            if name is not None and _member_of(tok):  # "a new guy on my team, Caddoc Velle": the guy's name
+                if tok.lemma_.lower() in MEMBERS:
+                    c.add(owner, MEMBERS[tok.lemma_.lower()], value_of(name), None, name)
+            elif name is not None:
                 add(owner, tok, name)
             elif tok.dep_ == "compound" and is_name(tok.head):  # "my plumber Odo Vance": plumber <- Vance
                 add(owner, tok, tok.head)
@@ -904,6 +907,19 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
         if (tok.dep_ == "appos" and is_name(tok) and tok.head.lower_ in KIN_NAMES
                 and possessor(tok.head, speaker) is None):
             c.add(speaker, tok.head.lower_, value_of(tok), None, tok)  # "Dad, Fitz, retired last year"
+
+
+# "a guy on my team" is my colleague: the role of a person in a group of the speaker's
+MEMBERS = {"team": "colleague", "department": "colleague", "office": "colleague", "crew": "colleague",
+           "squad": "teammate", "class": "classmate", "course": "classmate"}
+SOMEONE = {"guy", "man", "woman", "girl", "boy", "lady", "bloke", "chap", "lad", "person", "fellow", "member"}
+
+
+def _member_of(group) -> bool:
+    """Whether `group` is where a person said before it belongs ("a new guy on my team", "a girl in my class"):
+    a name after it, set off by a comma, is the person's, the parser's attachment notwithstanding."""
+    return (group.dep_ == "pobj" and group.head.dep_ == "prep" and group.head.lower_ in ("on", "in", "at", "from")
+            and group.head.head.lemma_.lower() in SOMEONE)
 
 
 def _verbless(sent, speaker: str, c: _Clause) -> None:

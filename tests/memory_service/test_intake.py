@@ -101,6 +101,10 @@ def test_triples_from_the_parse(text, expected):
     ("Band practice is on Fridays.", {("the user", "band practice", "Fridays")}),
     ("Lessons are on Thursday mornings.", {("the user", "lesson", "Thursday mornings")}),
     ("Prices are high this week.", set()),  # a bare noun without a time: nobody's
+    # a name after "a guy on my team" is the guy's, not the team's
+    ("There's a new guy on my team, Caddoc Velle, and he keeps bees.",
+     {("the user", "colleague", "Caddoc Velle"), ("Caddoc Velle", "keep", "bees")}),
+    ("My team, the Otters, won the league.", {("the user", "team", "Otters"), ("Otters", "win", "league")}),
 ])
 def test_triples_from_conversational_english(text, expected):
     assert triples(text) == expected
