@@ -145,8 +145,8 @@ def _name_questions(subject: str, obj: str) -> list[Pair]:
 
 PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", "husband", "partner", "son",
           "daughter", "uncle", "aunt", "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "gran",
-          "cousin", "friend", "boss", "manager", "supervisor", "colleague", "coworker", "neighbour", "neighbor",
-          "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend", "girlfriend", "fiance", "fiancee",
+          "cousin", "friend", "boss", "manager", "supervisor", "colleague", "coworker", "teammate", "classmate",
+          "crewmate", "neighbour", "neighbor", "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend", "girlfriend", "fiance", "fiancee",
           "teacher", "coach", "mentor", "lead", "plumber", "babysitter", "stepdad", "stepmum", "stepmom", "twin",
           "child", "kid", "baby", "youngest", "eldest", "oldest", "vet", "therapist", "lawyer", "accountant"
           } | KIN_NAMES
@@ -195,12 +195,19 @@ NAMED_PLACES = {"library", "school", "academy", "university", "college", "hospit
 def type_noun(doc, name: str) -> str | None:
     """The common noun a name is given to in the parsed sentence: "orchestra" for "a community orchestra, the
     Quenmere Sinfonia", "band" for "a band called the Sallow Kites"; the kind of place a name ends in ("Hobsfold
-    Library"); "language" for a nationality said as a bare object ("learning Portuguese").
+    Library"); "language" for a nationality said as a bare object ("learning Portuguese"); "instrument" for what
+    one plays with "the" ("the cello").
     None when the sentence gives none."""
     words = name.split()
     if len(words) > 1 and words[-1].lower() in NAMED_PLACES:
         return words[-1].lower()
     last = words[-1]
+    for tok in doc:  # "I've played the cello": what one plays with "the" is an instrument ("play football" not)
+        if tok.text == last and len(words) == 1 and tok.dep_ == "dobj" and tok.head.lemma_ == "play" \
+                and any(c.dep_ == "det" and c.lower_ == "the" for c in tok.children):
+            return "instrument"
+    if not name[:1].isupper():
+        return None
     for tok in doc:
         if tok.text == last and len(words) == 1 and tok.ent_type_ == "NORP" and tok.dep_ == "dobj" \
                 and not any(c.dep_ == "det" for c in tok.children):
@@ -225,7 +232,7 @@ def typed_questions(subject: str, rel: str, obj: str, noun: str, past: bool = Fa
     if noun in rel.split() or noun in PEOPLE or noun in JOBS or is_person_role(rel):
         return []  # "a little girl, Lottabel" is a daughter; "head chef ... called the Brinehook" misattached
     # "my orchestra" is mine; "my language", "my valley" are not (the noun is not the sentence's)
-    owned = noun != "language" and noun not in obj.lower().split()
+    owned = noun not in ("language", "instrument") and noun not in obj.lower().split()
     pairs = [Pair(f"What is the name of {_possessive(subject)} {noun}?", obj, "typed")] if owned else []
     direct = " ".join(fact_questions(subject, rel, obj, "name", past)[0].question.split())
     prep = rel.split()[-1]
@@ -255,6 +262,23 @@ def doer_question(subject: str, rel: str, obj: str, kind: str, past: bool = Fals
         return None
     verb = _past(words[0]) if past else third_person(words[0])
     return Pair(" ".join(f"Who {verb} {' '.join(words[1:])} {obj}?".split()), subject, "doer")
+
+
+# how one gets somewhere, said by the verb of going there ("I cycle to work" -> "How do I get to work?" -> cycling)
+TRAVEL = {"cycle": "cycling", "bike": "cycling", "walk": "walking", "drive": "driving", "run": "running",
+          "jog": "jogging", "swim": "swimming", "fly": "flying", "sail": "sailing", "skate": "skating",
+          "commute": "commuting"}
+
+
+def manner_question(subject: str, rel: str, obj: str, past: bool = False) -> Pair | None:
+    """"How do I get to work?" -> "cycling" for "I've started cycling to work": how people ask for the means of
+    a journey the verb names. None for any other relation."""
+    words = base_relation(rel).split()
+    if len(words) != 2 or words[1] != "to" or words[0] not in TRAVEL:
+        return None
+    s = _who(subject)
+    aux = "did" if past else ("do" if subject == USER else "does")
+    return Pair(f"How {aux} {s} get to {obj}?", TRAVEL[words[0]], "manner")
 
 
 def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> list[Pair]:

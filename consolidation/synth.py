@@ -19,8 +19,8 @@ from memory_service.schemas import Fact
 
 from .answers import other_values, states
 from .phrasing import (KIN_NAMES, doer_question, fact_questions, guess_kind, guess_past, is_person_role,
-                       is_verb_relation, reverse_questions, statement_questions, time_question, type_noun,
-                       typed_questions)
+                       is_verb_relation, manner_question, reverse_questions, statement_questions, time_question,
+                       type_noun, typed_questions)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -182,8 +182,7 @@ def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
     """"Which band does Fennimore play in?" for a name the statement gives to a common noun ("a band called the
     Sallow Kites"), read from the statement each fact came from (when it is among `facts`): trained, not gated."""
     said = {f.id: f for f in facts if not f.derived_from}
-    typed = [f for f in facts if f.derived_from in said and f.subject and f.relation and f.object
-             and f.object[:1].isupper()]
+    typed = [f for f in facts if f.derived_from in said and f.subject and f.relation and f.object]
     if not typed:
         return []
     from memory_service.language import parse
@@ -208,6 +207,16 @@ def doer_qa(fact: Fact, short: bool = False) -> list[QA]:
     if not (s and r and o):
         return []
     pair = doer_question(s, r, o, guess_kind(r, o), guess_past(fact.text))
+    if pair is None:
+        return []
+    return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
+
+
+def manner_qa(fact: Fact, short: bool = False) -> list[QA]:
+    """"How do I get to work?" -> "cycling." for a journey its verb says the means of (phrasing.manner_question):
+    taught, not gated."""
+    s, r, o = fact.subject, fact.relation, fact.object
+    pair = manner_question(s, r, o, guess_past(fact.text)) if s and r and o else None
     if pair is None:
         return []
     return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
@@ -254,9 +263,11 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                                          guess_past(t.text), t.text):
                     qas.append(QA(f.id, when.question, f"{when.answer}." if short else answer_text(f),
                                   when.answer, "taught"))
-                if doer := doer_question(t.subject, t.relation, t.object, t.answer, guess_past(t.text)):
-                    qas.append(QA(f.id, doer.question, f"{doer.answer}." if short else answer_text(f),
-                                  doer.answer, "taught"))
+                for other in (doer_question(t.subject, t.relation, t.object, t.answer, guess_past(t.text)),
+                              manner_question(t.subject, t.relation, t.object, guess_past(t.text))):
+                    if other is not None:
+                        qas.append(QA(f.id, other.question, f"{other.answer}." if short else answer_text(f),
+                                      other.answer, "taught"))
                 covered.add(t.object.lower())
             echoes = [] if covered else statement_questions(doc, speaker)  # triples say it better where read
             qas += [QA(f.id, p.question, f"{p.answer}." if short else answer_text(f), p.answer, "taught")
@@ -284,7 +295,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + role_qa(f, aliases, short=short):
+        for qa in qas + reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + manner_qa(f, short) + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     ds.train += typed_qa(facts, short)
     if more_questions is not None:

@@ -909,9 +909,9 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
             c.add(speaker, tok.head.lower_, value_of(tok), None, tok)  # "Dad, Fitz, retired last year"
 
 
-# "a guy on my team" is my colleague: the role of a person in a group of the speaker's
-MEMBERS = {"team": "colleague", "department": "colleague", "office": "colleague", "crew": "colleague",
-           "squad": "teammate", "class": "classmate", "course": "classmate"}
+# "a guy on my team" is my teammate: the role of a person in a group of the speaker's
+MEMBERS = {"team": "teammate", "squad": "teammate", "crew": "crewmate", "department": "colleague",
+           "office": "colleague", "class": "classmate", "course": "classmate"}
 SOMEONE = {"guy", "man", "woman", "girl", "boy", "lady", "bloke", "chap", "lad", "person", "fellow", "member"}
 
 

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from consolidation.phrasing import (base_form, fact_questions, guess_kind, guess_past, reverse_questions,
-                                    type_noun, typed_questions)
+from consolidation.phrasing import (Pair, base_form, fact_questions, guess_kind, guess_past, manner_question,
+                                    reverse_questions, type_noun, typed_questions)
 from consolidation.synth import build_dataset, covered_ids
 from memory_service.schemas import Fact
 
@@ -282,3 +282,23 @@ def test_a_name_that_says_what_it_is_is_asked_for_by_it():
         ["Which library does Tessaly work at?"]
     assert [p.question for p in typed_questions("the user", "learn", "Portuguese", "language")] == \
         ["Which language do I learn?"]
+
+
+def test_what_one_plays_with_the_is_an_instrument():
+    from memory_service.language import parse
+
+    assert type_noun(parse(["I've played the cello since I was a kid."])[0], "cello") == "instrument"
+    assert type_noun(parse(["Tom plays football on Sundays."])[0], "football") is None
+    assert [p.question for p in typed_questions("the user", "play", "cello", "instrument")] == \
+        ["Which instrument do I play?"]
+
+
+def test_how_one_gets_somewhere_is_asked_of_a_journey():
+    """"I've started cycling to work" is asked "How do I get to work?" -> cycling; taught with the fact."""
+    assert manner_question("the user", "cycle to", "work") == Pair("How do I get to work?", "cycling", "manner")
+    assert manner_question("Ilsabet", "drives to", "Dunmarrow", past=True).question == \
+        "How did Ilsabet get to Dunmarrow?"
+    assert manner_question("the user", "go to", "work") is None  # "go" says no means
+    ds = build_dataset([Fact(id="a", namespace="n", topic="t", created_at=NOW, text="The user cycles to work.",
+                             subject="the user", relation="cycle to", object="work")], short=True)
+    assert {qa.question: qa.expected for qa in ds.train}["How do I get to work?"] == "cycling"

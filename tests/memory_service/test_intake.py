@@ -103,7 +103,7 @@ def test_triples_from_the_parse(text, expected):
     ("Prices are high this week.", set()),  # a bare noun without a time: nobody's
     # a name after "a guy on my team" is the guy's, not the team's
     ("There's a new guy on my team, Caddoc Velle, and he keeps bees.",
-     {("the user", "colleague", "Caddoc Velle"), ("Caddoc Velle", "keep", "bees")}),
+     {("the user", "teammate", "Caddoc Velle"), ("Caddoc Velle", "keep", "bees")}),
     ("My team, the Otters, won the league.", {("the user", "team", "Otters"), ("Otters", "win", "league")}),
 ])
 def test_triples_from_conversational_english(text, expected):
