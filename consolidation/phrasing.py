@@ -146,7 +146,8 @@ def _name_questions(subject: str, obj: str) -> list[Pair]:
 PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", "husband", "partner", "son",
           "daughter", "uncle", "aunt", "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "gran",
           "cousin", "friend", "boss", "manager", "supervisor", "colleague", "coworker", "teammate", "classmate",
-          "crewmate", "neighbour", "neighbor", "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend", "girlfriend", "fiance", "fiancee",
+          "crewmate", "neighbour", "neighbor", "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend",
+          "girlfriend", "fiance", "fiancee",
           "teacher", "coach", "mentor", "lead", "plumber", "babysitter", "stepdad", "stepmum", "stepmom", "twin",
           "child", "kid", "baby", "youngest", "eldest", "oldest", "vet", "therapist", "lawyer", "accountant"
           } | KIN_NAMES

@@ -295,7 +295,8 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        for qa in qas + reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + manner_qa(f, short) + role_qa(f, aliases, short=short):
+        asked_otherwise = reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + manner_qa(f, short)
+        for qa in qas + asked_otherwise + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     ds.train += typed_qa(facts, short)
     if more_questions is not None:
