@@ -104,7 +104,8 @@ def grounded(answer: str, notes: list[str], question: str = "") -> bool:
 def asked_kind(question: str) -> str | None:
     """What a question asked in the user's words wants, as far as its analysis tells: "act" ("What does my sister
     do?", "What did my dad do before he retired?": what is the object of "do"), "count" ("How many ...?"),
-    "thing" ("What does Tessaly host on Thursdays?": what is the object of another verb, one that does not name),
+    "thing" ("What does Tessaly host on Thursdays?": what is the object of another verb, one that does not name,
+    or of its preposition: "What would I see Pozous driving around in?"),
     "person" ("Who ...?", "Which friend ...?"), "place" ("Where ...?", "Which town ...?", "What is the capital of
     ...?"), else None (any kind)."""
     if re.search(r"(?i)\bhow (many|much)\b", question):
@@ -117,6 +118,9 @@ def asked_kind(question: str) -> str | None:
                 return "act"
             if verb not in _NAMING | {"be", "have", "know", "mean", "say"}:
                 return "thing"
+        if t.lower_ == "what" and t.dep_ == "pobj" and t.head.head.pos_ == "VERB" \
+                and t.head.head.lemma_.lower() not in _NAMING | {"be"}:
+            return "thing"  # "What would I see Pozous driving around in?": a thing, not "where"
     for t in doc:
         if t.lower_ in ("who", "whom") or (t.lower_ in ("which", "what") and t.dep_ == "det"
                                            and t.head.lemma_.lower() in PEOPLE):
@@ -130,6 +134,7 @@ _NAMING = {"call", "name"}
 # "Which town ...?", "What is the capital of Norway?": a place, however the question is worded
 PLACE_NOUNS = {"city", "town", "village", "country", "capital", "county", "island", "region", "suburb",
                "neighbourhood", "neighborhood", "street", "province", "continent", "district", "hometown"}
+_WHICH_PLACE = re.compile(rf"(?i)\b(which|what) ({'|'.join(sorted(PLACE_NOUNS))})\b")
 
 
 @dataclass(frozen=True)
@@ -246,12 +251,14 @@ _CLASHES = {"act": {"place", "person", "time"}, "thing": {"place", "person", "ti
 def taught_kind(question: str) -> str | None:
     """The kind a synthesized question asks for, read off its wh-word ("Where does Dorran work?" -> "place";
     "Every winter the user go skiing where?" -> "place"): synthesis picks the wh-word by the answer's kind; and a
-    person for the name of one ("What is the name of Tessaly's husband?")."""
+    person for the name of one ("What is the name of Tessaly's husband?"); a place for "which city", "what town"."""
     m = _WH.search(question)
     kind = _KIND_OF_WH.get(m.group(1).lower()) if m else None
     if kind is None and m and m.group(1).lower() == "what" and re.search(r"(?i)\b(name|called)\b", question):
         q = asks(question)
         kind = "person" if q.naming and q.noun in PEOPLE else None
+    if kind is None and (asks(question).noun in PLACE_NOUNS or _WHICH_PLACE.search(question)):
+        kind = "place"  # "In which city does Pozous live?" (the parser need not hang "which" on "city")
     return kind
 
 

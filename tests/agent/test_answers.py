@@ -17,6 +17,7 @@ from agent.answers import asked_kind, asks, may_answer, taught_kind
     ("Who is my dentist?", "Oriel Tansby", "Where do I go to the dentist?", False),
     ("Who lives in Kelmscott?", "Jaendje Roxnion", "What is the capital of Kenya?", False),
     ("Where is Brinehook?", "Tollanby", "Which town is the Brinehook in?", True),
+    ("In which city does Pozous live?", "Corrandal", "What would I see Pozous driving around in?", False),
     ("Where does my brother work?", "Brinehook", "Where could I eat my brother's cooking?", True),
     # the asker said it already
     ("What is it that Emeric builds in?", "garage", "What's Emeric putting together in the garage?", False),
@@ -60,6 +61,10 @@ def test_asked_kind_reads_the_question():
     assert asked_kind("Which town is the Brinehook in?") == "place"
     assert asked_kind("What is the capital of Norway?") == "place"
     assert asked_kind("Which band does Fennimore play in?") is None
+    assert asked_kind("What would I see Pozous driving around in?") == "thing"
+    assert asked_kind("What is the Brinehook in?") is None
+    assert taught_kind("In which city does Pozous live?") == taught_kind("Where does Pozous live?") == "place"
+    assert taught_kind("Which car do I drive?") is None
 
 
 def test_an_activity_is_asked_by_what_as_the_object_of_do():
