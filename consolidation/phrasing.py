@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memory_service.triples import JOBS, KIN_NAMES, TIME_NOUNS, third_person
+from memory_service.triples import JOBS, KIN_NAMES, TIME_NOUNS, done_at, third_person
 
 USER = "the user"
 PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
@@ -511,7 +511,8 @@ def guess_kind(relation: str, obj: str) -> str:
     rel = relation.strip()
     if rel in ("live in", "lives in", "grow up in", "be born in", "be from", "move to", "work at", "works at",
                "study at", "stay in", "work in") or rel.endswith((" in", " to")) and obj[:1].isupper() and \
-            rel.startswith(("travel", "move", "go", "fly", "sail", "ski", "live", "vacation", "holiday")):
+            rel.startswith(("travel", "move", "go", "fly", "sail", "ski", "live", "vacation", "holiday")) \
+            or done_at(rel, obj):
         return "place"
     if rel in ("birthday", "anniversary") or rel.endswith(("day", "date")) or is_time_phrase(obj):
         return "time"

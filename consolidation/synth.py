@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from memory_service.schemas import Fact
+from memory_service.triples import done_at
 
 from .answers import other_values, states
 from .phrasing import (KIN_NAMES, doer_question, fact_questions, guess_kind, guess_past, is_person_role,
@@ -200,6 +201,25 @@ def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
     return out
 
 
+def where_done_qa(facts: list[Fact], short: bool = False) -> list[QA]:
+    """"Where does Tessaly run Thursday quiz?" -> "Gull & Lantern." for a place a statement says a thing is done
+    at ("runs the Thursday quiz at the Gull & Lantern" gives *run* and *run at*): asked with the thing, as people
+    ask ("Which pub is Tessaly's quiz at?"); trained, not gated."""
+    done = {(f.derived_from, f.subject, f.relation): f.object for f in facts
+            if f.derived_from and f.subject and f.relation and f.object and len(f.relation.split()) == 1}
+    out = []
+    for f in facts:
+        words = (f.relation or "").split()
+        if not (f.derived_from and f.subject and f.object and len(words) == 2 and done_at(f.relation, f.object)):
+            continue
+        thing = done.get((f.derived_from, f.subject, words[0]))
+        if thing is None:
+            continue
+        pair = fact_questions(f.subject, f"{words[0]} {thing} at", f.object, "place", guess_past(f.text))[0]
+        out.append(QA(f.id, pair.question, f"{f.object}." if short else answer_text(f), f.object, "taught"))
+    return out
+
+
 def doer_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"Who organises the whole trip?" -> "Ruari Penhask." for what a named person does (phrasing.doer_question):
     taught, so an adapter knows the fact both ways, as the paper's reverse questions do."""
@@ -298,7 +318,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         asked_otherwise = reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + manner_qa(f, short)
         for qa in qas + asked_otherwise + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
-    ds.train += typed_qa(facts, short)
+    ds.train += typed_qa(facts, short) + where_done_qa(facts, short)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)
     return _without_conflicts(ds)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .triples import (USER, Analysis, Triple, addressed, analyze, antecedent, leans_on_previous, resolved,
-                      statement)
+                      retort, statement)
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -90,8 +90,10 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
                 # "He's head chef at the Brinehook." after "My brother's Dorran.": the facts are Dorran's
                 again = analyze(next(iter(parse([resolved(sent, name)])[0].sents)), who)
                 a = again if again.triples else a
-            elif a.kind == "statement" and addressee and (said_to := addressed(sent, addressee)):
-                # "I still can't believe you left Corbel Rail", said to Jorund: Jorund left Corbel Rail
+            elif a.kind == "statement" and addressee and (said_to := addressed(sent, addressee)
+                                                           or retort(sent, addressee)):
+                # "I still can't believe you left Corbel Rail", said to Jorund: Jorund left Corbel Rail; "Says the
+                # woman who runs the quiz", said to Tessaly: Tessaly runs the quiz
                 again = analyze(next(iter(parse([said_to])[0].sents)), who)
                 if again.triples:
                     a = Analysis(a.kind, tuple(dict.fromkeys([*a.triples, *again.triples])))

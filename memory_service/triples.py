@@ -243,6 +243,21 @@ def addressed(sent, name: str) -> str | None:
     return "".join(words).strip()
 
 
+def retort(sent, name: str) -> str | None:
+    """"Says the woman who still runs the Thursday quiz", said to Tessaly: "Tessaly still runs the Thursday quiz"
+    (the retort "says the one who ..." is about whom it is said to); None for any other sentence."""
+    root = sent.root
+    if root.lower_ != "says" or root.i != sent.start:
+        return None
+    one = next((c for c in root.children if c.dep_ == "nsubj" and c.i > root.i
+                and c.lemma_.lower() in SOMEONE | {"one"}), None)
+    clause = next((c for c in one.children if c.dep_ == "relcl"), None) if one is not None else None
+    if clause is None or not any(c.lower_ in ("who", "that") and c.dep_ == "nsubj" for c in clause.children):
+        return None
+    said = "".join(t.text_with_ws for t in clause.subtree if not (t.dep_ == "nsubj" and t.head.i == clause.i))
+    return f"{name} {said.strip()}."
+
+
 def is_small_talk(sent) -> bool:
     """Greetings, thanks, laughter, farewells, fillers, and passing states ("I'm so tired today"): nothing
     durable. Anything that names a thing, a place, a number or a person is not small talk."""
@@ -404,6 +419,16 @@ def is_job(tok) -> bool:
     return job and not any(x.lower_ in ("retired", "former", "ex") for x in tok.children)
 
 
+AIMED_AT = {"look", "laugh", "stare", "point", "aim", "shout", "yell", "smile", "wave", "glance", "be", "get"}
+
+
+def done_at(relation: str, obj: str) -> bool:
+    """"swim at Aquafen", "run Thursday quiz at Gull & Lantern": a named place where something is done (not
+    "laugh at Ana", "be good at Python")."""
+    words = relation.split()
+    return len(words) > 1 and words[-1] == "at" and words[0] not in AIMED_AT and obj[:1].isupper()
+
+
 def answer_kind(tok) -> str:
     ent = tok.ent_type_
     if ent in ("PERSON",):
@@ -445,7 +470,8 @@ class _Clause:
         if any(t.key() == (norm(subject), norm(relation), norm(obj)) for t in self.out):
             return
         kind = answer_kind(tok) if tok is not None else "thing"
-        if relation == "live in" or relation in ("grow up in", "be born in", "be from") and kind != "time":
+        if relation == "live in" or relation in ("grow up in", "be born in", "be from") and kind != "time" \
+                or kind == "name" and done_at(relation, obj):
             kind = "place"
         if text is None:
             subj = subject[:1].upper() + subject[1:]
@@ -606,6 +632,9 @@ def _objects(verb):
     for c in verb.children:
         if c.dep_ in ("dobj", "attr", "oprd", "dative") and c.pos_ not in ("PRON",):
             found.append(("", c))
+            if c.dep_ == "dobj":  # "runs the quiz at the Gull & Lantern": where the thing is done
+                found += [("at", o) for p in c.children if p.dep_ == "prep" and p.lower_ == "at"
+                          for o in p.children if o.dep_ == "pobj" and is_name(o)]
         elif c.dep_ == "prep":
             for o in c.children:
                 if o.dep_ == "pobj":

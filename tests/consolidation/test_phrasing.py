@@ -302,3 +302,18 @@ def test_how_one_gets_somewhere_is_asked_of_a_journey():
     ds = build_dataset([Fact(id="a", namespace="n", topic="t", created_at=NOW, text="The user cycles to work.",
                              subject="the user", relation="cycle to", object="work")], short=True)
     assert {qa.question: qa.expected for qa in ds.train}["How do I get to work?"] == "cycling"
+
+
+def test_where_a_thing_is_done_is_asked_with_the_thing():
+    """"runs the Thursday quiz at the Gull & Lantern" gives *run* and *run at*: "Where does Tessaly run Thursday
+    quiz?" is asked too, as a named place where something is done."""
+    said = Fact(id="s", namespace="n", topic="t", created_at=NOW, speaker="Jorund",
+                text="Says the woman who still runs the Thursday quiz at the Gull & Lantern.")
+    facts = [said,
+             Fact(id="a", namespace="n", topic="t", created_at=NOW, text="Tessaly runs Thursday quiz.",
+                  subject="Tessaly", relation="run", object="Thursday quiz", derived_from="s"),
+             Fact(id="b", namespace="n", topic="t", created_at=NOW, text="Tessaly runs at Gull & Lantern.",
+                  subject="Tessaly", relation="run at", object="Gull & Lantern", derived_from="s")]
+    taught = {qa.question: qa.expected for qa in build_dataset(facts, short=True).train}
+    assert taught["Where does Tessaly run Thursday quiz?"] == taught["Where does Tessaly run?"] == "Gull & Lantern"
+    assert guess_kind("laugh at", "Ana") != "place" and guess_kind("swim at", "Aquafen") == "place"

@@ -101,6 +101,9 @@ def test_triples_from_the_parse(text, expected):
     ("Band practice is on Fridays.", {("the user", "band practice", "Fridays")}),
     ("Lessons are on Thursday mornings.", {("the user", "lesson", "Thursday mornings")}),
     ("Prices are high this week.", set()),  # a bare noun without a time: nobody's
+    # where a thing is done, said after the thing (the parser hangs "at" on it)
+    ("I bought a coat at Harrow & Finch.", {("the user", "buy", "coat"), ("the user", "buy at", "Harrow & Finch")}),
+    ("Says the woman who runs the quiz.", set()),  # the user's "says the one who" is about the agent: not read
     # a name after "a guy on my team" is the guy's, not the team's
     ("There's a new guy on my team, Caddoc Velle, and he keeps bees.",
      {("the user", "teammate", "Caddoc Velle"), ("Caddoc Velle", "keep", "bees")}),
@@ -140,6 +143,10 @@ def test_a_named_speaker_is_the_subject_of_their_first_person():
     ("You're a bridge inspector now, right.", {("Jorund", "work as", "bridge inspector")}),
     ("Your sister Brisa bought a boat.", {("Jorund", "sister", "Brisa"), ("Brisa", "buy", "boat")}),
     ("I don't think you left Corbel Rail.", set()),
+    # the retort "says the one who ..." is about whom it is said to
+    ("Says the woman who still runs the Thursday quiz at the Gull & Lantern.",
+     {("Jorund", "run", "Thursday quiz"), ("Jorund", "run at", "Gull & Lantern")}),
+    ("Tessaly says the quiz is hard.", set()),
 ])
 def test_you_is_whom_a_transcript_speaker_talks_to(text, expected):
     assert triples_to(text, "Tessaly", "Jorund") == expected
