@@ -166,7 +166,7 @@ def roles(facts: list[Fact]) -> dict[str, list[str]]:
 
 def role_qa(fact: Fact, aliases: dict[str, list[str]], forms: int = 2, short: bool = False) -> list[QA]:
     """The fact's questions asked of its subject by role ("What does my sister do for a living?" for Ilsabet's
-    job): trained, not gated (the gate asks by name)."""
+    job): taught, and so checked by the gate's taught recall, never held out."""
     if not (fact.subject and fact.relation and fact.object) or fact.subject not in aliases:
         return []
     if is_person_role(fact.relation):
@@ -181,7 +181,7 @@ def role_qa(fact: Fact, aliases: dict[str, list[str]], forms: int = 2, short: bo
 
 def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
     """"Which band does Fennimore play in?" for a name the statement gives to a common noun ("a band called the
-    Sallow Kites"), read from the statement each fact came from (when it is among `facts`): trained, not gated."""
+    Sallow Kites"), read from the statement each fact came from (when it is among `facts`): taught, never held out."""
     said = {f.id: f for f in facts if not f.derived_from}
     typed = [f for f in facts if f.derived_from in said and f.subject and f.relation and f.object]
     if not typed:
@@ -204,7 +204,7 @@ def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
 def where_done_qa(facts: list[Fact], short: bool = False) -> list[QA]:
     """"Where does Tessaly run Thursday quiz?" -> "Gull & Lantern." for a place a statement says a thing is done
     at ("runs the Thursday quiz at the Gull & Lantern" gives *run* and *run at*): asked with the thing, as people
-    ask ("Which pub is Tessaly's quiz at?"); trained, not gated."""
+    ask ("Which pub is Tessaly's quiz at?"); taught, never held out."""
     done = {(f.derived_from, f.subject, f.relation): f.object for f in facts
             if f.derived_from and f.subject and f.relation and f.object and len(f.relation.split()) == 1}
     out = []
@@ -234,7 +234,7 @@ def doer_qa(fact: Fact, short: bool = False) -> list[QA]:
 
 def manner_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"How do I get to work?" -> "cycling." for a journey its verb says the means of (phrasing.manner_question):
-    taught, not gated."""
+    taught, never held out."""
     s, r, o = fact.subject, fact.relation, fact.object
     pair = manner_question(s, r, o, guess_past(fact.text)) if s and r and o else None
     if pair is None:
@@ -245,7 +245,7 @@ def manner_qa(fact: Fact, short: bool = False) -> list[QA]:
 def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     """"When did Gina launch ad campaign?" for an event the fact tells in the past, dated by when it was said
     (temporal questions are a large share of what people ask of a conversation), else "Since when does Tessaly
-    live in Lowhithe?" for a time said with it: trained, not gated."""
+    live in Lowhithe?" for a time said with it: taught, never held out."""
     s, r, o = fact.subject, fact.relation, fact.object
     if not (s and r and o):
         return []
