@@ -232,14 +232,15 @@ def doer_qa(fact: Fact, short: bool = False) -> list[QA]:
     return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
 
 
-def manner_qa(fact: Fact, short: bool = False) -> list[QA]:
+def manner_qa(fact: Fact) -> list[QA]:
     """"How do I get to work?" -> "cycling." for a journey its verb says the means of (phrasing.manner_question):
     taught, never held out."""
     s, r, o = fact.subject, fact.relation, fact.object
     pair = manner_question(s, r, o, guess_past(fact.text)) if s and r and o else None
     if pair is None:
         return []
-    return [QA(fact.id, pair.question, f"{pair.answer}." if short else answer_text(fact), pair.answer, "taught")]
+    # answered in its own word, short or not: the fact's statement says "cycles", not "cycling"
+    return [QA(fact.id, pair.question, f"{pair.answer}.", pair.answer, "taught")]
 
 
 def when_qa(fact: Fact, short: bool = False) -> list[QA]:
@@ -315,7 +316,7 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         if f.id in read_from and not (f.subject and f.relation):
             continue  # covered by the facts read from it
         qas = analysed.get(f.id) if f.id in analysed else template_qa(f, taught_forms, short, others[f.id])
-        asked_otherwise = reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + manner_qa(f, short)
+        asked_otherwise = reverse_qa(f) + when_qa(f, short) + doer_qa(f, short) + manner_qa(f)
         for qa in qas + asked_otherwise + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     ds.train += typed_qa(facts, short) + where_done_qa(facts, short)
