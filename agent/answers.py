@@ -301,3 +301,36 @@ def repeats(answer: str, values: tuple[str, ...] | list[str]) -> bool:
     """Whether the answer says a word of one of `values` ("Ruari Penhask organises it." repeats "ruari penhask")."""
     said = set(_content_words(answer))
     return any(w in said for v in values for w in _content_words(v))
+
+
+# --- whether a question is about the memory at all ----------------------------------------------------------
+
+_FIRST_PERSON = {"i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"}
+
+
+def held_words(texts: list[str]) -> frozenset[str]:
+    """The words of a namespace's facts, lower-cased, each also without a plural "s", for `about_memory`."""
+    lowered = [text.lower().replace("\u2019", "'") for text in texts]
+    # "ruari's" and "o'neill" whole, and their parts: the parse splits one and keeps the other
+    words = {w for text in lowered for w in re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[a-z0-9]+", text)}
+    words |= {w for text in lowered for w in re.findall(r"[a-z0-9]+", text)}
+    return frozenset(words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3})
+
+
+def about_memory(question: str, held: frozenset[str]) -> bool:
+    """Whether a question may be answered from memory: it speaks of the user ("my", "we", ...) or names something
+    the memory's facts name (a person, a place, a thing). One that does neither asks about the world ("What is
+    the plural of child?", "Which planet has rings?"), and neither adapters nor notes answer it: a topic's
+    nearest fact is near it by chance, and the adapter says that fact's answer. A question that names nothing
+    ("What happened yesterday?") may be about memory."""
+    personal, named = _names(question)
+    return personal or not named or any(w in held for pair in named for w in pair)
+
+
+@lru_cache(maxsize=1024)
+def _names(question: str) -> tuple[bool, tuple[tuple[str, str], ...]]:
+    """Whether the question says "I" or "we", and the (word, lemma) of each noun or name it says but times."""
+    doc = parse([question])[0]
+    named = tuple((t.lower_, t.lemma_.lower()) for t in doc if t.pos_ in ("NOUN", "PROPN") and not t.is_stop
+                  and t.lower_ not in TIME_NOUNS and t.lemma_.lower() not in TIME_NOUNS)
+    return any(t.lower_ in _FIRST_PERSON for t in doc), named

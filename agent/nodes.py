@@ -12,7 +12,7 @@ from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 
-from .answers import grounded, may_answer, repeats
+from .answers import about_memory, grounded, held_words, may_answer, repeats
 from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
@@ -39,6 +39,7 @@ class AgentContext:
     taught: TaughtQuestions | None = None  # adapters are asked the taught question nearest the asked one
     _vectors: dict = field(default_factory=dict)
     _active: dict = field(default_factory=dict)  # ns -> (generation, {topic: active facts})
+    _held: dict = field(default_factory=dict)  # ns -> (generation, the words of its active facts)
 
     def embed(self, text: str):
         """The question's embedding, computed once per turn for both recall and routing."""
@@ -111,18 +112,22 @@ def make_nodes(ctx: AgentContext):
         """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
         question = state.get("question", state["message"])
         if not question or not state.get("asked", is_question(question)):
-            return {"hits": []}
+            return {"hits": [], "world": False}
+        if not about_memory(question, held_by(ctx, state["namespace"])):
+            return {"hits": [], "world": True}  # about the world: no note, no adapter answers it
         try:
             hits = svc.recall(state["namespace"], question, limit=max(3 * ctx.rag_k, 10), vector=ctx.embed(question))
         except NotFound:  # a namespace with no facts yet
-            return {"hits": []}
+            return {"hits": [], "world": False}
         return {"hits": [{"id": f.id, "text": f.attributed, "score": round(score, 4), "topic": f.topic,
-                          "consolidated_in": f.consolidated_in} for f, score in as_said(svc, state["namespace"], hits)]}
+                          "consolidated_in": f.consolidated_in} for f, score in as_said(svc, state["namespace"], hits)],
+                "world": False}
 
     def route(state: AgentState) -> dict:
         question = state.get("question", state["message"])
         if state.get("mode") not in ("lora", "hybrid") or not question or not state.get("asked",
-                                                                                       is_question(question)):
+                                                                                       is_question(question)) \
+                or state.get("world"):
             return {"routes": [], "route_scores": []}
         ns = state["namespace"]
         refs = usable_adapters(ctx, ns)  # read once per turn (registry and stale set)
@@ -278,6 +283,16 @@ def active_by_topic(ctx: AgentContext, ns: str) -> dict[str, tuple[tuple, list[F
             groups.setdefault(f.topic, []).append(f)
         keyed = {t: ((ns, t, frozenset(f.id for f in fs)), fs) for t, fs in groups.items()}
         ctx._active[ns] = cached = (gen, keyed)
+    return cached[1]
+
+
+def held_by(ctx: AgentContext, ns: str) -> frozenset[str]:
+    """The words of the namespace's active facts (agent.answers.held_words), recomputed when its facts change."""
+    gen = ctx.service.heat.generation(ns)
+    cached = ctx._held.get(ns)
+    if cached is None or cached[0] != gen:
+        texts = [f.text for _, facts in active_by_topic(ctx, ns).values() for f in facts]
+        ctx._held[ns] = cached = (gen, held_words(texts))
     return cached[1]
 
 

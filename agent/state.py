@@ -20,6 +20,7 @@ class AgentState(TypedDict, total=False):
     messages: Annotated[list[dict], operator.add]  # the thread: {"role", "content", ...}
     written: list[dict]  # facts extracted and written this turn
     forgotten: list[dict]  # what the message asked to forget: {"request", "deleted", "candidates"}
+    world: bool  # the question names nothing the memory holds and not the user: it is about the world
     hits: list[dict]  # short-term facts recalled: {"id", "text", "score", "topic", "consolidated_in"}
     routes: list[dict]  # adapters chosen: {"adapter", "topic", "version", "score"}
     route_scores: list[tuple[str, float]]  # every candidate adapter's score

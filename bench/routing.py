@@ -20,9 +20,11 @@ answer for its answer that repeats no value the question names and the probe doe
 i.e. what lora would answer if each adapter answered what it was taught.
 
 The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
-statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: `unrelated_routed`
-counts those scoring at least the router's default minimum (0.35 for nearest; 0.25, the old default, for
-centroid). No model is trained or loaded: embedding and search only.
+statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: the agent answers
+a question that names nothing the namespace's facts name and does not speak of the user from the model alone
+(agent.answers.about_memory; `unrelated_world` counts those, `related_world` lists the related probes it would
+lose), and `unrelated_routed` counts the others scoring at least the router's default minimum (0.35 for nearest;
+0.25, the old default, for centroid). No model is trained or loaded: embedding and search only.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from agent.answers import repeats  # noqa: E402
+from agent.answers import about_memory, held_words, repeats  # noqa: E402
 from agent.questions import QuestionBank, nearest_fitting, told  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
 from consolidation.synth import askable, build_dataset  # noqa: E402
@@ -115,7 +117,9 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
     right = {m: 0 for m in MIN_SCORE}
     stray = {m: 0 for m in MIN_SCORE}
     best: dict[str, list[float]] = {"related": [], "unrelated": []}  # the top nearest score of each probe
-    asked = unrelated = 0
+    asked = unrelated = world = 0
+    held = {ns: held_words([f.text for f in fs]) for ns, fs in facts_of.items()}
+    world_related: list[str] = []  # related probes that agent.answers.about_memory would answer from the model
     misses: list[dict] = []  # related probes whose taught or bank question would not be answered right
     vectors = svc.embedder.embed([p.question for _, p in probes])
     for (ns, probe), v in zip(probes, vectors):
@@ -132,9 +136,14 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
             near["unrelated"].append(round(nearest.score, 3) if nearest else -1.0)
             best["unrelated"].append(round(top, 3))
             unrelated += 1
+            if not about_memory(probe.question, held[ns]):
+                world += 1
+                continue
             for method in MIN_SCORE:
                 stray[method] += max(s[method] for s in scores.values()) >= MIN_SCORE[method]
             continue
+        if not about_memory(probe.question, held[ns]):
+            world_related.append(probe.question)
         gold = right_topics(probe, facts_of[ns])
         if not gold:
             continue
@@ -164,7 +173,8 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
                                        for i in np.argsort(-sims)[:3]]})
     related = np.array(best["related"] or [np.nan])
     return {"probes": asked, **{m: round(right[m] / asked, 4) if asked else None for m in MIN_SCORE},
-            "right": right, "unrelated": unrelated, "unrelated_routed": stray,
+            "right": right, "unrelated": unrelated, "unrelated_world": world, "unrelated_routed": stray,
+            "related_world": world_related,
             "nearest_score": {"related_min": round(float(related.min()), 3),
                               "related_p10": round(float(np.percentile(related, 10)), 3),
                               "related_median": round(float(np.median(related)), 3),

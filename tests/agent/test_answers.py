@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.answers import asked_kind, asks, may_answer, taught_kind
+from agent.answers import about_memory, asked_kind, asks, held_words, may_answer, taught_kind
 
 
 @pytest.mark.parametrize("question, answer, asked, expected", [
@@ -86,3 +86,28 @@ def test_what_a_question_asks_for():
     assert asked_kind("What did Brisa name her boat?") is None
     assert taught_kind("What is the name of Tessaly's husband?") == "person"
     assert taught_kind("What is the name of Fennimore's band?") is None
+
+
+HELD = held_words(["My sister Ilsabet is a vet in Dunmarrow.", "Ruari's cat is Mothwick.",
+                   "Tessaly runs the Thursday quiz at the Gull & Lantern.", "I have two dogs."])
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What is the plural of child?", False),  # names nothing held, says nothing of the user
+    ("What is the capital of Norway?", False),
+    ("Which planet has rings?", False),
+    ("What does my sister do?", True),  # speaks of the user
+    ("Where do we go skiing?", True),
+    ("Which town does Ilsabet work in?", True),  # names someone the facts name
+    ("What is Ruari's cat called?", True),  # "Ruari" split from "'s" by the parse, whole in the facts
+    ("Who runs the quiz at the Gull & Lantern?", True),
+    ("What is the dog called?", True),  # "dog" held as "dogs"
+    ("What happened yesterday?", True),  # names nothing at all: may be about memory
+])
+def test_a_question_is_about_memory_when_it_speaks_of_the_user_or_names_what_is_held(question, expected):
+    assert about_memory(question, HELD) is expected
+
+
+def test_a_name_the_memory_does_not_hold_is_about_the_world():
+    assert not about_memory("Which town does Ilsabet work in?", held_words(["Ruari's cat is Mothwick."]))
+    assert about_memory("Which town does my sister work in?", frozenset())

@@ -105,6 +105,18 @@ def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     assert out["routes"] == [] and out["adapter"] is None and "Oslo" not in out["answer"]
 
 
+def test_a_question_about_the_world_gets_no_note_and_no_adapter(ctx):
+    graph = compile_graph(ctx, MemorySaver())
+    publish(ctx, fact_of(run(graph, "I moved to Oslo."))["id"])
+    for mode in ("rag", "lora", "hybrid"):  # the router's minimum is 0 here: any adapter would be chosen
+        out = run(graph, "What is the capital of Peru?", mode=mode)
+        assert out["world"] and out["hits"] == [] and out["routes"] == [] and out["adapter"] is None, mode
+        assert out["context"] == []
+    out = run(graph, "What is the capital of Oslo?")  # names what the memory holds: routed as before
+    assert not out["world"] and out["routes"] and out["adapter"] is not None
+    assert run(graph, "Where do I live?", mode="rag")["hits"]  # a turn's verdict does not outlive it
+
+
 def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx):
     """hybrid_rule="grounded": the adapter answers from weights; a retrieved note containing its answer lets it
     stand; when no note does (here the fact moved on and the adapter is out of date), the notes answer alone."""
