@@ -439,38 +439,65 @@ def time_question(subject: str, rel: str, obj: str, said_at, qualifier: str | No
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",
            "CARDINAL": "how many", "QUANTITY": "how much", "MONEY": "how much", "ORG": "what", "NORP": "what",
            "EVENT": "what", "WORK_OF_ART": "what", "PRODUCT": "what", "LANGUAGE": "what", "ORDINAL": "which"}
-_PRONOUNS = {"i": "{s}", "me": "{s}", "my": "{s}'s", "mine": "{s}'s", "myself": "{s}", "am": "is", "'m": " is",
-             "we": "{s}", "us": "{s}", "our": "{s}'s", "'ve": " has", "'re": " is"}  # "I'm" -> "the user is"
+_PRONOUNS = {"i": "{s}", "me": "{s}", "my": "{s}'s", "mine": "{s}'s", "myself": "{s}", "we": "{s}", "us": "{s}",
+             "our": "{s}'s"}
+# the verb of "I" or "we" said of one other person: "I'm" -> "Jon is", "we've" -> "Jon has", "we were" -> "Jon was"
+_AGREE = {"am": "is", "'m": " is", "are": "is", "'re": " is", "were": "was", "have": "has", "'ve": " has"}
 
 
 def statement_questions(doc, speaker: str) -> list[Pair]:
-    """Echo questions about each name, place, number and date of a statement (a parsed spaCy Doc), the speaker
-    put in place of "I": "Jon: I lost my job in May" -> "Jon lost Jon's job when?" (answer "May")."""
-    who = "the user" if speaker in ("user", USER, "") else speaker
+    """Echo questions about each name, place, number and date of a statement (a parsed spaCy Doc). The user asks
+    in the first person, so the user's own words stay as said ("We were out at the Fenwater reservoir all
+    afternoon." -> "We were out at the Fenwater reservoir when?"); another speaker's "I" becomes the speaker, its
+    verb said of one person ("Jon: I've lost my job in May" -> "Jon has lost Jon's job when?"). A name that
+    qualifies a noun is asked by the noun: "We were out at which reservoir all afternoon?" (answer "Fenwater")."""
+    user = speaker in ("user", USER, "")
     if leans(doc):
         return []
+    agree = set() if user else _agreeing(doc)
     pairs = []
     for ent in doc.ents:
         wh = ECHO_WH.get(ent.label_)
         if wh is None:
             continue
-        start = ent.start
-        if start > 0 and doc[start - 1].lower_ in ("in", "on", "at", "since", "during") and wh in ("when", "where"):
-            start -= 1  # "in May" -> "when", not "in when"
+        start, end = ent.start, ent.end
+        if ent.root.dep_ == "compound" and ent.root.head.i == end and ent.root.head.pos_ == "NOUN":
+            wh = "which"  # "the Fenwater reservoir" -> "which reservoir", not "the who reservoir"
+            if start > 0 and doc[start - 1].lower_ in ("the", "a", "an"):
+                start -= 1
+        elif start > 0 and doc[start - 1].lower_ in ("in", "on", "at", "since", "during") and wh in ("when", "where"):
+            start -= 1  # "in May" -> "when", not "in when"; "since 2016" -> "since when"
+            wh = "since when" if doc[start].lower_ == "since" else wh
         words = []
         for t in doc:
-            if start <= t.i < ent.end:
+            if start <= t.i < end:
                 if t.i == start:
-                    words.append(wh + t.whitespace_)
+                    words.append(wh + doc[end - 1].whitespace_)
                 continue
             if t.is_punct and t.i == len(doc) - 1:
                 continue
-            text = _PRONOUNS.get(t.lower_, t.text).replace("{s}", who)
+            text = t.text if user else _PRONOUNS.get(t.lower_, t.text).replace("{s}", speaker)
+            if t.i in agree:
+                text = _AGREE.get(t.lower_) or third_person(t.lower_)
             words.append(text + t.whitespace_)
         q = "".join(words).strip().rstrip(".!,;")
         if q and q.lower() != wh:
             pairs.append(Pair(q[0].upper() + q[1:] + "?", ent.text, "echo"))
     return pairs
+
+
+def _agreeing(doc) -> set[int]:
+    """The verbs whose subject is "I" or "we" (the first after it, past adverbs), said in the present or as
+    "were": they agree with the speaker's name put in its place."""
+    out = set()
+    for t in doc:
+        if t.lower_ in ("i", "we") and t.dep_ in ("nsubj", "nsubjpass"):
+            k = t.i + 1
+            while k < len(doc) and doc[k].pos_ == "ADV":
+                k += 1
+            if k < len(doc) and (doc[k].tag_ == "VBP" or doc[k].lower_ == "were"):
+                out.add(k)
+    return out
 
 
 def leans(doc) -> bool:

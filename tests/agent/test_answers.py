@@ -12,7 +12,7 @@ from agent.answers import about_memory, asked_kind, asks, held_words, may_answer
     ("What did my dad retire after?", "thirty years", "What did my dad do before he retired?", False),
     ("What does my dad do for a living?", "lighthouse keeper", "What did my dad do before he retired?", True),
     # a person is not a place, a place not a person
-    ("Every winter the user go skiing where?", "Vennick Valley", "Which friend of mine plans the ski trip?", False),
+    ("Every winter we go skiing where?", "Vennick Valley", "Which friend of mine plans the ski trip?", False),
     ("Who is my best friend?", "Ruari Penhask", "Which friend of mine plans the ski trip?", True),
     ("Who is my dentist?", "Oriel Tansby", "Where do I go to the dentist?", False),
     ("Who lives in Kelmscott?", "Jaendje Roxnion", "What is the capital of Kenya?", False),

@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 import pytest
 
 from consolidation.phrasing import (Pair, base_form, fact_questions, guess_kind, guess_past, manner_question,
-                                    reverse_questions, type_noun, typed_questions)
+                                    reverse_questions, statement_questions, type_noun, typed_questions)
 from consolidation.synth import build_dataset, covered_ids
+from memory_service.language import parse
 from memory_service.schemas import Fact
 
 NOW = datetime.now(timezone.utc)
@@ -82,12 +83,23 @@ def test_a_statement_without_a_triple_gets_echo_questions_about_its_names_and_da
 
 
 
-def test_echo_questions_expand_contractions_of_the_speaker():
-    ds = build_dataset([fact("a", "Choir is on Fridays, which is why I'm tired on Saturdays and we've no plans.")],
-                       short=True)
+def test_echo_questions_put_the_speaker_for_i_and_we_with_the_verb_agreeing():
+    ds = build_dataset([fact("a", "Choir is on Fridays, which is why I'm tired on Saturdays and we've no plans.",
+                             speaker="Jon")], short=True)
     questions = " ".join(qa.question for qa in ds.train + ds.validation)
-    assert "the user is tired" in questions and "the user has no plans" in questions
-    assert "useris" not in questions and "user've" not in questions
+    assert "Jon is tired" in questions and "Jon has no plans" in questions
+    assert "Jonis" not in questions and "Jon've" not in questions
+    asked = {p.answer: p.question for p in statement_questions(
+        parse(["I really like Lisbon and we were in Porto since 2016."])[0], "Jon")}
+    assert asked["Porto"] == "Jon really likes Lisbon and Jon was where since 2016?"
+    assert asked["2016"] == "Jon really likes Lisbon and Jon was in Porto since when?"
+
+
+def test_the_users_echo_questions_stay_in_the_first_person_and_ask_a_qualifying_name_by_its_noun():
+    asked = {p.answer: p.question for p in statement_questions(
+        parse(["We were out at the Fenwater reservoir in the rain all afternoon."])[0], "user")}
+    assert asked == {"Fenwater": "We were out at which reservoir in the rain all afternoon?",
+                     "all afternoon": "We were out at the Fenwater reservoir in the rain when?"}
 
 
 def test_a_statement_is_covered_by_the_facts_read_from_it():
