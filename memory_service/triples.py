@@ -951,6 +951,33 @@ def _member_of(group) -> bool:
             and group.head.head.lemma_.lower() in SOMEONE)
 
 
+def _standing_order(sent, speaker: str, c: _Clause) -> bool:
+    """"If you ever have to order coffee for me, it's an oat flat white": a condition on what the assistant does
+    for the speaker, whose "it" is what it does it with, says how the speaker has that thing: the speaker's coffee
+    is an oat flat white. Not a hypothetical about the world ("If I moved to Paris, it would be fun")."""
+    root = sent.root
+    if root.lemma_ != "be" or not any(x.dep_ == "nsubj" and x.lower_ in ("it", "that") for x in root.children):
+        return False
+    value = next((x for x in root.children if x.dep_ == "attr"), None)
+    cond = next((x for x in root.children if x.dep_ == "advcl" and any(
+        m.dep_ == "mark" and m.lower_ in ("if", "whenever", "when") for m in x.children)), None)
+    if value is None or cond is None or not any(x.dep_ == "nsubj" and x.lower_ == "you" for x in cond.children) \
+            or any(x.dep_ == "aux" and x.lower_ in HYPOTHETICAL_MODALS | {"'d"} for x in root.children):
+        return False
+    for thing in (t for t in cond.subtree if t.dep_ == "dobj" and t.pos_ == "NOUN"):
+        for_me = [p for p in (*thing.children, *thing.head.children) if p.dep_ in ("prep", "dative")
+                  and (p.lower_ in ("me", "us") or p.lower_ == "for" and any(
+                      o.lower_ in ("me", "us") for o in p.children))]
+        if for_me:
+            words = [t for t in sent[value.left_edge.i - sent.start:value.right_edge.i - sent.start + 1]]
+            said = "".join(t.text_with_ws for t in words).strip(" ,")
+            what = re.sub(r"^(an?|the)\s+", "", said)
+            owner = "The user" if speaker == USER else speaker
+            c.add(speaker, thing.lemma_.lower(), what, None, value, text=f"{owner}'s {thing.lemma_.lower()} is {said}.")
+            return True
+    return False
+
+
 def _verbless(sent, speaker: str, c: _Clause) -> None:
     """Shapes the small parser reads as a possessive, the "'s" being "is": "My brother's Dorran." (no verb:
     Dorran is the root, brother its possessor), "Ruari's a teacher" (the same with a noun) and "Mum's called
@@ -1029,8 +1056,8 @@ def analyze(sent, speaker: str = USER) -> Analysis:
               and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
               and not any(c.dep_ == "mark" and c.lower_ in HYPOTHETICAL_MARKS for c in t.children)]
     verbs += [t for t in sent if t not in verbs and t.dep_ == "conj" and t.head in verbs and t.pos_ in ("VERB", "AUX")]
-    blocked = False
-    for verb in verbs:
+    blocked = _standing_order(sent, speaker, c)  # "If you ever order coffee for me, it's ..."
+    for verb in verbs if not blocked else []:
         why = _verb_clause(sent, verb, speaker, c)
         if why in ("negation", "hypothetical") and verb is root and not _imperative(verb) and not _surprise(verb):
             blocked = True

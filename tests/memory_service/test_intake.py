@@ -108,6 +108,12 @@ def test_triples_from_the_parse(text, expected):
     ("There's a new guy on my team, Caddoc Velle, and he keeps bees.",
      {("the user", "teammate", "Caddoc Velle"), ("Caddoc Velle", "keep", "bees")}),
     ("My team, the Otters, won the league.", {("the user", "team", "Otters"), ("Otters", "win", "league")}),
+    # a condition on what the assistant does for the speaker says how the speaker has it
+    ("If you ever have to order coffee for me, it's an oat flat white, extra hot.",
+     {("the user", "coffee", "oat flat white, extra hot")}),
+    ("If you book me a hotel, it's always the Marlow.", {("the user", "hotel", "Marlow")}),
+    ("If you order coffee, it's an oat flat white.", set()),  # for whom is not said
+    ("If I moved to Paris, it would be fun.", set()),  # a hypothetical about the world
 ])
 def test_triples_from_conversational_english(text, expected):
     assert triples(text) == expected
