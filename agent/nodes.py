@@ -35,7 +35,7 @@ class AgentContext:
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
     questions: QuestionBank | None = None  # hybrid's grounded rule reads the notes by their questions first
-    question_min_score: float = 0.45  # settings.AgentSettings.question_min_score
+    question_min_score: float = 0.40  # settings.AgentSettings.question_min_score
     taught: TaughtQuestions | None = None  # adapters are asked the taught question nearest the asked one
     _vectors: dict = field(default_factory=dict)
     _active: dict = field(default_factory=dict)  # ns -> (generation, {topic: active facts})

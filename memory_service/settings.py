@@ -120,7 +120,7 @@ class AgentSettings(BaseModel):
                                 "confident: the adapters' answer stands when every token has at least "
                                 "hybrid_trust, else adapters and notes answer together. notes: always together")
     hybrid_trust: float = Field(0.8, ge=0, le=1, description="Least token probability (hybrid_rule=confident)")
-    question_min_score: float = Field(0.45, ge=-1, le=2, description="Least cosine between a question and the "
+    question_min_score: float = Field(0.40, ge=-1, le=2, description="Least cosine between a question and the "
                                       "nearest question the notes answer for its answer to be used (hybrid_rule="
                                       "grounded), and the nearest taught question for an adapter to be asked it "
                                       "(ask_as_taught); above 1: never")
