@@ -426,6 +426,24 @@ def qualifier_question(subject: str, rel: str, obj: str, qualifier: str | None, 
     return Pair(f"{wh} {aux} {s} {rel} {obj}?", when, "when")
 
 
+def start_question(subject: str, rel: str, obj: str, qualifier: str | None) -> Pair | None:
+    """What "since" says of a beginning: "I've been at Tessgrove Water since 2019" -> "When did I start at
+    Tessgrove Water?" -> "2019"; "Tessaly has lived in Lowhithe since 2016" -> "When did Tessaly start to live in
+    Lowhithe?". People ask when a thing began more often than "since when" it holds."""
+    when = when_it_holds(qualifier)
+    rel = base_relation(rel)
+    words = rel.split()
+    if when is None or not when.lower().startswith("since ") or not words or not is_verb_relation(rel) \
+            or rel == "work as":
+        return None
+    s = _who(subject)
+    if words[0] == "be":
+        if len(words) != 2 or words[1] not in ("at", "in", "with", "on"):
+            return None  # "Since when am I allergic to shellfish?" has no start to ask for
+        return Pair(f"When did {s} start {words[1]} {obj}?", when[len("since "):], "when")
+    return Pair(f"When did {s} start to {rel} {obj}?", when[len("since "):], "when")
+
+
 def time_question(subject: str, rel: str, obj: str, said_at, qualifier: str | None, past: bool,
                   text: str = "") -> Pair | None:
     """The "when" of a fact: its date from when it was said (when_question), else the time said with it

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from consolidation.phrasing import (Pair, base_form, fact_questions, guess_kind, guess_past, manner_question,
-                                    reverse_questions, statement_questions, type_noun, typed_questions)
+                                    reverse_questions, start_question, statement_questions, type_noun,
+                                    typed_questions)
 from consolidation.synth import build_dataset, covered_ids
 from memory_service.language import parse
 from memory_service.schemas import Fact
@@ -216,8 +217,21 @@ def test_the_time_a_fact_holds_is_asked_for():
                   relation="play", object="cello", qualifier="these days", created_at=NOW)]
     asked = {qa.question: qa.expected for qa in build_dataset(facts, short=True).train}
     assert asked["Since when does Tessaly live in Lowhithe?"] == "since 2016"
+    assert asked["When did Tessaly start to live in Lowhithe?"] == "2016"  # "since" says when it began
     assert asked["When do I climb at Cragloft?"] == "on Sunday mornings"
+    assert not any("start" in q and "Cragloft" in q for q in asked)  # a weekly time is no beginning
     assert not any(q.startswith(("When", "Since")) and "cello" in q for q in asked)  # "these days" says no time
+
+
+@pytest.mark.parametrize("relation, qualifier, expected", [
+    ("be at", "since 2019", Pair("When did I start at Tessgrove Water?", "2019", "when")),
+    ("learn", "since January", Pair("When did I start to learn Tessgrove Water?", "January", "when")),
+    ("be allergic to", "since 2019", None),  # a state with no start to ask for
+    ("work as", "since 2019", None),
+    ("be at", "every winter", None),
+])
+def test_a_since_is_asked_as_a_start(relation, qualifier, expected):
+    assert start_question("the user", relation, "Tessgrove Water", qualifier) == expected
 
 
 def test_a_name_given_to_a_thing_is_asked_for_by_that_thing():
