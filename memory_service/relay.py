@@ -58,17 +58,30 @@ def wait_for_tasks(poll: Callable[[str], dict], task_ids: Callable[[], list[str]
 
 def shard_facts(facts, vectors: np.ndarray, capacity: int, seed: int = 0) -> list[list]:
     """Split a topic too large for one adapter into k-means clusters of embeddings (sklearn), each within
-    capacity (an oversized cluster is cut in order)."""
+    capacity (an oversized cluster is cut in order). A statement and the facts read from it are one unit, never
+    split: synthesis reads a fact's questions off its statement ("Which language do I learn?" needs "learning
+    Portuguese" and the fact read from it in one adapter), and hybrid shows the statement for its facts."""
     k = plan_shards(len(facts), capacity)
     if k <= 1:
         return [list(facts)]
     from sklearn.cluster import KMeans
 
-    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors)
+    ids = {f.id for f in facts}
+    units: dict[str, list[int]] = {}
+    for i, f in enumerate(facts):
+        units.setdefault(f.derived_from if f.derived_from in ids else f.id, []).append(i)
+    groups = list(units.values())
+    centres = np.stack([vectors[g].mean(0) for g in groups])
+    labels = KMeans(n_clusters=min(k, len(groups)), n_init=4, random_state=seed).fit_predict(centres)
     shards: list[list] = []
     for c in range(k):
-        members = [f for f, lab in zip(facts, labels) if lab == c]
-        shards += [members[i:i + capacity] for i in range(0, len(members), capacity)]
+        shard: list = []
+        for g in (g for g, lab in zip(groups, labels) if lab == c):
+            if shard and len(shard) + len(g) > capacity:
+                shards.append(shard)
+                shard = []
+            shard += [facts[i] for i in g]
+        shards.append(shard)
     return [s for s in shards if s]
 
 

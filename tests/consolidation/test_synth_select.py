@@ -127,6 +127,21 @@ def test_sharding_decisions():
     assert shard_facts(facts[:10], vecs[:10], capacity=25) == [facts[:10]]
 
 
+def test_a_statement_and_the_facts_read_from_it_share_a_shard():
+    rng = np.random.default_rng(1)
+    facts, vecs = [], []
+    for k in range(12):  # a statement and two facts read from it, embedded far apart from one another
+        said = make_fact(None, None, None, f"statement {k}")
+        read = [make_fact(f"Person {k}", f"pet {j}", "Rex", f"fact {k}.{j}", derived_from=said.id) for j in range(2)]
+        facts += [said, *read]
+        vecs += [np.eye(8)[(k + j) % 8] * 5 + rng.normal(0, 0.1, 8) for j in range(3)]
+    shards = shard_facts(facts, np.stack(vecs), capacity=10)
+    assert len(shards) >= 4 and all(len(s) <= 10 for s in shards)
+    assert sorted(f.id for s in shards for f in s) == sorted(f.id for f in facts)
+    by_fact = {f.id: i for i, s in enumerate(shards) for f in s}
+    assert all(by_fact[f.id] == by_fact[f.derived_from] for f in facts if f.derived_from)
+
+
 def test_generated_questions_are_checked_before_they_are_trained():
     """An LLM's questions only add wordings: one that gives its answer away, repeats a training or validation
     question, is not a question, or is asked of two facts with different answers is dropped."""
