@@ -312,8 +312,8 @@ def held_words(texts: list[str]) -> frozenset[str]:
     """The words of a namespace's facts, lower-cased, each also without a plural "s", for `about_memory`."""
     lowered = [text.lower().replace("\u2019", "'") for text in texts]
     # "ruari's" and "o'neill" whole, and their parts: the parse splits one and keeps the other
-    words = {w for text in lowered for w in re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[a-z0-9]+", text)}
-    words |= {w for text in lowered for w in re.findall(r"[a-z0-9]+", text)}
+    words = {w for text in lowered for w in re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text)}
+    words |= {part for w in words for part in re.findall(r"[a-z0-9]+", w)}
     return frozenset(words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3})
 
 

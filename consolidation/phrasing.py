@@ -452,6 +452,13 @@ def time_question(subject: str, rel: str, obj: str, said_at, qualifier: str | No
         subject, rel, obj, qualifier, past)
 
 
+def time_questions(subject: str, rel: str, obj: str, said_at, qualifier: str | None, past: bool,
+                   text: str = "") -> list[Pair]:
+    """Every time question of a fact: its "when" (time_question) and, for a "since", its start (start_question)."""
+    return [p for p in (time_question(subject, rel, obj, said_at, qualifier, past, text),
+                        start_question(subject, rel, obj, qualifier)) if p is not None]
+
+
 # --- verbatim statements ------------------------------------------------------------------------------------------
 
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",

@@ -20,8 +20,8 @@ from memory_service.triples import done_at
 
 from .answers import other_values, states
 from .phrasing import (KIN_NAMES, doer_question, fact_questions, guess_kind, guess_past, is_person_role,
-                       is_verb_relation, manner_question, reverse_questions, start_question, statement_questions,
-                       time_question, type_noun, typed_questions)
+                       is_verb_relation, manner_question, reverse_questions, statement_questions, time_questions,
+                       type_noun, typed_questions)
 from .templates import FIRST_PERSON, RELATIONS
 
 
@@ -251,10 +251,8 @@ def when_qa(fact: Fact, short: bool = False) -> list[QA]:
     s, r, o = fact.subject, fact.relation, fact.object
     if not (s and r and o):
         return []
-    pairs = [p for p in (time_question(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text),
-                         start_question(s, r, o, fact.qualifier)) if p is not None]
     return [QA(fact.id, p.question, f"{p.answer}." if short else answer_text(fact), p.answer, "taught")
-            for p in pairs]
+            for p in time_questions(s, r, o, fact.said_at, fact.qualifier, guess_past(fact.text), fact.text)]
 
 
 def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) -> dict[str, list[QA]]:
@@ -281,12 +279,9 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
                 ans = f"{t.object}." if short else answer_text(f)
                 qas += [QA(f.id, p.question, ans, t.object, "taught") for p in pairs[:-1][:taught_forms]]
                 qas.append(QA(f.id, pairs[-1].question, ans, t.object, "validation"))
-                for when in (time_question(t.subject, t.relation, t.object, f.said_at, t.qualifier,
-                                           guess_past(t.text), t.text),
-                             start_question(t.subject, t.relation, t.object, t.qualifier)):
-                    if when is not None:
-                        qas.append(QA(f.id, when.question, f"{when.answer}." if short else answer_text(f),
-                                      when.answer, "taught"))
+                qas += [QA(f.id, when.question, f"{when.answer}." if short else answer_text(f), when.answer, "taught")
+                        for when in time_questions(t.subject, t.relation, t.object, f.said_at, t.qualifier,
+                                                   guess_past(t.text), t.text)]
                 for other in (doer_question(t.subject, t.relation, t.object, t.answer, guess_past(t.text)),
                               manner_question(t.subject, t.relation, t.object, guess_past(t.text))):
                     if other is not None:
