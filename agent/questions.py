@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from consolidation.synth import QA, build_dataset, plain_words
+from language.answer_kinds import may_answer
 from memory_service.embed import Embedder
 from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
-
-from .answers import may_answer
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,8 @@ class QuestionBank:
     def nearest(self, by_topic: dict[str, tuple[tuple, list[Fact]]], vector: np.ndarray, asked: str = "",
                 least: float = -1.0) -> Match | None:
         """The question nearest `vector` (a unit embedding of the question `asked`) over the topics' facts, when it
-        is at least `least` near and its answer of the kind `asked` wants (agent.answers.may_answer; any kind, when
-        `asked` is not given). Not the next nearest: the notes answer only for the question they fit best, and
+        is at least `least` near and its answer of the kind `asked` wants (language.answer_kinds.may_answer; any
+        kind, when `asked` is not given). Not the next nearest: the notes answer only for the question they fit best, and
         a question whose nearest one does not fit is left to the adapters and to reading the notes (at 6e642ed,
         which also read the runner-up, it answered three natural probes wrongly)."""
         best = None
@@ -84,8 +83,8 @@ class QuestionBank:
 def nearest_fitting(sims: np.ndarray, asked: str, questions: list[str], answers: list[str | None],
                     least: float = -1.0) -> int | None:
     """Index of the most similar question, at least `least` near, that may stand in for the question `asked`: where
-    its answer is known (`answers[i]`), that answer is of the kind `asked` wants (agent.answers.may_answer). None
-    when there is none."""
+    its answer is known (`answers[i]`), that answer is of the kind `asked` wants
+    (language.answer_kinds.may_answer). None when there is none."""
     for i in np.argsort(-sims):
         if sims[i] < least:
             return None
@@ -97,7 +96,7 @@ def nearest_fitting(sims: np.ndarray, asked: str, questions: list[str], answers:
 def told(names: list[str], asked: str) -> tuple[str, ...]:
     """The values a taught question names (plain words) that the question `asked` does not: what putting it in the
     asked one's place tells the adapter. An answer that repeats them is the rewording's, not the weights'
-    (agent.answers.repeats)."""
+    (language.answer_kinds.repeats)."""
     said = f" {plain_words(asked)} "
     return tuple(v for v in names if f" {v} " not in said)
 

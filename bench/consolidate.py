@@ -3,7 +3,7 @@
     python -m bench.consolidate --facts 40 --baseline --json
 
 Times the real run (`consolidation.run.consolidate`: synthesis, training, gate, publish) on the packaged
-SmolLM2-135M, then measures recall by greedy generation, scored strictly (consolidation.answers: an answer that
+SmolLM2-135M, then measures recall by greedy generation, scored strictly (language.matching: an answer that
 also names another fact's value is wrong):
 
 - `recall.trained`: the first training question of each fact (a training-set figure);
@@ -32,12 +32,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from evals.provenance import provenance  # noqa: E402
 from consolidation.model import generate, load_base  # noqa: E402
 from consolidation.run import consolidate  # noqa: E402
 from consolidation.synth import answer_ok, build_dataset, rivals  # noqa: E402
 from consolidation.train import Recipe  # noqa: E402
 from evals.fictional import fictional_facts  # noqa: E402
+from evals.provenance import provenance  # noqa: E402
 from evals.questions import about  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402

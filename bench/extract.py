@@ -22,8 +22,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import yaml  # noqa: E402
 
 from evals.provenance import provenance  # noqa: E402
-from memory_service.intake import read_messages  # noqa: E402
-from memory_service.triples import norm  # noqa: E402
+from language.extraction import norm  # noqa: E402
+from language.intake import read_messages  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1] / "evals/data/extraction.yaml"
 

@@ -10,19 +10,19 @@ adapter's (its facts and taught questions), and every probe is routed at k=1 by
 
 It also measures hybrid's first way of reading the notes (agent.questions): `questions` is the share of related
 probes whose nearest synthesized question (over the namespace's facts) is at least the minimum near, has an
-answer of the kind asked for (agent.answers.may_answer) and an expected answer for its answer
+answer of the kind asked for (language.answer_kinds.may_answer) and an expected answer for its answer
 (scored as the evals score, without the namespace's rival values), and `question_score` the cosine of that nearest
 question for related and unrelated probes (`ENGRAM_AGENT__QUESTION_MIN_SCORE` must stay above the unrelated ones).
 `taught` is the same for the adapters' questions (agent.nodes.ask_as_taught): the share of related probes whose
 nearest askable question (consolidation.synth.askable) of the topic routed first that may stand in for the probe
 (agent.questions.nearest_fitting: at least the minimum near, its answer of the kind asked for) has an expected
-answer for its answer that repeats no value the question names and the probe does not (agent.answers.repeats),
+answer for its answer that repeats no value the question names and the probe does not (language.answer_kinds.repeats),
 i.e. what lora would answer if each adapter answered what it was taught.
 
 The right topics of a probe are those with a fact that contains one of its expected answers (a fact read from a
 statement first, else the statement). Unrelated probes (world knowledge) should route nowhere: the agent answers
 a question that names nothing the namespace's facts name and does not speak of the user from the model alone
-(agent.answers.about_memory; `unrelated_world` counts those, `related_world` lists the related probes it would
+(language.answer_kinds.about_memory; `unrelated_world` counts those, `related_world` lists the related probes it would
 lose), and `unrelated_routed` counts the others scoring at least the router's default minimum (0.35 for nearest;
 0.25, the old default, for centroid). No model is trained or loaded: embedding and search only.
 """
@@ -40,13 +40,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from agent.answers import about_memory, held_words, repeats  # noqa: E402
 from agent.questions import QuestionBank, nearest_fitting, told  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
 from consolidation.synth import askable, build_dataset  # noqa: E402
 from evals.provenance import provenance  # noqa: E402
 from evals.scenario import Probe, Remember, Say, Update, load_scenario  # noqa: E402
 from evals.scoring import correct  # noqa: E402
+from language.answer_kinds import about_memory, held_words, repeats  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
@@ -119,7 +119,7 @@ def route_all(svc: MemoryService, probes: list[tuple[str, Probe]]) -> dict:
     best: dict[str, list[float]] = {"related": [], "unrelated": []}  # the top nearest score of each probe
     asked = unrelated = world = 0
     held = {ns: held_words([f.text for f in fs]) for ns, fs in facts_of.items()}
-    world_related: list[str] = []  # related probes that agent.answers.about_memory would answer from the model
+    world_related: list[str] = []  # related probes that language.answer_kinds.about_memory would answer from the model
     misses: list[dict] = []  # related probes whose taught or bank question would not be answered right
     vectors = svc.embedder.embed([p.question for _, p in probes])
     for (ns, probe), v in zip(probes, vectors):

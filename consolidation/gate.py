@@ -10,7 +10,7 @@
   (bench/results/probe-reject.json: adapters lose about 40-50% of these answers when applied to them).
 
 Recall on a question means the greedy answer states the expected object and no other candidate
-(consolidation.answers). Teacher forcing decides most cases
+(language.matching). Teacher forcing decides most cases
 cheaply: when every answer token is the argmax, greedy decoding reproduces the answer, so only the questions
 that fail it are generated.
 """
@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from .model import generate
 from .probe import PROBE  # noqa: F401  (the gate's probe: general questions the base model answers right)
 from .synth import QA, answer_ok
-
 
 # Unrelated questions (none in PROBE) trained on with the base model's own answers: rehearsal keeps a small
 # adapter from answering everything with one of its facts.

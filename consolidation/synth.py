@@ -15,14 +15,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Callable
 
+from language.extraction import done_at
+from language.matching import other_values, states
+from language.phrasing import (
+    KIN_NAMES,
+    doer_question,
+    fact_questions,
+    guess_kind,
+    guess_past,
+    is_person_role,
+    is_verb_relation,
+    manner_question,
+    reverse_questions,
+    statement_questions,
+    time_questions,
+    type_noun,
+    typed_questions,
+)
+from language.templates import FIRST_PERSON, RELATIONS
 from memory_service.schemas import Fact
-from memory_service.triples import done_at
-
-from .answers import other_values, states
-from .phrasing import (KIN_NAMES, doer_question, fact_questions, guess_kind, guess_past, is_person_role,
-                       is_verb_relation, manner_question, reverse_questions, statement_questions, time_questions,
-                       type_noun, typed_questions)
-from .templates import FIRST_PERSON, RELATIONS
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,7 @@ class QA:
     fact_id: str
     question: str
     answer: str
-    expected: str  # what a correct answer must state (the object): consolidation.answers
+    expected: str  # what a correct answer must state (the object): language.matching
     kind: str = "taught"  # taught | validation | reverse (trained, not gated) | replay | raw (plain text)
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
     source: str = "rules"  # rules | llm (written by the configured endpoint, checked by usable_question)
@@ -81,7 +92,7 @@ def first_person_questions(relation: str) -> list[str]:
     return [f"Who is my {rel}?", f"What is my {rel}'s name?", f"What is my {rel} called?"]
 
 
-# the extractor's relation names (memory_service.triples) for relations the templates cover
+# the extractor's relation names (language.extraction) for relations the templates cover
 TEMPLATE_NAMES = {"live in": "lives in", "work at": "works at", "work as": "works as", "drive": "car"}
 
 
@@ -186,7 +197,7 @@ def typed_qa(facts: list[Fact], short: bool = False) -> list[QA]:
     typed = [f for f in facts if f.derived_from in said and f.subject and f.relation and f.object]
     if not typed:
         return []
-    from memory_service.language import parse
+    from language.parsing import parse
 
     texts = list(dict.fromkeys(said[f.derived_from].text for f in typed))
     docs = dict(zip(texts, parse(texts)))
@@ -262,8 +273,8 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
     in it. A statement with nothing to ask about gets none (it stays in the short-term store)."""
     if not facts:
         return {}
-    from memory_service.intake import read_parsed
-    from memory_service.language import parse
+    from language.intake import read_parsed
+    from language.parsing import parse
 
     by_speaker: dict[str, list[Fact]] = {}
     for f in facts:
@@ -381,8 +392,9 @@ def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str], s
     except those that name their own answer. A value is any answer the set teaches (a reverse question's role
     aside) or any fact's object ("Since when does Tessaly live in Lowhithe?" names Lowhithe); an adapter answer
     that repeats a value the question names and the asker did not is the rewording's, and is not used
-    (agent.questions.told, agent.answers.repeats), so the answer is the weights'. The answer is listed so that a
-    question is put in another's place only when its answer is of the kind asked for (agent.answers.may_answer)."""
+    (agent.questions.told, language.answer_kinds.repeats), so the answer is the weights'. The answer is listed so
+    that a question is put in another's place only when its answer is of the kind asked for
+    (language.answer_kinds.may_answer)."""
     values = {plain_words(v) for v in [qa.expected for qa in ds.train + ds.validation if qa.kind != "reverse"]
               + [f.object for f in facts if f.object]} - {""}
     named = lambda v, q: f" {v} " in f" {q} "  # noqa: E731
@@ -398,5 +410,5 @@ def askable(ds: Dataset, facts: list[Fact]) -> list[tuple[str, str, list[str], s
 
 
 def answer_ok(answer: str, expected: str, others: Iterable[str] = ()) -> bool:
-    """The answer states `expected` (token spans, not negated) and none of `others` (consolidation.answers)."""
+    """The answer states `expected` (token spans, not negated) and none of `others` (language.matching)."""
     return states(answer, [expected], others)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from consolidation.templates import RELATIONS
+from language.templates import RELATIONS
 
 _ONSETS = ["br", "k", "m", "t", "v", "s", "d", "l", "n", "r", "z", "qu", "th", "g", "p", "f", "h", "j"]
 _VOWELS = ["a", "e", "i", "o", "u", "ae", "io", "ou"]

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from consolidation.templates import RELATIONS
 from evals.fictional import FictionalFact, fact_about, fictional_facts, new_names
 from evals.questions import about, mine
+from language.templates import RELATIONS
 
 # relation -> topic: one adapter per area, so the router has something to tell apart
 TOPICS = {"lives in": "homes", "works as": "jobs", "pet": "pets", "favourite food": "food",

@@ -1,5 +1,5 @@
 """Evaluation questions, written by hand and worded independently of every question the synthesizer trains or
-validates on (consolidation/templates.py and the generic forms in consolidation/synth.py). Neither the trainer
+validates on (language/templates.py and the generic forms in consolidation/synth.py). Neither the trainer
 nor the gate ever sees these; a test fails if any bundled probe normalizes to a synthesizer question.
 
 Two wordings per relation: `direct` asks about the fact much as it was stated, `paraphrase` asks the way a

@@ -18,8 +18,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from consolidation.answers import other_values
 from consolidation.model import chat_prompt
+from language.matching import other_values
 from memory_service.errors import NotFound
 from memory_service.relay import GROUP, TERMINAL, Consolidations, Relay, ended, wait_for_tasks
 from memory_service.schemas import FactIn, parent_topic
@@ -27,8 +27,8 @@ from memory_service.service import MemoryService
 from memory_service.settings import Settings
 from workers.launch import start_worker, stop_worker
 
-from .metrics import ProbeResult
 from .locomo_f1 import locomo_f1
+from .metrics import ProbeResult
 from .provenance import provenance
 from .report import write_report
 from .scenario import Advance, Consolidate, Delete, Probe, Remember, Say, Scenario, Step, Update
@@ -155,7 +155,7 @@ class Harness:
         """A fact by id, by exact text, or else the active fact nearest to the text (cosine >= 0.8). A statement
         in the user's own words ("I drive a red Halvik.") is also tried as the agent stores it ("The user
         drives a red Halvik.")."""
-        from memory_service.intake import read_message
+        from language.intake import read_message
 
         forms = [ref] + [t.text for s in read_message(ref).statements for t in s.triples]
         active = self.svc.all_active(ns)

@@ -1,6 +1,6 @@
 """Answer scoring: does an answer state the expected answer? Pure functions on strings.
 
-Matching is consolidation.answers (the recall gate uses the same): normalized token spans, no credit for a
+Matching is language.matching (the recall gate uses the same): normalized token spans, no credit for a
 negated mention ("Not Porvoo."), and none when another candidate value for the question appears too (a listed
 or hedged answer: "Varkaus, Porvoo or Ostrava").
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from consolidation.answers import mentions, normalize, states  # noqa: F401  (normalize: the evals' helpers)
+from language.matching import mentions, normalize, states  # noqa: F401  (normalize: the evals' helpers)
 
 # Probes whose expected answers must NOT appear: a pass is an answer that names none of them.
 LEAK_TAGS = frozenset({"deleted", "other-namespace"})

@@ -19,6 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from language.errors import LanguageError
+
 from .auth import KeyRing
 from .body_limit import BodySizeLimit
 from .errors import EngramError, ServiceUnavailable
@@ -164,6 +166,11 @@ def create_app(settings: Settings | None = None, service: MemoryService | None =
             log.warning("%s", exc.message)
         return JSONResponse(status_code=exc.status_code, content={"error": exc.message, "field": exc.field},
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(LanguageError)
+    async def language_error(_: Request, exc: LanguageError) -> JSONResponse:
+        log.warning("%s", exc)  # the server is missing its English pipeline: not the client's fault
+        return JSONResponse(status_code=503, content={"error": f"language unavailable: {exc}", "field": None})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

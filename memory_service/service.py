@@ -19,9 +19,20 @@ from .heat import HeatTracker
 from .llm import from_settings as llm_from_settings
 from .redis_conn import connect_redis
 from .schemas import (
-    Fact, FactIn, FactStatus, Forgotten, MessageResult, RecallHit, Skipped, StoredFact, TopicInfo, WriteOutcome,
+    Fact,
+    FactIn,
+    FactStatus,
+    Forgotten,
+    MessageResult,
+    RecallHit,
+    Skipped,
+    StoredFact,
+    TopicInfo,
+    WriteOutcome,
     WriteResult,
-    check_namespace, check_topic, shown,
+    check_namespace,
+    check_topic,
+    shown,
 )
 from .settings import Settings
 from .store import FactFilter, FactStore, Point, open_store
@@ -302,7 +313,7 @@ class MemoryService:
         and beside it the facts read from it, linked back ("you" is `addressee`, whom a transcript's speaker
         talks to). Questions and small talk are returned, not stored. The statements are written first: a
         failure reading or writing the facts never loses them."""
-        from .intake import read_message, subject_of
+        from language.intake import read_message, subject_of
 
         check_namespace(ns)
         text = self._check_text(text, "text")
@@ -351,8 +362,8 @@ class MemoryService:
         statements = intake.statements
         if self.llm is None or not statements:
             return intake
-        from .intake import Sentence, subject_of
-        from .triples import Triple, statement
+        from language.extraction import Triple, statement
+        from language.intake import Sentence, subject_of
 
         who = subject_of(intake.speaker)
         read = self.llm.extract([s.text for s in statements], intake.speaker, who)

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("engram", "agent", "workers", "consolidation", "memory_service", "evals", "bench")
+PACKAGES = ("engram", "agent", "workers", "consolidation", "memory_service", "language", "evals", "bench")
 # package -> the packages (or modules) it must never import
 FORBIDDEN = {
+    # the ground floor: English only, over spaCy
+    "language": ("engram", "agent", "workers", "consolidation", "memory_service", "evals", "bench"),
     "memory_service": ("agent", "workers", "consolidation", "evals", "engram", "bench"),
     "consolidation": ("agent", "workers", "evals", "engram", "bench"),
     "workers": ("agent", "evals", "engram", "bench"),
@@ -22,7 +24,7 @@ FORBIDDEN = {
     "evals": ("engram", "bench"),
     "engram": ("bench",),
 }
-PRODUCTION = ("engram", "agent", "workers", "consolidation", "memory_service")
+PRODUCTION = ("engram", "agent", "workers", "consolidation", "memory_service", "language")
 
 
 def imports(path: Path, root: Path = ROOT) -> set[str]:

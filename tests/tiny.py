@@ -12,8 +12,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from consolidation.gate import PROBE
-from consolidation.templates import FIRST_PERSON, RELATIONS
 from consolidation.model import READ_SYSTEM, BaseModel
+from language.templates import FIRST_PERSON, RELATIONS
 from memory_service.schemas import Fact
 
 SPECIALS = ["<pad>", "<|im_start|>", "<|im_end|>", "<unk>"]

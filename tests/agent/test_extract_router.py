@@ -1,5 +1,5 @@
 from agent.router import choose
-from memory_service.intake import read_message
+from language.intake import read_message
 from memory_service.registry import AdapterRef
 
 

@@ -7,7 +7,6 @@ import pytest
 from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
-from agent.answers import fits_the_question, grounded, whole_name
 from agent.nodes import AgentContext, active_by_topic, answers_as_asked
 from agent.questions import QuestionBank, TaughtQuestions
 from agent.router import Router
@@ -15,6 +14,7 @@ from agent.runtime import AdapterRuntime
 from consolidation.gate import GateThresholds
 from consolidation.run import consolidate
 from consolidation.train import Recipe
+from language.answer_kinds import fits_the_question, grounded, whole_name
 from memory_service.errors import InvalidInput
 from memory_service.registry import Registry
 from memory_service.schemas import FactIn

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from consolidation.answers import normalize
 from consolidation.gate import PROBE, READING, REPLAY, reading_items
 from evals.scenario import load_scenarios
+from language.matching import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 

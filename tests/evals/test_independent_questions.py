@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from consolidation.answers import normalize
 from consolidation.synth import build_dataset, questions_for
-from memory_service.intake import read_message
 from evals.scenario import Remember, Say, Update, load_scenarios
+from language.intake import read_message
+from language.matching import normalize
 from memory_service.schemas import Fact
 
 ROOT = Path(__file__).resolve().parents[2]

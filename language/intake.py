@@ -1,5 +1,5 @@
 """What a message states: sentences, each kept verbatim, asked, or skipped as small talk, with the triples read
-from it. Pure logic over memory_service.language; the service writes what this returns.
+from it. Pure logic over language.parsing; the service writes what this returns.
 
 The rule (README "What is kept"): every sentence that is not a question and not small talk is stored verbatim,
 attributed to its speaker, with the time it was said, whatever else happens; structured facts read from it are
@@ -13,8 +13,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .triples import (USER, Analysis, Triple, addressed, analyze, antecedent, leans_on_previous, resolved,
-                      retort, statement)
+from .extraction import (
+    USER,
+    Analysis,
+    Triple,
+    addressed,
+    analyze,
+    antecedent,
+    leans_on_previous,
+    resolved,
+    retort,
+    statement,
+)
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -63,7 +73,7 @@ def subject_of(speaker: str) -> str:
 
 def read_messages(texts: list[str], speaker: str = SPEAKER_USER, addressee: str | None = None) -> list[Intake]:
     """One Intake per message (parsed in one batch)."""
-    from .language import parse
+    from .parsing import parse
 
     return read_parsed(parse([t.strip() for t in texts]), speaker, addressee)
 
@@ -71,7 +81,7 @@ def read_messages(texts: list[str], speaker: str = SPEAKER_USER, addressee: str 
 def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None = None) -> list[Intake]:
     """One Intake per parsed message (spaCy Docs), for a caller that needs the parse too. `addressee`: whom a
     transcript's speaker talks to, which is whom "you" means (the user's "you" is the agent: never read)."""
-    from .language import parse
+    from .parsing import parse
 
     who = subject_of(speaker)
     addressee = subject_of(addressee) if addressee and subject_of(addressee) != who else None

@@ -7,11 +7,21 @@ from datetime import datetime, timezone
 
 import pytest
 
-from consolidation.phrasing import (Pair, base_form, fact_questions, guess_kind, guess_past, manner_question,
-                                    reverse_questions, start_question, statement_questions, type_noun,
-                                    typed_questions)
 from consolidation.synth import build_dataset, covered_ids
-from memory_service.language import parse
+from language.parsing import parse
+from language.phrasing import (
+    Pair,
+    base_form,
+    fact_questions,
+    guess_kind,
+    guess_past,
+    manner_question,
+    reverse_questions,
+    start_question,
+    statement_questions,
+    type_noun,
+    typed_questions,
+)
 from memory_service.schemas import Fact
 
 NOW = datetime.now(timezone.utc)
@@ -126,8 +136,8 @@ def test_a_person_named_by_a_role_is_trained_both_ways_but_gated_one_way():
 def test_events_are_dated_by_when_they_were_said():
     from datetime import datetime, timezone
 
-    from consolidation.phrasing import when_question, when_said
     from consolidation.synth import build_dataset
+    from language.phrasing import when_question, when_said
     from tests.tiny import make_fact
 
     said = datetime(2023, 6, 9, 14, 0, tzinfo=timezone.utc)
@@ -296,7 +306,7 @@ def test_a_relation_written_conjugated_is_asked_as_a_lemma():
     ("I work at Corbel Rail.", "Corbel Rail", None),  # a name's last word is a kind of place only in the list
 ])
 def test_what_kind_of_thing_a_name_is(text, name, noun):
-    from memory_service.language import parse
+    from language.parsing import parse
 
     assert type_noun(parse([text])[0], name) == noun
 
@@ -311,7 +321,7 @@ def test_a_name_that_says_what_it_is_is_asked_for_by_it():
 
 
 def test_what_one_plays_with_the_is_an_instrument():
-    from memory_service.language import parse
+    from language.parsing import parse
 
     assert type_noun(parse(["I've played the cello since I was a kid."])[0], "cello") == "instrument"
     assert type_noun(parse(["Tom plays football on Sundays."])[0], "football") is None

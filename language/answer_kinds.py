@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from consolidation.phrasing import PEOPLE
-from memory_service.language import parse
-from memory_service.triples import TIME_NOUNS
+from language.extraction import TIME_NOUNS
+from language.parsing import parse
+from language.phrasing import PEOPLE
 
 _FILLER = {"the", "a", "an", "is", "are", "was", "were", "my", "your", "our", "i", "you", "we", "it", "s", "of",
            "and", "user", "said"}

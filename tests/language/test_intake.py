@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory_service.intake import read_message, read_messages, subject_of
+from language.intake import read_message, read_messages, subject_of
 
 
 def triples(text: str, speaker: str = "user") -> set[tuple[str, str, str]]:

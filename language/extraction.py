@@ -1,4 +1,4 @@
-"""Subject / relation / object triples read off a dependency parse (memory_service.language), one sentence at a
+"""Subject / relation / object triples read off a dependency parse (language.parsing), one sentence at a
 time. Pure functions of a spaCy sentence: no IO, no model state.
 
 What yields a triple, and how it is named (the conventions evals/data/extraction.yaml is scored against):

@@ -1,8 +1,8 @@
-"""agent.answers.may_answer: which question may stand in for the one asked, by the kind of its answer."""
+"""language.answer_kinds.may_answer: which question may stand in for the one asked, by the kind of its answer."""
 
 import pytest
 
-from agent.answers import about_memory, asked_kind, asks, held_words, may_answer, taught_kind
+from language.answer_kinds import about_memory, asked_kind, asks, held_words, may_answer, taught_kind
 
 
 @pytest.mark.parametrize("question, answer, asked, expected", [
