@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from language.extraction import done_at
+from language.lexicon import KIN_NAMES, USER
 from language.matching import other_values, states
 from language.phrasing import (
-    KIN_NAMES,
     doer_question,
     fact_questions,
     guess_kind,
@@ -32,7 +32,7 @@ from language.phrasing import (
     type_noun,
     typed_questions,
 )
-from language.templates import FIRST_PERSON, RELATIONS
+from language.templates import FIRST_PERSON_QUESTIONS, RELATIONS
 from memory_service.schemas import Fact
 
 
@@ -80,12 +80,11 @@ def generic_questions(subject: str, relation: str) -> list[str]:
     return [f"What is {subject}'s {rel}?", f"Who or what is the {rel} of {subject}?", f"Tell me {subject}'s {rel}."]
 
 
-USER = "the user"  # subject of first-person facts (agent.extract)
 
 def first_person_questions(relation: str) -> list[str]:
     rel = _relation_words(relation)
-    if rel in FIRST_PERSON:
-        return FIRST_PERSON[rel]
+    if rel in FIRST_PERSON_QUESTIONS:
+        return FIRST_PERSON_QUESTIONS[rel]
     if rel.startswith("favourite "):
         thing = rel.split(" ", 1)[1]
         return [f"What is my favourite {thing}?", f"Which {thing} do I like best?", f"What {thing} do I love most?"]
@@ -100,7 +99,7 @@ def questions_for(fact: Fact) -> list[str]:
     """Taught phrasings first, the validation phrasing (held out of training) last."""
     s, r = fact.subject, fact.relation
     r = TEMPLATE_NAMES.get(r, r) if r else r
-    if s and r and s.lower() == USER and _relation_words(r) in FIRST_PERSON:
+    if s and r and s.lower() == USER and _relation_words(r) in FIRST_PERSON_QUESTIONS:
         return first_person_questions(r)
     if s and r and r in RELATIONS:
         return [q.format(s=s) for q in RELATIONS[r][1]]

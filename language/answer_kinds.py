@@ -8,18 +8,20 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from language.extraction import TIME_NOUNS
-from language.parsing import parse
-from language.phrasing import PEOPLE
+from .lexicon import (
+    FILLER_WORDS,
+    FIRST_PERSON,
+    FIRST_POSSESSIVE,
+    NAMING_VERBS,
+    NUMBER_WORDS,
+    PEOPLE,
+    PLACE_NOUNS,
+    TIME_NOUNS,
+    TIME_WORDS,
+    WH_WORDS,
+)
+from .parsing import parsed
 
-_FILLER = {"the", "a", "an", "is", "are", "was", "were", "my", "your", "our", "i", "you", "we", "it", "s", "of",
-           "and", "user", "said"}
-
-
-NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-                "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
-                "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "dozen", "couple",
-                "few", "several", "once", "twice", "half"}
 _HOW_MANY = re.compile(r"\b(how (many|much|old|long|often)|what year|which year|what age)\b")
 
 
@@ -28,17 +30,12 @@ def asks_how_many(question: str) -> bool:
     return bool(_HOW_MANY.search(question.lower()))
 
 
-# words that let a question take a time for its answer ("What's my birthday?" -> "9 March")
-_TIME_WORDS = TIME_NOUNS | {"when", "time", "date", "birthday", "anniversary", "since", "long", "often", "age",
-                            "old", "until", "deadline", "hour", "minute", "schedule", "start", "begin"}
-
-
 def fits_the_question(answer: str, question: str) -> bool:
     """Whether the answer is of the kind the question asks for, as far as times go. "Which day ...?", "What
     time ...?", "When ...?" want a time ("Which day do we climb?" -> "Mothwick." does not fit); "Which company
     ...?" does not ("on Monday." does not fit), nor does a question that names no time at all ("What did my dad
     do before he retired?" -> "thirty years.")."""
-    answer_doc, question_doc = parse([answer, question])
+    answer_doc, question_doc = parsed(answer), parsed(question)
     words = [t for t in answer_doc if not (t.is_punct or t.pos_ in ("ADP", "SCONJ", "DET", "CCONJ"))]
     if not words or asks_how_many(question):
         return True
@@ -49,12 +46,12 @@ def fits_the_question(answer: str, question: str) -> bool:
         asked += [x.lemma_.lower() for x in wh.head.children if x.dep_ in ("nsubj", "attr") and x is not wh
                   and x.pos_ == "NOUN"]
     when = any(t.lower_ == "when" and t.head.dep_ == "ROOT" for t in question_doc)  # not "When X calls, ...?"
-    if asked and asked[0] in _TIME_WORDS or when and not asked:
+    if asked and asked[0] in TIME_WORDS or when and not asked:
         return any(timed) or any(t.like_num for t in words)
     if asked:  # "Which company ...?"
         return not all(timed)
     said = {t.lemma_.lower() for t in question_doc}
-    return not all(timed) or bool(said & _TIME_WORDS)
+    return not all(timed) or bool(said & TIME_WORDS)
 
 
 def whole_name(answer: str, note: str) -> bool:
@@ -78,7 +75,7 @@ def _joined(before: str, after: str) -> bool:
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in FILLER_WORDS]
 
 
 def grounded(answer: str, notes: list[str], question: str = "") -> bool:
@@ -110,16 +107,16 @@ def asked_kind(question: str) -> str | None:
     ...?"), else None (any kind)."""
     if re.search(r"(?i)\bhow (many|much)\b", question):
         return "count"
-    doc = parse([question])[0]
+    doc = parsed(question)
     for t in doc:
         if t.lower_ == "what" and t.dep_ == "dobj":
             verb = t.head.lemma_.lower()
             if verb == "do":
                 return "act"
-            if verb not in _NAMING | {"be", "have", "know", "mean", "say"}:
+            if verb not in NAMING_VERBS | {"be", "have", "know", "mean", "say"}:
                 return "thing"
         if t.lower_ == "what" and t.dep_ == "pobj" and t.head.head.pos_ == "VERB" \
-                and t.head.head.lemma_.lower() not in _NAMING | {"be"}:
+                and t.head.head.lemma_.lower() not in NAMING_VERBS | {"be"}:
             return "thing"  # "What would I see Pozous driving around in?": a thing, not "where"
     for t in doc:
         if t.lower_ in ("who", "whom") or (t.lower_ in ("which", "what") and t.dep_ == "det"
@@ -130,10 +127,6 @@ def asked_kind(question: str) -> str | None:
     return "place" if asks(question).noun in PLACE_NOUNS else None
 
 
-_NAMING = {"call", "name"}
-# "Which town ...?", "What is the capital of Norway?": a place, however the question is worded
-PLACE_NOUNS = {"city", "town", "village", "country", "capital", "county", "island", "region", "suburb",
-               "neighbourhood", "neighborhood", "street", "province", "continent", "district", "hometown"}
 _WHICH_PLACE = re.compile(rf"(?i)\b(which|what) ({'|'.join(sorted(PLACE_NOUNS))})\b")
 
 
@@ -151,16 +144,13 @@ class Asks:
     counted: str | None  # the noun of "how many N"
 
 
-_WH_WORDS = {"what", "which", "who", "whom", "whose", "where", "when", "how"}
-
-
 @lru_cache(maxsize=2048)
 def asks(question: str) -> Asks:
-    doc = parse([question])[0]
-    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    doc = parsed(question)
+    wh = next((t for t in doc if t.lower_ in WH_WORDS), None)
     noun = slot = counted = None
     # "Who ...?", "how is my sister named?", "When X calls their pet, which name do they use?"
-    naming = wh is not None and wh.lower_ in ("who", "whom") or any(t.lemma_.lower() in _NAMING for t in doc)
+    naming = wh is not None and wh.lower_ in ("who", "whom") or any(t.lemma_.lower() in NAMING_VERBS for t in doc)
     phrase: set[int] = set()
     if wh is None:  # "Tell me the phone number of X.", "Give me X's number": what the request is for
         noun = next((t for t in doc if t.dep_ == "dobj" and t.head.dep_ == "ROOT" and t.pos_ == "NOUN"), None)
@@ -175,7 +165,7 @@ def asks(question: str) -> Asks:
             noun, target = wh.head, wh.head
         elif wh.lower_ == "what":
             verb = wh.head.head if wh.head.dep_ in ("auxpass", "aux") else wh.head
-            if verb.lemma_.lower() in _NAMING:
+            if verb.lemma_.lower() in NAMING_VERBS:
                 naming = True
                 # the thing named: "What did Brisa name her boat?", "What is my dog called?"
                 named = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass", "nsubj") and c is not wh
@@ -200,7 +190,7 @@ def asks(question: str) -> Asks:
             counted = many.head.lemma_.lower() if many is not None and many.head.pos_ == "NOUN" else None
     filled = set()
     for t in doc:
-        if t.i in phrase or t.lower_ in _WH_WORDS:
+        if t.i in phrase or t.lower_ in WH_WORDS:
             continue
         if t.dep_ == "dobj":
             filled.add((t.head.lemma_.lower(), "dobj"))
@@ -219,7 +209,7 @@ def _named_by(name):
 
 def _counted(answer: str) -> str | None:
     """The noun a number in the answer counts ("eight years." -> "year")."""
-    for t in parse([answer])[0]:
+    for t in parsed(answer):
         if t.pos_ == "NOUN" and any(c.dep_ == "nummod" or c.like_num for c in t.children):
             return t.lemma_.lower()
     return None
@@ -305,8 +295,6 @@ def repeats(answer: str, values: tuple[str, ...] | list[str]) -> bool:
 
 # --- whether a question is about the memory at all ----------------------------------------------------------
 
-_FIRST_PERSON = {"i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"}
-
 
 def held_words(texts: list[str]) -> frozenset[str]:
     """The words of a namespace's facts, lower-cased, each also without a plural "s", for `about_memory`."""
@@ -330,7 +318,7 @@ def about_memory(question: str, held: frozenset[str]) -> bool:
 @lru_cache(maxsize=1024)
 def _names(question: str) -> tuple[bool, tuple[tuple[str, str], ...]]:
     """Whether the question says "I" or "we", and the (word, lemma) of each noun or name it says but times."""
-    doc = parse([question])[0]
+    doc = parsed(question)
     named = tuple((t.lower_, t.lemma_.lower()) for t in doc if t.pos_ in ("NOUN", "PROPN") and not t.is_stop
                   and t.lower_ not in TIME_NOUNS and t.lemma_.lower() not in TIME_NOUNS)
-    return any(t.lower_ in _FIRST_PERSON for t in doc), named
+    return any(t.lower_ in (FIRST_PERSON | FIRST_POSSESSIVE) for t in doc), named

@@ -21,77 +21,45 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-USER = "the user"  # the subject of what the user says about themselves
+from .lexicon import (
+    AIMED_AT,
+    CANONICAL,
+    CHILDREN,
+    COMMON_VERBS,
+    CONTACT_VERBS,
+    CURRENT,
+    EMOTIONS,
+    EVERYONE,
+    FEELING_VERBS,
+    FIRST_PERSON,
+    FIRST_POSSESSIVE,
+    GREETINGS,
+    HEDGES,
+    HYPOTHETICAL_MARKS,
+    HYPOTHETICAL_MODALS,
+    IDIOM_OBJECTS,
+    JOB_SUFFIXES,
+    JOBS,
+    KIN_NAMES,
+    LEANING,
+    LOOKS,
+    MEMBERS,
+    NAMING_VERBS,
+    NON_FACTUAL_VERBS,
+    NOT_JOBS,
+    OPINION_VERBS,
+    OPINIONS,
+    PASSING_STATES,
+    POINTING,
+    POSSESSED_HEADS,
+    QUESTION_AUX,
+    REQUEST_VERBS,
+    SOMEONE,
+    TIME_NOUNS,
+    USER,
+    WH_WORDS,
+)
 
-FIRST_PERSON = {"i", "me", "we", "us", "myself", "ourselves"}
-FIRST_POSSESSIVE = {"my", "our", "mine", "ours"}
-WH_WORDS = {"who", "what", "where", "when", "which", "why", "how", "whose", "whom"}
-QUESTION_AUX = {"do", "does", "did", "is", "are", "was", "were", "can", "could", "will", "would", "should",
-                "have", "has", "had", "may", "shall", "am"}
-HYPOTHETICAL_MODALS = {"would", "could", "might", "may", "should", "shall", "must"}
-HYPOTHETICAL_MARKS = {"if", "unless", "whether", "though", "although"}
-NON_FACTUAL_VERBS = {"think", "guess", "hope", "wish", "suppose", "believe", "wonder", "doubt", "imagine",
-                     "feel", "want", "plan", "consider", "seem", "bet", "mean", "need", "try", "miss", "let",
-                     "sound", "look"}
-OPINION_VERBS = {"think", "guess", "believe", "suppose", "bet", "doubt", "wonder", "imagine", "reckon", "assume"}
-FEELING_VERBS = {"miss", "feel", "wish", "hope", "want", "regret", "dread", "fear"}
-CONTACT_VERBS = {"call", "dial", "text", "ring", "phone", "reach", "contact", "email", "message", "write"}
-# greetings, thanks, laughter, farewells, acknowledgements and fillers: a sentence made only of these says nothing
-GREETINGS = {"hi", "hello", "hey", "thanks", "thank", "thx", "ty", "bye", "goodbye", "ok", "okay", "yes", "yeah",
-             "yep", "no", "nope", "sure", "lol", "haha", "hah", "hahaha", "ha", "wow", "cool", "great", "nice",
-             "awesome", "oh", "ah", "hmm", "um", "uh", "well", "good", "morning", "night", "evening", "afternoon",
-             "see", "later", "soon", "tomorrow", "tonight", "then", "welcome", "cheers", "congrats",
-             "congratulations", "sorry", "please", "you", "so", "too", "very", "really", "a", "lot", "much", "for",
-             "again", "now", "right", "exactly", "totally", "indeed", "anyway", "got", "get", "it", "sounds",
-             "sound", "worries", "worry", "thing", "np", "bye-bye", "take", "care", "all", "the", "best", "nite",
-             "gn", "gm", "ugh", "meh", "phew", "hooray", "yay", "alright", "fine", "noted", "understood", "perfect",
-             "brilliant", "lovely"}
-PASSING_STATES = {"tired", "exhausted", "sleepy", "hungry", "thirsty", "bored", "busy", "sick", "stressed",
-                  "cold", "hot", "late", "sore", "grumpy", "cranky", "drained", "beat", "wiped", "knackered",
-                  "fine", "good", "great", "okay", "ok", "alright", "happy", "sad", "excited", "nervous",
-                  "annoyed", "upset", "angry", "glad", "thrilled", "relieved", "worried", "anxious", "proud"}
-EMOTIONS = PASSING_STATES | {"grateful", "thankful", "jealous", "scared", "frightened", "terrified", "keen",
-                             "curious", "disappointed", "embarrassed", "ashamed", "confused", "impressed",
-                             "obsessed", "crazy", "mad", "sure", "certain", "aware", "sick", "fond", "sorry"}
-OPINIONS = {"ugly", "cute", "beautiful", "pretty", "boring", "nice", "fun", "funny", "great", "awful", "terrible",
-            "amazing", "lovely", "horrible", "weird", "strange", "cool", "good", "bad", "best", "worst", "fine",
-            "perfect", "hard", "easy", "expensive", "cheap", "delicious", "gorgeous", "stunning", "tasty",
-            "hilarious", "useless", "brilliant", "rubbish", "annoying", "terrifying", "mad", "crazy", "lucky"}
-EVERYONE = {"everyone", "everybody", "anyone", "anybody", "someone", "somebody", "nobody", "no-one"}
-HEDGES = {"maybe", "perhaps", "possibly", "probably", "hopefully", "supposedly", "apparently"}
-TIME_NOUNS = {"today", "tonight", "yesterday", "tomorrow", "now", "morning", "evening", "week", "month", "year",
-              "weekend", "summer", "winter", "spring", "autumn", "fall", "monday", "tuesday", "wednesday",
-              "thursday", "friday", "saturday", "sunday", "weekday", "weekends", "day", "night", "ago", "decade",
-              "afternoon", "season", "holiday", "holidays", "christmas", "easter"}
-JOB_SUFFIXES = ("er", "or", "ist", "ian", "ant", "ent", "eer", "man", "woman", "smith", "wright")
-NOT_JOBS = {"brother", "sister", "mother", "father", "daughter", "partner", "member", "neighbour", "neighbor", "owner",
-        "fan", "lover", "player", "winner", "user", "customer", "student", "friend", "person", "parent",
-        "grandparent", "cousin", "uncle", "aunt", "other", "number", "teenager", "beginner", "vegetarian", "vegan",
-        "introvert", "extrovert", "centre", "center", "quarter", "minor", "major"}
-JOBS = {"head", "director", "chief", "officer", "nurse", "doctor", "chef", "pilot", "dentist", "surgeon", "nanny",
-        "clerk", "vet", "mechanic", "architect", "plumber", "electrician", "barista", "carpenter", "cook", "judge",
-        "midwife", "paramedic", "pharmacist", "accountant", "attorney", "consultant", "engineer", "scientist",
-        "librarian", "tutor", "coach", "therapist", "firefighter", "journalist", "cashier", "chemist", "florist",
-        "butcher", "baker", "potter", "glassblower", "curator", "analyst", "developer", "designer", "programmer",
-        "artist", "musician", "photographer", "translator", "professor", "lecturer", "researcher", "teacher",
-        "lawyer"}
-# what people say -> one relation, so that a later statement supersedes an earlier one
-CANONICAL = {"move to": "live in", "relocate to": "live in", "move into": "live in", "settle in": "live in",
-             "now live in": "live in", "work for": "work at", "be live in": "live in", "stay in": "live in",
-             "be base in": "live in", "be based in": "live in", "be employ at": "work at",
-             "be employ by": "work at", "be employed at": "work at", "be employed by": "work at"}
-NAMING_VERBS = {"call", "name"}
-# "Mum", "Dad", "Gran" said as names: the speaker's own ("Dad, Fitz, retired" -> the user's dad is Fitz)
-KIN_NAMES = {"mum", "mom", "mummy", "mommy", "dad", "daddy", "gran", "granny", "grandma", "grandpa", "grandad",
-             "granddad", "nan", "nana", "nanna", "papa", "mama"}
-# objects that are parts of idioms, not things: "by the way", "a lot", "of course", "at all", "at least"
-LOOKS = {"grey", "gray", "black", "white", "brown", "ginger", "red", "blue", "green", "yellow", "tabby", "scruffy",
-         "fluffy", "tiny", "sweet", "lovely", "gorgeous", "adorable", "cute", "beautiful", "shiny", "rusty", "battered"}
-CHILDREN = {"girl": "daughter", "little girl": "daughter", "baby girl": "daughter", "boy": "son", "little boy": "son",
-            "baby boy": "son"}  # "I have a little girl, Pia"
-CURRENT = {"new", "current", "present", "latest"}  # "my new boss" is my boss now (and supersedes the old one)
-IDIOM_OBJECTS = {"way", "lot", "course", "all", "least", "most", "sudden", "end", "general", "fact", "case"}
-POINTING = {"it", "him", "her", "them", "this", "that", "these", "those", "himself", "herself", "itself"}
 PHONE = re.compile(r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?\d{3,5}[ .-]\d{3,6}(?:[ .-]\d{3,4})?(?![\w-])")
 YEARS = re.compile(r"^(1[89]|20)\d\d[ .-](1[89]|20)?\d\d$")  # "2019-2021" is not a phone number
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -125,11 +93,6 @@ def norm(text: str | None) -> str:
 # --- sentence kinds -------------------------------------------------------------------------------------------
 
 
-# "Tell me the phone number of Ada", "Give me Ana's number, please": requests put to the agent, asked not stated
-REQUEST_VERBS = {"tell", "give", "remind", "show", "list", "find", "explain", "describe", "recall", "name", "repeat",
-                 "say", "read", "look"}
-
-
 def is_question(sent) -> bool:
     """A question, or a request to the agent ("Tell me where I live."): asked, never stored."""
     words = [t for t in sent if not t.is_punct and not t.is_space]
@@ -147,10 +110,6 @@ def is_question(sent) -> bool:
         return any(t.pos_ in ("AUX", "VERB") for t in words[1:3])
     return first in QUESTION_AUX and len(words) > 1 and "," not in sent.text and words[1].lower_ in (
         "you", "i", "we", "they", "he", "she", "it", "there", "your", "my")
-
-
-LEANING = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their", "theirs", "this", "that",
-           "these", "those", "there"}
 
 
 def leans_on_previous(sent) -> bool:
@@ -180,7 +139,10 @@ def last_person(tokens) -> str | None:
     """The last person's name among `tokens` (a run of proper nouns, places and dates aside)."""
     names, run = [], []
     for t in tokens:
-        if t.pos_ == "PROPN" and (t.ent_type_ not in NOT_PEOPLE or _given(t)) and t.lower_ not in FIRST_PERSON:
+        if t._.refers:  # "She's lovely, but she answers emails at two": the first "she" was resolved
+            names += [" ".join(run), t._.refers] if run else [t._.refers]
+            run = []
+        elif t.pos_ == "PROPN" and (t.ent_type_ not in NOT_PEOPLE or _given(t)) and t.lower_ not in FIRST_PERSON:
             run.append(t.text)
         elif run:
             names.append(" ".join(run))
@@ -203,59 +165,37 @@ def _given(t) -> bool:
                                                                 for x in t.head.children))
 
 
-def resolved(sent, name: str) -> str:
-    """The sentence with its "he"/"she" subject replaced by `name` ("He's head chef." -> "Dorran is head chef.")."""
+def refer_subject(sent, name: str) -> None:
+    """Mark the sentence's "he"/"she" subject as `name` ("He's head chef." after "My brother's Dorran.": Dorran
+    is head chef): the clause reads the mark where it would read a name."""
     subject = next(t for t in sent.root.children if t.dep_ in ("nsubj", "nsubjpass"))
-    words = []
+    subject._.refers = name
+
+
+def refer_addressee(sent, name: str) -> bool:
+    """Mark "you"/"your" as whom the sentence is said to ("I still can't believe you left Corbel Rail", said to
+    Jorund: Jorund left Corbel Rail; "your sister" is Jorund's sister), and the "who" of a retort ("Says the woman
+    who still runs the Thursday quiz", said to Tessaly: Tessaly still runs it). False when nothing points at
+    them."""
+    marked = False
     for t in sent:
-        text = t.text
-        if t.i == subject.i:
-            text = name
-        elif t.i == subject.i + 1 and t.lower_ in ("'s", "’s"):
-            after = sent.doc[t.i + 1] if t.i + 1 < len(sent.doc) else None
-            text = " has" if after is not None and (after.tag_ == "VBN" or after.lower_ == "got") else " is"
-        words.append(text + t.whitespace_)
-    return "".join(words).strip()
+        if t.lower_ in ("you", "your", "yours"):
+            t._.refers, marked = name, True
+    if not marked and (who := _retort_subject(sent)) is not None:
+        who._.refers, marked = name, True
+    return marked
 
 
-_TO_THIRD = {"'ve": "has", "’ve": "has", "have": "has", "'re": "is", "’re": "is", "are": "is", "were": "was",
-             "do": "does"}
-
-
-def addressed(sent, name: str) -> str | None:
-    """The sentence with "you"/"your" replaced by whom it is said to, in the third person ("I still can't
-    believe you left Corbel Rail" -> "... Jorund left Corbel Rail"; "you've run" -> "Jorund has run"); None
-    when it says no "you"."""
-    if not any(t.lower_ in ("you", "your", "yours") for t in sent):
-        return None
-    words = []
-    for t in sent:
-        text = t.text
-        if t.lower_ == "you":
-            text = name
-        elif t.lower_ in ("your", "yours"):
-            text = f"{name}'s"
-        elif t.i > sent.start and sent.doc[t.i - 1].lower_ == "you" and t.lower_ in _TO_THIRD:
-            text = _TO_THIRD[t.lower_]
-            if not words[-1].endswith(" "):
-                words[-1] += " "
-        words.append(text + t.whitespace_)
-    return "".join(words).strip()
-
-
-def retort(sent, name: str) -> str | None:
-    """"Says the woman who still runs the Thursday quiz", said to Tessaly: "Tessaly still runs the Thursday quiz"
-    (the retort "says the one who ..." is about whom it is said to); None for any other sentence."""
+def _retort_subject(sent):
+    """The "who" of "Says the one who ...", a retort about whom it is said to; None for any other sentence."""
     root = sent.root
     if root.lower_ != "says" or root.i != sent.start:
         return None
     one = next((c for c in root.children if c.dep_ == "nsubj" and c.i > root.i
                 and c.lemma_.lower() in SOMEONE | {"one"}), None)
     clause = next((c for c in one.children if c.dep_ == "relcl"), None) if one is not None else None
-    if clause is None or not any(c.lower_ in ("who", "that") and c.dep_ == "nsubj" for c in clause.children):
-        return None
-    said = "".join(t.text_with_ws for t in clause.subtree if not (t.dep_ == "nsubj" and t.head.i == clause.i))
-    return f"{name} {said.strip()}."
+    return next((c for c in clause.children if c.lower_ in ("who", "that") and c.dep_ == "nsubj"), None) \
+        if clause is not None else None
 
 
 def is_small_talk(sent) -> bool:
@@ -336,7 +276,10 @@ def number_of(tok) -> str:
 
 
 def value_of(tok) -> str:
-    """An object's words: a named entity whole ("March 3", "Odo Vance", "Arlow Point"), else its noun phrase."""
+    """An object's words: a named entity whole ("March 3", "Odo Vance", "Arlow Point"), else its noun phrase; for
+    a word that stands for someone ("you" said to Jorund), whom it names."""
+    if tok._.refers:
+        return tok._.refers
     if tok.pos_ in ("PROPN", "NUM") and tok.ent_type_ or tok.ent_type_ == "DATE" and tok.pos_ == "NOUN":
         ent = next((e for e in tok.doc.ents if e.start <= tok.i < e.end), None)
         if ent is not None:
@@ -374,6 +317,8 @@ def possessor(tok, speaker: str) -> str | None:
     """Whose noun `tok` is: the speaker for my/our, a name for "Maren's", else None."""
     for child in tok.children:
         if child.dep_ == "poss":
+            if child._.refers:
+                return child._.refers
             if child.lower_ in FIRST_POSSESSIVE:
                 return speaker
             if child.pos_ == "PROPN":
@@ -419,9 +364,6 @@ def is_job(tok) -> bool:
     return job and not any(x.lower_ in ("retired", "former", "ex") for x in tok.children)
 
 
-AIMED_AT = {"look", "laugh", "stare", "point", "aim", "shout", "yell", "smile", "wave", "glance", "be", "get"}
-
-
 def done_at(relation: str, obj: str) -> bool:
     """"swim at Aquafen", "run Thursday quiz at Gull & Lantern": a named place where something is done (not
     "laugh at Ana", "be good at Python")."""
@@ -430,6 +372,8 @@ def done_at(relation: str, obj: str) -> bool:
 
 
 def answer_kind(tok) -> str:
+    if tok._.refers:
+        return "person"
     ent = tok.ent_type_
     if ent in ("PERSON",):
         return "person"
@@ -453,7 +397,7 @@ class _Clause:
         self.renamed: set[tuple[str, str]] = set()  # (owner, relation) given a new name in this sentence
 
     def add(self, subject: str, relation: str, obj: str, qualifier: str | None, tok=None, text=None,
-            said: str | None = None):
+            said: str | None = None, kind: str | None = None):
         """`said`: the predicate as it was said ("grew up in", "was born in"), for the triple's statement."""
         obj = obj.strip()
         canonical = CANONICAL.get(relation, relation)
@@ -469,7 +413,7 @@ class _Clause:
             subject, relation, said, text = self.speaker, subject.lower(), None, None  # "Mum's called Genny"
         if any(t.key() == (norm(subject), norm(relation), norm(obj)) for t in self.out):
             return
-        kind = answer_kind(tok) if tok is not None else "thing"
+        kind = kind or (answer_kind(tok) if tok is not None else "thing")
         if relation == "live in" or relation in ("grow up in", "be born in", "be from") and kind != "time" \
                 or kind == "name" and done_at(relation, obj):
             kind = "place"
@@ -489,20 +433,11 @@ def statement(subject: str, relation: str, obj: str) -> str:
         return f"{s} is {' '.join(words[1:]) + ' ' if len(words) > 1 else ''}{obj}."
     if relation in ("age",):
         return f"{s} is {obj}."
-    if words[0] in _VERBS_3SG or len(words) > 1 and words[0] not in _POSSESSED and words[1] in (
+    if words[0] in COMMON_VERBS or len(words) > 1 and words[0] not in POSSESSED_HEADS and words[1] in (
             "to", "in", "at", "as", "for", "on", "from", "with", "by", "up", "of", "into", "out"):
         verb = third_person(words[0])
         return f"{s} {' '.join([verb, *words[1:]])} {obj}."
     return f"{s}'s {relation} is {obj}."
-
-
-_POSSESSED = {"supervisor", "boss", "manager", "colleague", "friend", "teacher", "coach", "doctor", "dentist",
-              "neighbour", "neighbor", "favourite", "partner", "office", "team", "mentor", "landlord"}
-_VERBS_3SG = {"live", "work", "drive", "play", "have", "own", "attend", "speak", "love", "like", "enjoy",
-              "ski", "grow", "study", "teach", "run", "volunteer", "visit", "go", "travel", "collect", "cook",
-              "bake", "paint", "write", "read", "watch", "swim", "sing", "coach", "manage", "lead", "join",
-              "adopt", "buy", "use", "keep", "sell", "support", "prefer", "take", "make", "do", "know", "marry",
-              "start", "open", "found", "build", "learn", "practise", "practice", "ride", "hike", "climb"}
 
 
 def third_person(verb: str) -> str:
@@ -547,9 +482,13 @@ def _subject(verb, speaker: str, out: _Clause) -> tuple[str | None, object]:
         return _subject(verb.head, speaker, _Clause(speaker, []))
     if not subs and verb.dep_ == "xcomp":
         return _subject(verb.head, speaker, _Clause(speaker, []))
+    if not subs and verb._.said_by:  # "Been there since 2019.": said by the speaker, who dropped the "I"
+        return verb._.said_by, None
     if not subs:
         return None, None
     tok = subs[0]
+    if tok._.refers:  # a "he", "you" or "who" that the sentences around it name
+        return tok._.refers, tok
     if len(subs) > 1 and any(is_name(x) for x in subs):  # "My grandfather Osric turned 90": two subjects
         name = next(x for x in subs if is_name(x))
         other = next((x for x in subs if x is not name and possessor(x, speaker) is not None), None)
@@ -630,7 +569,7 @@ def _objects(verb):
     prt = " ".join(c.lower_ for c in verb.children if c.dep_ == "prt")
     found = []
     for c in verb.children:
-        if c.dep_ in ("dobj", "attr", "oprd", "dative") and c.pos_ not in ("PRON",):
+        if c.dep_ in ("dobj", "attr", "oprd", "dative") and (c.pos_ != "PRON" or c._.refers):
             found.append(("", c))
             if c.dep_ == "dobj":  # "runs the quiz at the Gull & Lantern": where the thing is done
                 found += [("at", o) for p in c.children if p.dep_ == "prep" and p.lower_ == "at"
@@ -646,6 +585,10 @@ def _objects(verb):
             found += [("by", o) for o in c.children if o.dep_ == "pobj"]
     found += [(suffix, cj) for suffix, o in list(found) if suffix == "" for cj in o.conjuncts]
     return prt, found
+
+
+# the auxiliary a dropped "I" took with it: "Been there" is "I've been there", "Working at" is "I'm working at"
+_DROPPED_AUX = {"VBN": ("'ve",), "VBG": ("'m",)}
 
 
 def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
@@ -669,37 +612,16 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
     perfect = auxpass is not None and auxpass.lower_ in ("'s", "’s") and any(x.dep_ == "dobj" for x in verb.children)
     if perfect:
         auxpass, own_subject = None, None
-    if lemma in NAMING_VERBS and verb.dep_ == "conj" and any(x.dep_ == "dobj" and x.lower_ == "it"
-                                                             for x in verb.children):
-        thing = next((x for x in verb.head.children if x.dep_ == "dobj" and x.pos_ == "NOUN"), None)
-        name = next((x for x in verb.children if x.dep_ == "oprd" and is_name(x)), None)
-        if thing is not None and name is not None and subject is not None:
-            # "... a boat and named it the Gannet's Pride": the name without its article
-            c.add(subject, relation_noun(thing), re.sub(r"^(?:the|a|an) ", "", phrase(name)), None, name)
-            return None
+    if lemma in NAMING_VERBS and _named_it(verb, subject, c):
+        return None
     if lemma in CONTACT_VERBS and auxpass is None and (PHONE.search(sent.text) or EMAIL.search(sent.text)):
         return "vague"  # "Call my mom Ilse on 617-555-0133": the number is read by _contacts
     before = len(c.out)
     passive = auxpass is not None or (own_subject is not None and own_subject.dep_ == "nsubjpass")
-    if lemma == "get" and any(x.dep_ == "aux" and x.lemma_ == "have" for x in verb.children):
+    if lemma == "get" and (perfect or any(x.dep_ == "aux" and x.lemma_ == "have" for x in verb.children)):
         lemma = "have"  # "we've got two kids": possession
-    # renaming: "My sister is called Ana", "Our dog Pepper is now called Juniper"
     if passive and lemma in NAMING_VERBS:
-        names = [x for x in verb.children if x.dep_ in ("oprd", "attr", "dobj", "xcomp")]
-        if names and stok is not None:
-            owner = possessor(stok, speaker)
-            value = value_of(names[0])
-            # "our dog Ferrow is now called Tobble" parsed with the old name as the head and "dog" its compound
-            role = next((x for x in stok.children if x.dep_ == "compound" and x.pos_ == "NOUN"), None) \
-                if stok.text[:1].isupper() else None
-            if owner is not None and (role is not None or not is_name(stok)):
-                rel = relation_noun(role if role is not None else stok)
-                c.renamed.add((owner, rel))
-                # the appositive ("Pepper") was the old name: the new one replaces it
-                c.out[:] = [t for t in c.out if not (t.subject == owner and t.relation == rel)]
-                c.add(owner, rel, value, _qualifier(sent, {t.i for t in names[0].subtree}), names[0])
-            else:
-                c.add(subject, "be called", value, None, names[0])
+        _renamed(sent, verb, subject, stok, speaker, c)
         return None if len(c.out) > before else "vague"
     if lemma == "be" or verb.pos_ == "AUX" and lemma == "be":
         return _copula(sent, verb, subject, stok, speaker, c, before)
@@ -713,14 +635,63 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
         o = next(o for _, o in objs if o.like_num)
         c.add(subject, "age", o.text, None, o)
         return _also_for_conjuncts(c, stok, subject, before)
+    said = _said(verb, lemma, subject, stok, perfect, prt)
+    qualifier_exclude = _verb_objects(verb, objs, subject, speaker, lemma, base, said, c)
+    qual = _qualifier(sent, qualifier_exclude)
+    c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
+    for job in _jobs_held(verb):  # "retired last year after thirty years as a lighthouse keeper": not last year
+        c.add(subject, "work as", phrase(job), None, job)
+    return _also_for_conjuncts(c, stok, subject, before)
+
+
+def _named_it(verb, subject, c: _Clause) -> bool:
+    """"... a boat and named it the Gannet's Pride": the thing's name, without its article."""
+    if verb.dep_ != "conj" or not any(x.dep_ == "dobj" and x.lower_ == "it" for x in verb.children):
+        return False
+    thing = next((x for x in verb.head.children if x.dep_ == "dobj" and x.pos_ == "NOUN"), None)
+    name = next((x for x in verb.children if x.dep_ == "oprd" and is_name(x)), None)
+    if thing is None or name is None or subject is None:
+        return False
+    c.add(subject, relation_noun(thing), re.sub(r"^(?:the|a|an) ", "", phrase(name)), None, name)
+    return True
+
+
+def _renamed(sent, verb, subject, stok, speaker: str, c: _Clause) -> None:
+    """A name given in the passive: "My sister is called Ana", "Our dog Pepper is now called Juniper" (the new
+    name replaces the appositive's old one)."""
+    names = [x for x in verb.children if x.dep_ in ("oprd", "attr", "dobj", "xcomp")]
+    if not names or stok is None:
+        return
+    owner = possessor(stok, speaker)
+    value = value_of(names[0])
+    # "our dog Ferrow is now called Tobble" parsed with the old name as the head and "dog" its compound
+    role = next((x for x in stok.children if x.dep_ == "compound" and x.pos_ == "NOUN"), None) \
+        if stok.text[:1].isupper() else None
+    if owner is not None and (role is not None or not is_name(stok)):
+        rel = relation_noun(role if role is not None else stok)
+        c.renamed.add((owner, rel))
+        c.out[:] = [t for t in c.out if not (t.subject == owner and t.relation == rel)]
+        c.add(owner, rel, value, _qualifier(sent, {t.i for t in names[0].subtree}), names[0])
+    else:
+        c.add(subject, "be called", value, None, names[0])
+
+
+def _said(verb, lemma: str, subject: str, stok, perfect: bool, prt: str) -> str:
+    """The verb as said, in the person of the subject: "I've skied" said of the user is "has skied"."""
     aux = [x for x in verb.children if x.dep_ in ("aux", "auxpass") and x.lower_ not in HYPOTHETICAL_MODALS]
     surface = [x.text for x in sorted([*aux, verb], key=lambda t: t.i)]
+    if stok is None and verb._.said_by:  # "Been there ...", "Grew up in ...": as "I've been", "I grew up"
+        surface = [*_DROPPED_AUX.get(verb.tag_, ()), verb.lower_]
     if subject == USER or subject[:1].isupper():  # "I am", "we ski" said of the user: "the user is / skis"
         surface = [{"am": "is", "'m": "is", "are": "is", "'re": "is", "were": "was", "'ve": "has",
                     "have": "has", "'s": "has" if perfect else "is"}.get(w.lower(), w) for w in surface]
         if verb.tag_ == "VBP" and not aux:
             surface[-1] = third_person(lemma)
-    said = " ".join([*surface, prt]).strip()
+    return " ".join([*surface, prt]).strip()
+
+
+def _verb_objects(verb, objs, subject: str, speaker: str, lemma: str, base: str, said: str, c: _Clause) -> set[int]:
+    """A triple per object of the verb; returns the tokens the objects cover (kept out of the qualifier)."""
     qualifier_exclude: set[int] = set()
     # "I live in Carrowmede, in a tiny flat over a bike shop": the name says where; the rest describes it
     named_preps = {suffix for suffix, o in objs if suffix and is_name(o)}
@@ -740,9 +711,9 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
                 continue
         elif name is not None and is_name(name):  # "climbing at a gym called Cragloft": the name says where
             o = name
-        if o.pos_ == "PRON" or any(x.dep_ == "poss" and x.pos_ == "PRON" and x.lower_ not in FIRST_POSSESSIVE
-                                   and not (x.lower_ == "their" and lemma not in ("have", "get", "be"))
-                                   for x in o.children):
+        if o.pos_ == "PRON" and not o._.refers or any(
+                x.dep_ == "poss" and x.pos_ == "PRON" and x.lower_ not in FIRST_POSSESSIVE
+                and not (x.lower_ == "their" and lemma not in ("have", "get", "be")) for x in o.children):
             continue  # "stayed with him", "had her second baby": no coreference here ("doing their bridge
             # inspections" is still what is done: whose they are matters less than whose a baby is)
         if possessor(o, speaker) is not None and appositive_name(o) is not None:
@@ -753,16 +724,17 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
                 continue  # "in 1990", "last week": a qualifier, not an object
         value = value_of(o)
         qualifier_exclude |= {t.i for t in o.subtree}
-        as_said = phrase(o, keep_det=True) if o.pos_ not in ("PROPN", "NUM") else value
+        as_said = phrase(o, keep_det=True) if o.pos_ not in ("PROPN", "NUM") and not o._.refers else value
         subj = subject[:1].upper() + subject[1:]
         c.add(subject, f"{base} {suffix}".strip(), value, None, o,
               text=None if CANONICAL.get(f"{base} {suffix}".strip()) else f"{subj} {said} {suffix} {as_said}."
               .replace("  ", " "))
-    qual = _qualifier(sent, qualifier_exclude)
-    c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
-    for job in _jobs_held(verb):  # "retired last year after thirty years as a lighthouse keeper": not last year
-        c.add(subject, "work as", phrase(job), None, job)
-    return _also_for_conjuncts(c, stok, subject, before)
+    for there in (x for x in verb.children if x._.place):  # "Worked there since 2019": where the sentence before said
+        prep, value, kind = there._.place
+        subj = subject[:1].upper() + subject[1:]
+        c.add(subject, f"{base} {prep}", value, None, None, kind=kind,
+              text=None if CANONICAL.get(f"{base} {prep}") else f"{subj} {said} {prep} {value}.")
+    return qualifier_exclude
 
 
 def _jobs_held(verb):
@@ -833,8 +805,29 @@ def _named(tok):
     return name if name is not None and is_name(name) else tok
 
 
+def _where_it_is(c: _Clause, place, name) -> None:
+    """"a seafood place in Tollanby called the Brinehook": the named place is in Tollanby."""
+    if name is place:
+        return
+    for x in (x for x in place.children if x.dep_ == "prep" and x.lower_ == "in"):
+        for where in (y for y in x.children if y.dep_ == "pobj" and is_name(y)):
+            c.add(value_of(name), "be in", value_of(where), None, where)
+
+
+def _called_after(job, place):
+    """The name given to a job's workplace ("head chef at a seafood place called the Brinehook"), wherever the
+    parser hung "called" (on the place, or on the job noun after the place); the place itself when none is."""
+    named = _named(place)
+    if named is not place:
+        return named
+    called = next((x for x in job.children if x.dep_ == "acl" and x.lemma_ in NAMING_VERBS and x.i > place.i), None)
+    name = next((x for x in called.children if x.dep_ in ("oprd", "attr", "dobj")), None) if called else None
+    return name if name is not None and is_name(name) else place
+
+
 def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> str | None:
     exclude: set[int] = set()
+    named_places = []  # (place, its name) of a job's workplace that the parser hung on the job
     for a in attrs:
         if any(x.dep_ == "poss" and x.lower_ in EVERYONE for x in a.children):
             continue  # "he's everyone's favourite now": an opinion
@@ -887,6 +880,10 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
         if job:  # "a software tester at Vantry Labs", "a vet in Dunmarrow"
             for p in (x for x in a.children if x.dep_ == "prep" and x.lower_ in ("at", "for", "with", "in")):
                 for o in (x for x in p.children if x.dep_ == "pobj" and (p.lower_ != "in" or is_name(x))):
+                    where = _called_after(a, o) if not is_name(o) else o
+                    if where is not o:  # "at a seafood place called the Brinehook": read with the verb's places
+                        named_places.append((o, where))
+                        continue
                     c.add(subject, "work in" if p.lower_ == "in" else "work at", value_of(o), None, o)
                     if p.lower_ == "in":
                         value = value.split(" in ")[0]
@@ -894,6 +891,16 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
         said = phrase(a, keep_det=True) if a.pos_ not in ("PROPN", "NUM") else value
         c.add(subject, "work as" if job else "be", value, None, a, text=f"{subj} is {said}.")
         exclude |= {t.i for t in a.subtree}
+    exclude |= _places(verb, subject, attrs, preps, named_places, c)
+    qual = _qualifier(sent, exclude)
+    c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
+    return None if len(c.out) > before else "vague"
+
+
+def _places(verb, subject: str, attrs, preps, named_places, c: _Clause) -> set[int]:
+    """Where the subject is, lives or works, said with the copula ("I'm from Arlow", "Ada is at Ostwin", "head chef
+    at a seafood place called the Brinehook"); returns the tokens they cover."""
+    exclude: set[int] = set()
     # "We were out at the Fenwater reservoir in the rain": where someone was one afternoon, not a fact
     working = any(is_job(a) for a in attrs)
     for p in preps if verb.tag_ != "VBD" else []:  # "I'm from Arlow", "Ada is at Ostwin"
@@ -905,13 +912,15 @@ def _predicate(sent, verb, subject, attrs, preps, c: _Clause, before: int) -> st
                 job_place = working and p.lower_ in ("at", "for")  # "head chef at a seafood place called ..."
                 c.add(subject, "work at" if job_place else f"be {p.lower_}", value_of(o), None, o)
                 exclude |= {t.i for t in place.subtree}
-                if o is not place:  # "a seafood place in Tollanby called the Brinehook": where it is
-                    for x in (x for x in place.children if x.dep_ == "prep" and x.lower_ == "in"):
-                        for where in (y for y in x.children if y.dep_ == "pobj" and is_name(y)):
-                            c.add(value_of(o), "be in", value_of(where), None, where)
-    qual = _qualifier(sent, exclude)
-    c.out[before:] = [Triple(t.subject, t.relation, t.object, t.text, qual, t.answer) for t in c.out[before:]]
-    return None if len(c.out) > before else "vague"
+                _where_it_is(c, place, o)
+    for place, name in named_places:
+        c.add(subject, "work at", value_of(name), None, name)
+        exclude |= {t.i for t in place.subtree} | {t.i for t in name.subtree}
+        _where_it_is(c, place, name)
+    for there in (x for x in verb.children if x._.place) if verb.tag_ != "VBD" else []:  # "Been there since 2019"
+        prep, value, kind = there._.place
+        c.add(subject, "work at" if working and prep == "at" else f"be {prep}", value, None, None, kind=kind)
+    return exclude
 
 
 def _appositions(sent, speaker: str, c: _Clause) -> None:
@@ -936,12 +945,6 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
         if (tok.dep_ == "appos" and is_name(tok) and tok.head.lower_ in KIN_NAMES
                 and possessor(tok.head, speaker) is None):
             c.add(speaker, tok.head.lower_, value_of(tok), None, tok)  # "Dad, Fitz, retired last year"
-
-
-# "a guy on my team" is my teammate: the role of a person in a group of the speaker's
-MEMBERS = {"team": "teammate", "squad": "teammate", "crew": "crewmate", "department": "colleague",
-           "office": "colleague", "class": "classmate", "course": "classmate"}
-SOMEONE = {"guy", "man", "woman", "girl", "boy", "lady", "bloke", "chap", "lad", "person", "fellow", "member"}
 
 
 def _member_of(group) -> bool:
@@ -1023,9 +1026,9 @@ def _contacts(sent, speaker: str, c: _Clause) -> None:
             if relation == "phone number" and YEARS.match(m.group(0)):
                 continue
             start = sent.start_char + m.start()
-            people = [t for t in sent if is_name(t) and t.idx < start and t.dep_ not in ("compound",)
+            people = [t for t in sent if (is_name(t) or t._.refers) and t.idx < start and t.dep_ not in ("compound",)
                       and not _is_time(t) and t.pos_ != "NUM"]
-            owner = name_of(people[-1]) if people else speaker
+            owner = (people[-1]._.refers or name_of(people[-1])) if people else speaker
             digits = re.sub(r"\D", "", m.group(0))
             c.out[:] = [t for t in c.out if not (relation == "phone number" and re.sub(r"\D", "", t.object)
                                                  and re.sub(r"\D", "", t.object) in digits

@@ -14,17 +14,16 @@ import re
 from dataclasses import dataclass, field
 
 from .extraction import (
-    USER,
     Analysis,
     Triple,
-    addressed,
     analyze,
     antecedent,
     leans_on_previous,
-    resolved,
-    retort,
+    refer_addressee,
+    refer_subject,
     statement,
 )
+from .lexicon import USER
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -80,9 +79,9 @@ def read_messages(texts: list[str], speaker: str = SPEAKER_USER, addressee: str 
 
 def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None = None) -> list[Intake]:
     """One Intake per parsed message (spaCy Docs), for a caller that needs the parse too. `addressee`: whom a
-    transcript's speaker talks to, which is whom "you" means (the user's "you" is the agent: never read)."""
-    from .parsing import parse
-
+    transcript's speaker talks to, which is whom "you" means (the user's "you" is the agent: never read).
+    Each sentence is parsed once: what the sentences around it say (whom "he" or "you" means, the place a "there"
+    points back to) is marked on its tokens (language.parsing.carried_beside_the_parse) and read again."""
     who = subject_of(speaker)
     addressee = subject_of(addressee) if addressee and subject_of(addressee) != who else None
     out = []
@@ -94,32 +93,39 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
             if m := FORGET.match(sent.text.strip()):
                 sentences.append(Sentence(m.group("target").strip(), "forget"))
                 continue
-            a: Analysis = analyze(sent, who)
-            context = before.text.strip() if a.kind == "statement" and before and leans_on_previous(sent) else None
-            if context and (name := antecedent(sent, before)):
-                # "He's head chef at the Brinehook." after "My brother's Dorran.": the facts are Dorran's
-                again = analyze(next(iter(parse([resolved(sent, name)])[0].sents)), who)
-                a = again if again.triples else a
-            elif a.kind == "statement" and addressee and (said_to := addressed(sent, addressee)
-                                                           or retort(sent, addressee)):
-                # "I still can't believe you left Corbel Rail", said to Jorund: Jorund left Corbel Rail; "Says the
-                # woman who runs the quiz", said to Tessaly: Tessaly runs the quiz
-                again = analyze(next(iter(parse([said_to])[0].sents)), who)
-                if again.triples:
-                    a = Analysis(a.kind, tuple(dict.fromkeys([*a.triples, *again.triples])))
-            if not a.triples and a.kind == "statement" and sentences and (named := fuller_name(
-                    sent, sentences[-1].triples, who)):
-                # "I'm Odile, by the way. Odile Carrask.": the whole name, which supersedes the first one
-                a = Analysis("statement", (named,))
-            elif not a.triples and a.kind == "statement" and (said := with_subject(
-                    sent, sentences[-1].triples if sentences else ())):
-                # "Been there since 2019.": the speaker's, as "I've been at Tessgrove Water since 2019."
-                again = analyze(next(iter(parse([said])[0].sents)), who)
-                a = again if again.triples else a
+            a, context = _read_sentence(sent, before, sentences, who, addressee)
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
             before = sent
         out.append(Intake(speaker, sentences))
     return out
+
+
+def _read_sentence(sent, before, sentences: list[Sentence], who: str,
+                   addressee: str | None) -> tuple[Analysis, str | None]:
+    """What one sentence states, read with the sentence before it, and the text of that sentence when it leans on
+    it."""
+    a: Analysis = analyze(sent, who)
+    context = before.text.strip() if a.kind == "statement" and before and leans_on_previous(sent) else None
+    if context and (name := antecedent(sent, before)):
+        # "He's head chef at the Brinehook." after "My brother's Dorran.": the facts are Dorran's
+        refer_subject(sent, name)
+        again = analyze(sent, who)
+        a = again if again.triples else a
+    elif a.kind == "statement" and addressee and refer_addressee(sent, addressee):
+        # "I still can't believe you left Corbel Rail", said to Jorund: Jorund left Corbel Rail; "Says the
+        # woman who runs the quiz", said to Tessaly: Tessaly runs the quiz
+        again = analyze(sent, who)
+        if again.triples:
+            a = Analysis(a.kind, tuple(dict.fromkeys([*a.triples, *again.triples])))
+    last = sentences[-1].triples if sentences else ()
+    if not a.triples and a.kind == "statement" and sentences and (named := fuller_name(sent, last, who)):
+        # "I'm Odile, by the way. Odile Carrask.": the whole name, which supersedes the first one
+        a = Analysis("statement", (named,))
+    elif not a.triples and a.kind == "statement" and said_without_subject(sent, last, who):
+        # "Been there since 2019.": the speaker's, as "I've been at Tessgrove Water since 2019."
+        again = analyze(sent, who)
+        a = again if again.triples else a
+    return a, context
 
 
 def fuller_name(sent, before: tuple[Triple, ...], who: str) -> Triple | None:
@@ -135,31 +141,27 @@ def fuller_name(sent, before: tuple[Triple, ...], who: str) -> Triple | None:
     return None
 
 
-_SAID_WITHOUT_I = {"VBN": "I've", "VBD": "I", "VBG": "I'm"}  # "Been there ...", "Grew up in ...", "Working at ..."
+_SAID_WITHOUT_I = ("VBN", "VBD", "VBG")  # "Been there ...", "Grew up in ...", "Working at ..."
 
 
-def with_subject(sent, before: tuple[Triple, ...]) -> str | None:
+def said_without_subject(sent, before: tuple[Triple, ...], who: str) -> bool:
     """A statement that drops its subject, as people do in chat ("Been there since 2019.", "Moved to Oslo last
-    week."; not an imperative, "Go to the shop."), said with the speaker's "I"; a "there" in it becomes the place
-    the sentence before named ("I'm a hydrologist at Tessgrove Water. Been there since 2019." -> "I've been at
-    Tessgrove Water since 2019."). None when the sentence has a subject."""
+    week."; not an imperative, "Go to the shop."): its verb is marked as said by the speaker, and a "there" in it
+    as the place the sentence before named ("I'm a hydrologist at Tessgrove Water. Been there since 2019.": the
+    speaker has been at Tessgrove Water since 2019). False when the sentence has a subject."""
     first = next((t for t in sent if not t.is_punct), None)
     if first is None or first.dep_ != "ROOT" or first.tag_ not in _SAID_WITHOUT_I or any(
             c.dep_ in ("nsubj", "nsubjpass", "expl") for c in first.children):
-        return None
+        return False
     if first.lemma_ == "be" and any(c.dep_ in ("attr", "acomp") for c in first.children):
-        return None  # "Been a long day.", "Been busy.": it has, not I have
-    place = next((f"{t.relation.split()[-1]} {t.object}" for t in before
+        return False  # "Been a long day.", "Been busy.": it has, not I have
+    place = next(((t.relation.split()[-1], t.object, t.answer) for t in before
                   if t.relation.split()[-1] in ("at", "in") and t.object[:1].isupper()), None)
-    words = []
+    first._.said_by = who
     for t in sent:
-        text = t.text
-        if t.i == first.i:
-            text = f"{_SAID_WITHOUT_I[t.tag_]} {t.lower_}"
-        elif t.lower_ == "there" and t.dep_ == "advmod" and place:
-            text = place
-        words.append(text + t.whitespace_)
-    return "".join(words)
+        if t.lower_ == "there" and t.dep_ == "advmod" and place:
+            t._.place = place
+    return True
 
 
 def read_message(text: str, speaker: str = SPEAKER_USER, addressee: str | None = None) -> Intake:

@@ -16,10 +16,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_ARTICLES = frozenset({"a", "an", "the"})
-# folded forms (apostrophes dropped): "isn't" -> "isnt"
-NEGATIONS = frozenset({"not", "no", "never", "isnt", "doesnt", "dont", "didnt", "wasnt", "werent", "arent",
-                       "aint", "cant", "cannot", "wont", "nor", "neither", "without", "none", "nobody"})
+from .lexicon import ARTICLES, NEGATIONS
+
 NEGATION_WINDOW = 3  # tokens before a mention that can negate it ("does not live in Porvoo")
 # 7+ digits joined by at most single separators: phone numbers, not "May 7, 2023" (a comma breaks the run).
 _PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
@@ -35,7 +33,7 @@ def _fold(text: str) -> str:
 
 
 def _tokens(text: str) -> Tokens:
-    return tuple(t for t in re.split(r"[^\w]+|_", text) if t and t not in _ARTICLES)
+    return tuple(t for t in re.split(r"[^\w]+|_", text) if t and t not in ARTICLES)
 
 
 def normalize(text: str) -> str:

@@ -35,7 +35,32 @@ def pipeline():
     NER supplies the dates and times that are kept out of objects and the answer types of questions."""
     import spacy
 
+    carried_beside_the_parse()
     return spacy.load(packaged_pipeline_dir())
+
+
+def carried_beside_the_parse() -> None:
+    """Token attributes that intake fills from the sentences around one, so that a sentence is parsed once and
+    what its context says travels as data beside the parse, never re-written as new English and parsed again:
+
+    - `refers`: the person a word stands for: "he" after "My brother's Dorran." (Dorran), "you"/"your" said to
+      Jorund (Jorund), the "who" of a retort said to Tessaly ("Says the woman who runs the quiz": Tessaly);
+    - `said_by`: on a verb whose subject was dropped ("Been there since 2019."), whom it is said by;
+    - `place`: on a "there" that points back, the place the sentence before named: (preposition, name, kind).
+    """
+    from spacy.tokens import Token
+
+    for name in ("refers", "said_by", "place"):
+        if not Token.has_extension(name):
+            Token.set_extension(name, default=None)
+
+
+@lru_cache(maxsize=4096)
+def parsed(text: str):
+    """The Doc of one short text, kept: a question is read for what it asks by several checks in a turn
+    (language.answer_kinds), and parsed once for all of them. Read-only: intake, which marks tokens, parses its
+    own messages with `parse`."""
+    return parse([text])[0]
 
 
 def parse(texts: list[str]) -> list:

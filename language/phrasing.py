@@ -19,19 +19,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from language.extraction import JOBS, KIN_NAMES, TIME_NOUNS, done_at, third_person
-
-USER = "the user"
-PREPOSITIONS = {"in", "at", "to", "from", "for", "as", "with", "on", "by", "of", "about", "into", "near", "after",
-                "under", "over", "like", "up", "out", "off", "down", "around", "through"}
-PARTICLES = {"up", "out", "off", "down", "away", "back", "over", "around"}
-PLACE_PREPS = {"in", "at", "to", "into", "near", "on"}  # "Where did I grow up?" drops them; "from" stays
-IRREGULAR_PAST = {"be": "was", "have": "had", "go": "went", "grow": "grew", "get": "got", "make": "made",
-                  "take": "took", "buy": "bought", "meet": "met", "teach": "taught", "lose": "lost", "find": "found",
-                  "leave": "left", "begin": "began", "become": "became", "ride": "rode", "run": "ran",
-                  "swim": "swam", "sing": "sang", "drive": "drove", "write": "wrote", "read": "read",
-                  "win": "won", "give": "gave", "come": "came", "know": "knew", "fly": "flew", "sell": "sold",
-                  "tell": "told", "bring": "brought", "think": "thought", "build": "built", "spend": "spent"}
+from .extraction import done_at, third_person
+from .lexicon import (
+    BASE_FORMS,
+    COMMON_VERBS,
+    FIRST_PERSON_AS_NAMED,
+    IRREGULAR_PAST,
+    JOBS,
+    MONTHS,
+    NAMED_PLACES,
+    PARTICLES,
+    PAST_WORDS,
+    PEOPLE,
+    PLACE_PREPS,
+    POSSESSED_HEADS,
+    PREPOSITIONS,
+    SMALL_NUMBERS,
+    STATES,
+    THIRD_PERSON_AUX,
+    TIME_GLUE,
+    TIME_NOUNS,
+    TRAVEL,
+    USER,
+    WEEKDAYS,
+)
 
 
 @dataclass(frozen=True)
@@ -59,14 +70,11 @@ def _past(verb: str) -> str:
     return verb + "ed"
 
 
-_BASE = {"is": "be", "are": "be", "was": "be", "has": "have", "does": "do", "goes": "go"}
-
-
 def base_form(verb: str) -> str:
     """"lives" -> "live", "teaches" -> "teach", "studies" -> "study": a relation written conjugated, as a
     structured fact may give it ("lives in"), asked like one written as the extractor writes it (a lemma)."""
-    if verb in _BASE:
-        return _BASE[verb]
+    if verb in BASE_FORMS:
+        return BASE_FORMS[verb]
     if re.search(r"[^aeiou]ies$", verb):
         return verb[:-3] + "y"
     if re.search(r"(ss|sh|ch|x|z)es$", verb):
@@ -93,18 +101,6 @@ def is_verb_relation(relation: str) -> bool:
     words = relation.split()
     return bool(words) and (words[0] == "be" or len(words) > 1 and words[1] in PREPOSITIONS | PARTICLES
                             and words[0] not in POSSESSED_HEADS or words[0] in COMMON_VERBS)
-
-
-POSSESSED_HEADS = {"supervisor", "boss", "manager", "colleague", "friend", "teacher", "coach", "doctor", "dentist",
-                   "neighbour", "neighbor", "favourite", "partner", "office", "team", "mentor", "landlord", "phone",
-                   "email", "birthday", "address", "age", "name", "job", "best", "older", "younger", "twin"}
-COMMON_VERBS = {"live", "work", "drive", "play", "have", "own", "attend", "speak", "love", "like", "enjoy", "ski",
-                "grow", "study", "teach", "run", "volunteer", "visit", "go", "travel", "collect", "cook", "bake",
-                "paint", "write", "read", "watch", "swim", "sing", "coach", "manage", "lead", "join", "adopt", "buy",
-                "use", "keep", "sell", "support", "prefer", "take", "make", "know", "marry", "start", "open",
-                "found", "build", "learn", "practise", "practice", "ride", "hike", "climb", "rent", "lose", "get",
-                "fly", "sail", "hate", "eat", "drink", "wear", "raise", "meet", "move", "stay", "spend", "sign",
-                "finish", "win", "earn", "miss", "need", "want", "plan", "organise", "organize", "host", "own", "do"}
 
 
 def fact_questions(subject: str, relation: str, obj: str, kind: str = "thing", past: bool = False) -> list[Pair]:
@@ -143,16 +139,6 @@ def _name_questions(subject: str, obj: str) -> list[Pair]:
             Pair(f"Tell me what {subject} is called.", obj, "tell")]
 
 
-PEOPLE = {"sister", "brother", "mother", "father", "mom", "mum", "dad", "wife", "husband", "partner", "son",
-          "daughter", "uncle", "aunt", "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "gran",
-          "cousin", "friend", "boss", "manager", "supervisor", "colleague", "coworker", "teammate", "classmate",
-          "crewmate", "neighbour", "neighbor", "dentist", "doctor", "landlord", "flatmate", "roommate", "boyfriend",
-          "girlfriend", "fiance", "fiancee",
-          "teacher", "coach", "mentor", "lead", "plumber", "babysitter", "stepdad", "stepmum", "stepmom", "twin",
-          "child", "kid", "baby", "youngest", "eldest", "oldest", "vet", "therapist", "lawyer", "accountant"
-          } | KIN_NAMES
-
-
 def is_person_role(rel: str) -> bool:
     head = rel.split(" at ")[0].split(" from ")[0].split()[-1] if rel.split() else ""
     return head in PEOPLE or head.split("-")[0] in PEOPLE
@@ -182,15 +168,6 @@ def _noun_questions(subject: str, rel: str, obj: str, kind: str) -> list[Pair]:
                   Pair(f"Do you know {wh} {owner} {rel} is?", obj, "embedded"),
                   Pair(f"Tell me {owner} {rel}.", obj, "tell")]
     return pairs
-
-
-# the kinds of place a name may end in, naming what it is: "Hobsfold Library", "Vennick Valley", "Ossenby Road"
-NAMED_PLACES = {"library", "school", "academy", "university", "college", "hospital", "clinic", "museum", "gallery",
-                "theatre", "theater", "cinema", "church", "cathedral", "chapel", "abbey", "hotel", "inn", "cafe",
-                "restaurant", "bakery", "gym", "park", "gardens", "station", "airport", "harbour", "harbor", "bridge",
-                "valley", "lake", "loch", "river", "mountain", "hill", "island", "bay", "beach", "forest", "wood",
-                "reservoir", "street", "road", "lane", "avenue", "square", "market", "stadium", "zoo", "farm",
-                "studio", "club", "choir", "orchestra", "surgery", "pharmacy", "prison", "castle", "pier", "marina"}
 
 
 def type_noun(doc, name: str) -> str | None:
@@ -265,12 +242,6 @@ def doer_question(subject: str, rel: str, obj: str, kind: str, past: bool = Fals
     return Pair(" ".join(f"Who {verb} {' '.join(words[1:])} {obj}?".split()), subject, "doer")
 
 
-# how one gets somewhere, said by the verb of going there ("I cycle to work" -> "How do I get to work?" -> cycling)
-TRAVEL = {"cycle": "cycling", "bike": "cycling", "walk": "walking", "drive": "driving", "run": "running",
-          "jog": "jogging", "swim": "swimming", "fly": "flying", "sail": "sailing", "skate": "skating",
-          "commute": "commuting"}
-
-
 def manner_question(subject: str, rel: str, obj: str, past: bool = False) -> Pair | None:
     """"How do I get to work?" -> "cycling" for "I've started cycling to work": how people ask for the means of
     a journey the verb names. None for any other relation."""
@@ -324,10 +295,6 @@ def _verb_questions(subject: str, rel: str, obj: str, kind: str, past: bool) -> 
 
 # --- when it happened -----------------------------------------------------------------------------------------------
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "a couple of": 2, "a few": 3}
-
 
 def _day(d) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
@@ -353,7 +320,7 @@ def when_said(said_at, qualifier: str | None) -> str | None:
     if q == "last year":
         return str(said_at.year - 1)
     if m := re.fullmatch(r"(a couple of|a few|a|one|two|three|four|five|six|\d+) (day|week)s? ago", q):
-        n = _NUMBERS.get(m.group(1)) or int(m.group(1))
+        n = SMALL_NUMBERS.get(m.group(1)) or int(m.group(1))
         if m.group(2) == "day":
             return _day(said_at - timedelta(days=n))
         return f"{n} week{'s' if n > 1 else ''} before {_day(said_at)}"
@@ -368,9 +335,6 @@ def _told_as_event(subject: str, text: str) -> bool:
     words = rest.split()
     return bool(words) and not rest.startswith("'") and words[0].lower() not in (
         "is", "was", "are", "were", "am", "has", "had", "have")
-
-
-STATES = {"be", "have", "own", "keep", "know", "like", "love", "prefer", "hate"}  # no "when": not events
 
 
 def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | None, past: bool,
@@ -389,9 +353,6 @@ def when_question(subject: str, rel: str, obj: str, said_at, qualifier: str | No
     if answer is None:
         return None
     return Pair(f"When did {_who(subject)} {' '.join(words)} {obj}?", answer, "when")
-
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def when_it_holds(qualifier: str | None) -> str | None:
@@ -464,10 +425,6 @@ def time_questions(subject: str, rel: str, obj: str, said_at, qualifier: str | N
 ECHO_WH = {"PERSON": "who", "GPE": "where", "LOC": "where", "FAC": "where", "DATE": "when", "TIME": "when",
            "CARDINAL": "how many", "QUANTITY": "how much", "MONEY": "how much", "ORG": "what", "NORP": "what",
            "EVENT": "what", "WORK_OF_ART": "what", "PRODUCT": "what", "LANGUAGE": "what", "ORDINAL": "which"}
-_PRONOUNS = {"i": "{s}", "me": "{s}", "my": "{s}'s", "mine": "{s}'s", "myself": "{s}", "we": "{s}", "us": "{s}",
-             "our": "{s}'s"}
-# the verb of "I" or "we" said of one other person: "I'm" -> "Jon is", "we've" -> "Jon has", "we were" -> "Jon was"
-_AGREE = {"am": "is", "'m": " is", "are": "is", "'re": " is", "were": "was", "have": "has", "'ve": " has"}
 
 
 def statement_questions(doc, speaker: str) -> list[Pair]:
@@ -501,9 +458,9 @@ def statement_questions(doc, speaker: str) -> list[Pair]:
                 continue
             if t.is_punct and t.i == len(doc) - 1:
                 continue
-            text = t.text if user else _PRONOUNS.get(t.lower_, t.text).replace("{s}", speaker)
+            text = t.text if user else FIRST_PERSON_AS_NAMED.get(t.lower_, t.text).replace("{s}", speaker)
             if t.i in agree:
-                text = _AGREE.get(t.lower_) or third_person(t.lower_)
+                text = THIRD_PERSON_AUX.get(t.lower_) or third_person(t.lower_)
             words.append(text + t.whitespace_)
         q = "".join(words).strip().rstrip(".!,;")
         if q and q.lower() != wh:
@@ -542,11 +499,6 @@ def leans(doc) -> bool:
 
 # --- what a stored fact is, without its parse -----------------------------------------------------------------
 
-_PAST_WORDS = set(IRREGULAR_PAST.values()) | {"was", "were", "had", "did"}
-
-
-_TIME_GLUE = {"of", "the", "every", "on", "in", "at", "since", "each", "early", "late", "mid"}
-
 
 def is_time_phrase(text: str) -> bool:
     """Said only in words of time: "Tuesday nights", "the 9th of March", "every winter", "2019" (not a phone
@@ -555,7 +507,7 @@ def is_time_phrase(text: str) -> bool:
     months = {m.lower() for m in MONTHS}
     timed = lambda w: (w in TIME_NOUNS or w.rstrip("s") in TIME_NOUNS or w in months  # noqa: E731
                        or re.fullmatch(r"(1[89]|20)\d\d|([12]?\d|3[01])(st|nd|rd|th)?", w))
-    return bool(words) and all(timed(w) or w in _TIME_GLUE for w in words) and any(timed(w) for w in words)
+    return bool(words) and all(timed(w) or w in TIME_GLUE for w in words) and any(timed(w) for w in words)
 
 
 def guess_kind(relation: str, obj: str) -> str:
@@ -578,4 +530,4 @@ def guess_kind(relation: str, obj: str) -> str:
 def guess_past(text: str) -> bool:
     """The fact's own sentence says it in the past ("The user grew up in Brackenford.")."""
     words = re.findall(r"[a-z']+", text.lower())
-    return any(w in _PAST_WORDS or (w.endswith("ed") and len(w) > 4) for w in words[1:4])
+    return any(w in PAST_WORDS or (w.endswith("ed") and len(w) > 4) for w in words[1:4])

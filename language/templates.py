@@ -25,7 +25,7 @@ RELATIONS: dict[str, tuple[str, list[str]]] = {
 }
 
 # questions about the user (first-person facts: subject "the user"), taught phrasings first, held-out last
-FIRST_PERSON: dict[str, list[str]] = {
+FIRST_PERSON_QUESTIONS: dict[str, list[str]] = {
     "lives in": ["Where do I live?", "In which city do I live?", "What city is my home?"],
     "works at": ["Where do I work?", "Which company do I work for?", "Who is my employer?"],
     "works as": ["What is my job?", "What do I do for a living?", "What is my profession?"],

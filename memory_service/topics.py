@@ -6,20 +6,7 @@ import re
 
 import numpy as np
 
-_STOP = {"a", "an", "the", "is", "are", "was", "my", "i", "in", "at", "of", "to", "and", "has", "have", "his",
-         "her", "their", "s", "lives", "works", "on", "for", "with", "as", "by"}
-
-
-# What the user says about themselves, grouped into topics so that one adapter holds one area of their life;
-# facts about anyone else go to the nearest topic.
-FAMILY = ("sister", "brother", "mother", "father", "wife", "husband", "partner", "son", "daughter", "uncle", "aunt",
-          "niece", "nephew", "grandmother", "grandfather", "grandma", "grandpa", "cousin", "dog", "cat", "pet",
-          "parrot", "rabbit", "hamster", "horse", "fiance", "fiancee", "girlfriend", "boyfriend", "child", "kid",
-          "mom", "dad", "stepmother", "stepfather", "twin", "baby", "mum", "mam", "mummy", "mommy", "daddy", "gran",
-          "granny", "nan", "nana", "nanna", "grandad", "granddad", "grandmom", "grandmum", "stepmum", "stepmom",
-          "stepdad", "auntie", "grandson", "granddaughter", "grandchild", "stepson", "stepdaughter")
-WORK = ("work at", "work as", "works at", "works as", "boss", "manager", "supervisor", "colleague", "coworker",
-        "co-worker", "team lead", "mentor", "employer", "client", "intern", "assistant", "office")
+from language.lexicon import FAMILY_WORDS, TOPIC_STOPWORDS, WORK_WORDS
 
 
 def topic_of_relation(subject: str | None, relation: str | None, owner: str = "the user") -> str | None:
@@ -29,9 +16,9 @@ def topic_of_relation(subject: str | None, relation: str | None, owner: str = "t
         return None
     head = relation.split(" at ")[0].split(" from ")[0].strip()
     area = "life"
-    if head in FAMILY or head.split()[-1] in FAMILY:
+    if head in FAMILY_WORDS or head.split()[-1] in FAMILY_WORDS:
         area = "family"
-    elif head in WORK or head.split()[-1] in WORK:
+    elif head in WORK_WORDS or head.split()[-1] in WORK_WORDS:
         area = "work"
     return area if owner == "the user" else f"{slugify(owner)}-{area}"
 
@@ -75,7 +62,7 @@ class Centroids:
 
 
 def slugify(text: str, max_words: int = 3) -> str:
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP]
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in TOPIC_STOPWORDS]
     slug = "-".join(words[:max_words])[:56].strip("-")
     return slug or "general"
 

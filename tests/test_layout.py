@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,35 @@ def test_a_forbidden_import_is_caught(tmp_path):
     found = imports(probe, root=tmp_path)
     assert "memory_service.settings" in found and "consolidation.model.generate" in found
     assert any(under(m, "consolidation") for m in found)
+
+
+
+def word_lists(path: Path, root: Path = ROOT, least: int = 20) -> list[str]:
+    """Literals in a file that list `least` or more lower-case English words (a set, list, tuple or dict keys)."""
+    word = re.compile(r"[a-z][a-z'-]*(?: [a-z][a-z'-]*)*")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, (ast.Set, ast.List, ast.Tuple, ast.Dict)):
+            continue
+        items = node.keys if isinstance(node, ast.Dict) else node.elts
+        words = [e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                 and word.fullmatch(e.value)]
+        if len(words) >= least:
+            found.append(f"{path.relative_to(root)}:{node.lineno} ({len(words)} words: {', '.join(words[:3])} ...)")
+    return found
+
+
+def test_english_word_lists_live_in_language():
+    """What the system knows about English is in one place (language.lexicon): no other package defines a word
+    list of 20 words or more."""
+    bad = [hit for pkg in PACKAGES if pkg != "language" for p in sources(pkg) for hit in word_lists(p)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_word_list_check_finds_one(tmp_path):
+    numbers = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+               "seventeen eighteen nineteen twenty").split()
+    probe = tmp_path / "probe.py"
+    titled = [w.title() for w in numbers]
+    probe.write_text(f"NUMBERS = {set(numbers)!r}\nSHORT = {set(numbers[:19])!r}\nNAMES = {titled!r}\n")
+    assert [hit.split(" ")[0] for hit in word_lists(probe, root=tmp_path)] == ["probe.py:1"]

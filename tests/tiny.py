@@ -13,7 +13,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from consolidation.gate import PROBE
 from consolidation.model import READ_SYSTEM, BaseModel
-from language.templates import FIRST_PERSON, RELATIONS
+from language.templates import FIRST_PERSON_QUESTIONS, RELATIONS
 from memory_service.schemas import Fact
 
 SPECIALS = ["<pad>", "<|im_start|>", "<|im_end|>", "<unk>"]
@@ -39,7 +39,7 @@ def build_tiny_tokenizer(extra_text: str = ""):
     corpus = " ".join(t for *_, t in FACTS) + " user assistant " + " ".join(
         q for _, (s, qs) in RELATIONS.items() for q in [s, *qs]) + " " + " ".join(q + " " + a for q, a in PROBE)
     corpus += " " + " ".join(" ".join(f[:3]) for f in FACTS)
-    corpus += " " + " ".join(q for qs in FIRST_PERSON.values() for q in qs) + " Noted " + READ_SYSTEM
+    corpus += " " + " ".join(q for qs in FIRST_PERSON_QUESTIONS.values() for q in qs) + " Noted " + READ_SYSTEM
     corpus += " Context : Answer the question from the context above . Question : " + extra_text
     vocab = {tok: i for i, tok in enumerate(SPECIALS)}
     for w in words(corpus.replace("{s}", "").replace("{o}", "")):

@@ -260,3 +260,26 @@ def test_a_statement_that_drops_its_subject_is_the_speakers(text, expected):
 @pytest.mark.parametrize("text", ["Go to the shop.", "Been a long day.", "Been busy lately."])
 def test_imperatives_and_elided_it_are_not_the_speakers(text):
     assert triples(text) == set()
+
+
+def test_what_the_context_says_travels_beside_the_parse(monkeypatch):
+    """Whom "he" and "you" mean and the place a "there" points back to are read off the one parse of the message:
+    no sentence is written anew and parsed again."""
+    from language import parsing
+    from language.intake import read_parsed
+
+    said = [("My brother's Dorran. He's head chef at a seafood place in Tollanby called the Brinehook.", "user", None),
+            ("I still can't believe you left Corbel Rail.", "Caroline", "Jorund"),
+            ("Says the woman who runs the Thursday quiz.", "Jorund", "Tessaly"),
+            ("I'm a hydrologist at Tessgrove Water. Been there since 2019.", "user", None)]
+    docs = parsing.parse([text for text, _, _ in said])
+
+    def no_second_parse():
+        raise AssertionError("parsed again")
+    monkeypatch.setattr(parsing, "pipeline", no_second_parse)
+    read = [read_parsed([doc], speaker, to)[0] for doc, (_, speaker, to) in zip(docs, said)]
+    triples = [{(t.subject, t.relation, t.object) for s in i.sentences for t in s.triples} for i in read]
+    assert ("Dorran", "work at", "Brinehook") in triples[0] and ("Dorran", "work as", "head chef") in triples[0]
+    assert ("Jorund", "leave", "Corbel Rail") in triples[1]
+    assert ("Tessaly", "run", "Thursday quiz") in triples[2]
+    assert ("the user", "be at", "Tessgrove Water") in triples[3]
