@@ -1,4 +1,4 @@
-"""Domain errors. The API maps them to HTTP status codes in one handler (api.py); the CLI prints them."""
+"""Domain errors. The API maps them to HTTP status codes in one handler (http_errors.py); the CLI prints them."""
 
 from __future__ import annotations
 

@@ -88,3 +88,21 @@ def test_healthz_and_openapi(client):
     assert client.get("/healthz").json() == {"status": "ok", "redis": "ok", "qdrant": "ok"}
     paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/namespaces/{ns}/recall" in paths and "/v1/namespaces/{ns}/facts/{fact_id}" in paths
+
+
+def test_facts_router_holds_module_functions_mounted_behind_auth(settings):
+    """routes/facts.py holds its handlers as plain functions; create_app mounts them under /v1's key check."""
+    from memory_service.routes import facts
+    from memory_service.routes.facts import get_fact, write_facts
+
+    routes = {(r.path, m): r.endpoint for r in facts.router.routes for m in r.methods}
+    assert routes[("/v1/namespaces/{ns}/facts", "POST")] is write_facts
+    assert routes[("/v1/namespaces/{ns}/facts/{fact_id}", "GET")] is get_fact
+    app = create_app(settings, relay=False)
+    paths = app.openapi()["paths"]
+    mounted = {(p, m.upper()): op for p, ops in paths.items() for m, op in ops.items()}
+    assert set(routes) == {k for k in mounted if k[0].startswith("/v1/namespaces/{ns}/facts")} | {
+        ("/v1/namespaces/{ns}/recall", "POST")}
+    assert all(mounted[k]["security"] == [{"HTTPBearer": []}] for k in routes)
+    assert "security" not in mounted[("/healthz", "GET")]
+    assert app.url_path_for("get_fact", ns="alice", fact_id="f1") == "/v1/namespaces/alice/facts/f1"
