@@ -4,6 +4,7 @@ SQLite checkpointer under the data dir so a thread survives a restart."""
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 
 from langgraph.graph import END, START, StateGraph
 
@@ -12,7 +13,7 @@ from memory_service.registry import open_registry
 from memory_service.service import MemoryService
 from memory_service.settings import Settings
 
-from .nodes import AgentContext, make_nodes
+from .nodes import AgentContext, observe, recall, respond, route
 from .questions import QuestionBank, TaughtQuestions
 from .router import Router
 from .runtime import AdapterRuntime
@@ -44,12 +45,14 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
 
 
 def compile_graph(ctx: AgentContext, checkpointer=None):
-    observe, recall, route, respond = make_nodes(ctx)
+    """observe -> recall -> route -> respond, each node bound to `ctx` here rather than passed as langgraph's
+    runtime context on every invoke: the callers (chat, demo, evals, bench, the API, which never imports the
+    agent) invoke with state and config alone, and a thread's checkpoints hold no context either way."""
     g = StateGraph(AgentState)
-    g.add_node("observe", observe)
-    g.add_node("recall", recall)
-    g.add_node("route", route)
-    g.add_node("respond", respond)
+    g.add_node("observe", partial(observe, ctx=ctx))
+    g.add_node("recall", partial(recall, ctx=ctx))
+    g.add_node("route", partial(route, ctx=ctx))
+    g.add_node("respond", partial(respond, ctx=ctx))
     g.add_edge(START, "observe")
     g.add_edge("observe", "recall")
     g.add_edge("recall", "route")

@@ -1,4 +1,5 @@
-"""Graph nodes: plain functions of the state returning partial updates. Heavy objects live in AgentContext."""
+"""Graph nodes: module-level functions of (state, ctx) returning partial updates, each callable alone; the heavy
+objects live in AgentContext, which agent.graph.compile_graph binds to every node."""
 
 from __future__ import annotations
 
@@ -79,140 +80,171 @@ def is_question(message: str) -> bool:
     return m.endswith("?") or bool(re.match(r"^(who|what|where|when|which|how|why|do|does|did|is|are|can)\b", m))
 
 
-def make_nodes(ctx: AgentContext):
-    svc = ctx.service
+def observe(state: AgentState, ctx: AgentContext) -> dict:
+    """Keep what the message states (every statement verbatim, the facts read from it); what it asks is
+    this turn's question. A message that states and asks ("I moved to Oslo. Any cafes there?") does both."""
+    msg = state["message"]
+    if state.get("mode", "hybrid") not in MODES:
+        raise InvalidInput(f"invalid mode {state.get('mode')!r}: one of {', '.join(MODES)}", field="mode")
+    turn = {"role": "user", "content": msg}
+    speaker = state.get("speaker") or "user"
+    if is_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
+        return {"written": [], "question": msg, "asked": True, "messages": [turn]}
+    out = ctx.service.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at(state), source="chat",
+                                    addressee=state.get("addressee"))
+    written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,
+                "supersedes": s.supersedes} for s in out.stored]
+    # nothing stated and nothing asked ("Hi!"): the model answers the message itself. A transcript's
+    # speakers talk to each other, not to the agent: their questions are not put to it.
+    question = "" if speaker != "user" else (" ".join(out.questions) or (
+        "" if out.stored or out.forgotten else msg))
+    asked = bool(out.questions) or is_question(question)  # a request ("Tell me ...") is asked too
+    forgotten = [f.model_dump(mode="json") for f in out.forgotten]
+    return {"written": written, "forgotten": forgotten, "question": question, "asked": asked,
+            "messages": [turn]}
 
-    def observe(state: AgentState) -> dict:
-        """Keep what the message states (every statement verbatim, the facts read from it); what it asks is
-        this turn's question. A message that states and asks ("I moved to Oslo. Any cafes there?") does both."""
-        msg = state["message"]
-        if state.get("mode", "hybrid") not in MODES:
-            raise InvalidInput(f"invalid mode {state.get('mode')!r}: one of {', '.join(MODES)}", field="mode")
-        turn = {"role": "user", "content": msg}
-        speaker = state.get("speaker") or "user"
-        if is_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
-            return {"written": [], "question": msg, "asked": True, "messages": [turn]}
-        said_at = datetime.fromisoformat(state["said_at"]) if state.get("said_at") else None
-        if said_at is not None and said_at.tzinfo is None:
-            said_at = said_at.replace(tzinfo=timezone.utc)
-        out = svc.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at, source="chat",
-                                addressee=state.get("addressee"))
-        written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,
-                    "supersedes": s.supersedes} for s in out.stored]
-        # nothing stated and nothing asked ("Hi!"): the model answers the message itself. A transcript's
-        # speakers talk to each other, not to the agent: their questions are not put to it.
-        question = "" if speaker != "user" else (" ".join(out.questions) or (
-            "" if out.stored or out.forgotten else msg))
-        asked = bool(out.questions) or is_question(question)  # a request ("Tell me ...") is asked too
-        forgotten = [f.model_dump(mode="json") for f in out.forgotten]
-        return {"written": written, "forgotten": forgotten, "question": question, "asked": asked,
-                "messages": [turn]}
 
-    def recall(state: AgentState) -> dict:
-        """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
-        question = state.get("question", state["message"])
-        if not question or not state.get("asked", is_question(question)):
-            return {"hits": [], "world": False}
-        if not about_memory(question, held_by(ctx, state["namespace"])):
-            return {"hits": [], "world": True}  # about the world: no note, no adapter answers it
-        try:
-            hits = svc.recall(state["namespace"], question, limit=max(3 * ctx.rag_k, 10), vector=ctx.embed(question))
-        except NotFound:  # a namespace with no facts yet
-            return {"hits": [], "world": False}
-        return {"hits": [{"id": f.id, "text": f.attributed, "score": round(score, 4), "topic": f.topic,
-                          "consolidated_in": f.consolidated_in} for f, score in as_said(svc, state["namespace"], hits)],
-                "world": False}
+def said_at(state: AgentState) -> datetime | None:
+    """When the message was said, UTC when the state's time names no zone; None: the store says now."""
+    at = datetime.fromisoformat(state["said_at"]) if state.get("said_at") else None
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at
 
-    def route(state: AgentState) -> dict:
-        question = state.get("question", state["message"])
-        if state.get("mode") not in ("lora", "hybrid") or not question or not state.get("asked",
-                                                                                       is_question(question)) \
-                or state.get("world"):
-            return {"routes": [], "route_scores": []}
-        ns = state["namespace"]
-        refs = usable_adapters(ctx, ns)  # read once per turn (registry and stale set)
-        if not refs:
-            return {"routes": [], "route_scores": []}
-        vector = ctx.embed(question)
-        chosen, scores = ctx.router.route(vector, refs)
-        # A topic no usable adapter answers for (stale after a delete, rejected by the gate, not consolidated
-        # yet) may be the better match: then no adapter answers, the short-term facts do. Without this the
-        # question goes to the nearest other topic's adapter, which answers confidently and wrongly.
-        uncovered = uncovered_score(ctx, ns, vector, refs)
-        if chosen and uncovered is not None and uncovered[1] > chosen[0].score:
-            return {"routes": [], "route_scores": [(f"{uncovered[0]} (no adapter)", round(uncovered[1], 4)),
-                                                   *scores]}
-        return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
-                            "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
 
-    def respond(state: AgentState) -> dict:
-        mode = state.get("mode", "hybrid")
-        question = state.get("question", state["message"])
-        noted = "Noted: " + "; ".join(w["text"] for w in state.get("written", []) if w.get("kind") != "fact") \
-            if state.get("written") else ""
-        for f in state.get("forgotten", []):
-            if f["deleted"]:
-                noted += ("\n" if noted else "") + "Forgotten: " + "; ".join(d["text"] for d in f["deleted"]
-                                                                            if not d.get("derived_from"))
-            elif f["candidates"]:
-                options = " ".join(f"({i}) {c['text']}" for i, c in enumerate(f["candidates"], 1))
-                noted += ("\n" if noted else "") + f"Which one should I forget? {options} Nothing was deleted."
-            else:
-                noted += ("\n" if noted else "") + f"I have nothing stored about {f['request']!r}."
-        noted = noted.strip()
-        if not question:
-            return {"answer": noted, "context": [], "adapter": None,
-                    "messages": [{"role": "assistant", "content": noted}]}
-        context = select_context(ctx, state, mode)
-        refs = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
-        routed = refs
-        asked_as, refs, told = ask_as_taught(ctx, refs, question)
+def asked_question(state: AgentState) -> str:
+    """The turn's question when it asks one, else "": recall and routing run only for a question."""
+    question = state.get("question", state["message"])
+    return question if question and state.get("asked", is_question(question)) else ""
 
-        def adapters(notes: str | None) -> tuple[str, str | None, float]:
-            """The adapters' answer, asked as taught; an answer that repeats a value only the rewording named
-            (told) is the rewording's, not the weights': then they are asked the question as worded."""
-            nonlocal asked_as, refs, told
-            answer, adapter, confidence = ctx.runtime.answer_one(asked_as, refs, notes, ctx.max_new_tokens)
-            if told and repeats(answer, told):
-                asked_as, refs, told = question, routed, ()
-                answer, adapter, confidence = ctx.runtime.answer_one(question, routed, notes, ctx.max_new_tokens)
-            return answer, adapter, confidence
 
-        prompt_ctx = facts_prompt(context)
-        if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
-            # The notes by the questions they answer first: the answer of the nearest question they were written
-            # for, read from the fact itself (docs/results.md, "Reading the notes by the questions they answer").
-            # Else weights, without the notes, which the adapters would otherwise talk over ("Hybrid: notes,
-            # weights, and which one answers"): their answer stands when a retrieved note says it too. Else the
-            # notes are read by the model alone (a wrong adapter also spoils reading).
-            answer, adapter = None, None
-            if by_questions := answer_by_questions(ctx, state["namespace"], question):
-                answer, context = by_questions
-            elif refs:
-                answer, adapter, _ = adapters(None)
-                if grounded(answer, context, question) and answers_as_asked(ctx, state["namespace"], answer,
-                                                                            question):
-                    context = []
-                else:
-                    answer, adapter = None, None
-            if answer is None:
-                answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
-        elif mode == "hybrid" and refs and ctx.hybrid_rule == "confident" and prompt_ctx:
-            # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
-            # answer together
-            answer, adapter, confidence = adapters(None)
-            if confidence >= ctx.hybrid_trust:
-                context = []
-            else:
-                answer, adapter, _ = adapters(prompt_ctx)
+def recall(state: AgentState, ctx: AgentContext) -> dict:
+    """Short-term search; it heats what it finds, which is what makes topics due for consolidation."""
+    question = asked_question(state)
+    if not question:
+        return {"hits": [], "world": False}
+    ns = state["namespace"]
+    if not about_memory(question, held_by(ctx, ns)):
+        return {"hits": [], "world": True}  # about the world: no note, no adapter answers it
+    try:
+        hits = ctx.service.recall(ns, question, limit=max(3 * ctx.rag_k, 10), vector=ctx.embed(question))
+    except NotFound:  # a namespace with no facts yet
+        return {"hits": [], "world": False}
+    return {"hits": [{"id": f.id, "text": f.attributed, "score": round(score, 4), "topic": f.topic,
+                      "consolidated_in": f.consolidated_in} for f, score in as_said(ctx.service, ns, hits)],
+            "world": False}
+
+
+def route(state: AgentState, ctx: AgentContext) -> dict:
+    """The adapters that answer this question (lora and hybrid): none for the world, a statement, or a topic
+    no usable adapter covers that matches better than the one chosen."""
+    if state.get("mode") not in ("lora", "hybrid") or not (question := asked_question(state)) or state.get("world"):
+        return {"routes": [], "route_scores": []}
+    ns = state["namespace"]
+    refs = usable_adapters(ctx, ns)  # read once per turn (registry and stale set)
+    if not refs:
+        return {"routes": [], "route_scores": []}
+    vector = ctx.embed(question)
+    chosen, scores = ctx.router.route(vector, refs)
+    # A topic no usable adapter answers for (stale after a delete, rejected by the gate, not consolidated
+    # yet) may be the better match: then no adapter answers, the short-term facts do. Without this the
+    # question goes to the nearest other topic's adapter, which answers confidently and wrongly.
+    uncovered = uncovered_score(ctx, ns, vector, refs)
+    if chosen and uncovered is not None and uncovered[1] > chosen[0].score:
+        return {"routes": [], "route_scores": [(f"{uncovered[0]} (no adapter)", round(uncovered[1], 4)),
+                                               *scores]}
+    return {"routes": [{"adapter": r.ref.name, "topic": r.ref.topic, "version": r.ref.version,
+                        "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
+
+
+def respond(state: AgentState, ctx: AgentContext) -> dict:
+    """The answer in the turn's mode, after what the message kept and forgot is said back."""
+    mode = state.get("mode", "hybrid")
+    question = state.get("question", state["message"])
+    noted = said_back(state)
+    if not question:
+        return {"answer": noted, "context": [], "adapter": None,
+                "messages": [{"role": "assistant", "content": noted}]}
+    context = select_context(ctx, state, mode)
+    routed = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
+    asking = Asking(question, routed, *ask_as_taught(ctx, routed, question))
+    prompt_ctx = facts_prompt(context)
+    if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
+        answer, adapter, context = answer_grounded(ctx, state["namespace"], asking, context, prompt_ctx)
+    elif mode == "hybrid" and asking.refs and ctx.hybrid_rule == "confident" and prompt_ctx:
+        # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
+        # answer together
+        answer, adapter, confidence = asking.answer(ctx, None)
+        if confidence >= ctx.hybrid_trust:
+            context = []
         else:
-            answer, adapter, _ = adapters(prompt_ctx)
-        answer = f"{noted}\n{answer}" if noted else answer
-        return {"answer": answer, "context": context, "adapter": adapter,
-                "asked_as": asked_as if adapter and asked_as != question else None,
-                "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
+            answer, adapter, _ = asking.answer(ctx, prompt_ctx)
+    else:
+        answer, adapter, _ = asking.answer(ctx, prompt_ctx)
+    answer = f"{noted}\n{answer}" if noted else answer
+    return {"answer": answer, "context": context, "adapter": adapter,
+            "asked_as": asking.asked_as if adapter and asking.asked_as != question else None,
+            "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
 
-    return observe, recall, route, respond
+
+def said_back(state: AgentState) -> str:
+    """What the message kept ("Noted: ...") and what it asked to forget (deleted, which one, or nothing stored),
+    so the user sees what the memory did before any answer."""
+    noted = "Noted: " + "; ".join(w["text"] for w in state.get("written", []) if w.get("kind") != "fact") \
+        if state.get("written") else ""
+    for f in state.get("forgotten", []):
+        if f["deleted"]:
+            noted += ("\n" if noted else "") + "Forgotten: " + "; ".join(d["text"] for d in f["deleted"]
+                                                                        if not d.get("derived_from"))
+        elif f["candidates"]:
+            options = " ".join(f"({i}) {c['text']}" for i, c in enumerate(f["candidates"], 1))
+            noted += ("\n" if noted else "") + f"Which one should I forget? {options} Nothing was deleted."
+        else:
+            noted += ("\n" if noted else "") + f"I have nothing stored about {f['request']!r}."
+    return noted.strip()
+
+
+@dataclass
+class Asking:
+    """What the adapters are asked and whom: the taught rewording (ask_as_taught) until an answer shows it
+    was the rewording's, then the question as worded, to the routed adapters, for the rest of the turn."""
+    question: str
+    routed: list[AdapterRef]
+    asked_as: str
+    refs: list[AdapterRef]
+    told: tuple[str, ...]
+
+    def answer(self, ctx: AgentContext, notes: str | None) -> tuple[str, str | None, float]:
+        """The adapters' answer; one that repeats a value only the rewording named (told) is the rewording's,
+        not the weights': then they are asked the question as worded."""
+        answer, adapter, confidence = ctx.runtime.answer_one(self.asked_as, self.refs, notes, ctx.max_new_tokens)
+        if self.told and repeats(answer, self.told):
+            self.asked_as, self.refs, self.told = self.question, self.routed, ()
+            answer, adapter, confidence = ctx.runtime.answer_one(self.question, self.routed, notes,
+                                                                 ctx.max_new_tokens)
+        return answer, adapter, confidence
+
+
+def answer_grounded(ctx: AgentContext, ns: str, asking: Asking, context: list[str],
+                    prompt_ctx: str) -> tuple[str, str | None, list[str]]:
+    """hybrid_rule="grounded": (answer, adapter, the notes shown). The notes by the questions they answer first:
+    the answer of the nearest question they were written for, read from the fact itself (docs/results.md,
+    "Reading the notes by the questions they answer"). Else weights, without the notes, which the adapters would
+    otherwise talk over ("Hybrid: notes, weights, and which one answers"): their answer stands when a retrieved
+    note says it too. Else the notes are read by the model alone (a wrong adapter also spoils reading)."""
+    question = asking.question
+    answer, adapter = None, None
+    if by_questions := answer_by_questions(ctx, ns, question):
+        answer, context = by_questions
+    elif asking.refs:
+        answer, adapter, _ = asking.answer(ctx, None)
+        if grounded(answer, context, question) and answers_as_asked(ctx, ns, answer, question):
+            context = []
+        else:
+            answer, adapter = None, None
+    if answer is None:
+        answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
+    return answer, adapter, context
 
 
 def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str, list[str]] | None:

@@ -7,7 +7,7 @@ import pytest
 from langgraph.checkpoint.memory import MemorySaver
 
 from agent.graph import compile_graph
-from agent.nodes import AgentContext, active_by_topic, answers_as_asked
+from agent.nodes import AgentContext, active_by_topic, answers_as_asked, observe, recall, route
 from agent.questions import QuestionBank, TaughtQuestions
 from agent.router import Router
 from agent.runtime import AdapterRuntime
@@ -115,6 +115,28 @@ def test_a_question_about_the_world_gets_no_note_and_no_adapter(ctx):
     out = run(graph, "What is the capital of Oslo?")  # names what the memory holds: routed as before
     assert not out["world"] and out["routes"] and out["adapter"] is not None
     assert run(graph, "Where do I live?", mode="rag")["hits"]  # a turn's verdict does not outlive it
+
+
+def test_each_node_runs_alone_on_a_state_and_the_context(ctx):
+    """The nodes are plain functions of (state, ctx), importable and callable without the graph: observe keeps
+    a statement, recall finds it for a question about the user and gives a question about the world no note,
+    and route sends the first to the published adapter and the world question to none."""
+    said = observe({"namespace": "alice", "message": "I moved to Oslo.", "mode": "rag"}, ctx)
+    assert [w["text"] for w in said["written"]] == ["I moved to Oslo.", "The user lives in Oslo."]
+    assert said["question"] == "" and not said["asked"]
+    assert recall({"namespace": "alice", "message": "I moved to Oslo.", **said}, ctx) == {"hits": [], "world": False}
+    state = {"namespace": "alice", "message": "Where do I live?", "mode": "hybrid"}
+    state |= observe(state, ctx)
+    assert state["asked"] and state["written"] == []  # a question alone: nothing kept
+    state |= recall(state, ctx)
+    assert not state["world"] and [h["text"] for h in state["hits"]][:1] == ["I moved to Oslo."]
+    fact = publish(ctx, fact_of(said)["id"])
+    assert [r["topic"] for r in route(state, ctx)["routes"]] == [fact.topic]
+    state = {"namespace": "alice", "message": "What is the capital of Peru?", "mode": "hybrid"}
+    state |= observe(state, ctx)
+    state |= recall(state, ctx)
+    assert state["world"] and state["hits"] == []
+    assert route(state, ctx) == {"routes": [], "route_scores": []}  # the world verdict alone stops it
 
 
 def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx):
