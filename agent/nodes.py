@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from language.answer_kinds import about_memory, grounded, held_words, may_answer, repeats
+from memory_service.adapter_files import AdapterRef
 from memory_service.errors import InvalidInput, NotFound
-from memory_service.registry import AdapterRef, Registry
+from memory_service.registry import Registry
 from memory_service.schemas import Fact, parent_topic
 from memory_service.service import MemoryService
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from consolidation.synth import QA, build_dataset, plain_words
 from language.answer_kinds import may_answer
+from memory_service.adapter_files import AdapterRef
 from memory_service.embed import Embedder
-from memory_service.registry import AdapterRef
 from memory_service.schemas import Fact
 
 

@@ -11,8 +11,9 @@ from typing import Callable
 import numpy as np
 
 from consolidation.synth import questions_for
+from memory_service.adapter_files import AdapterRef
 from memory_service.embed import Embedder
-from memory_service.registry import AdapterRef, Registry
+from memory_service.registry import Registry
 from memory_service.schemas import Fact
 
 log = logging.getLogger(__name__)

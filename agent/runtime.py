@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import torch
 
 from consolidation.model import BaseModel, generate_scored
-from memory_service.registry import AdapterRef, Registry
+from memory_service.adapter_files import AdapterRef
+from memory_service.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,6 @@ differ only in what they put in front of the answer: facts in the prompt, routin
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -31,15 +29,15 @@ import torch  # noqa: E402
 from langgraph.checkpoint.memory import MemorySaver  # noqa: E402
 
 from agent.graph import compile_graph, make_context  # noqa: E402
+from bench import runner  # noqa: E402
+from consolidation.model import load_base  # noqa: E402
 from consolidation.train import Recipe, lora_config  # noqa: E402
 from evals.fictional import fictional_facts  # noqa: E402
-from consolidation.model import load_base  # noqa: E402
+from memory_service.registry import Registry  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
-from memory_service.registry import Registry  # noqa: E402
 from memory_service.settings import MODES, Settings  # noqa: E402
 from memory_service.store import FactFilter  # noqa: E402
-from evals.provenance import provenance  # noqa: E402
 
 
 def publish(base, registry, ns, topic, facts, seed):
@@ -111,8 +109,7 @@ def ms(fn) -> float:
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("--facts", type=int, default=300)
     ap.add_argument("--topics", type=int, default=6)
     ap.add_argument("--questions", type=int, default=8, help="questions timed per mode")
@@ -122,14 +119,12 @@ def main() -> None:
     ap.add_argument("--redis-url", default=os.environ.get("ENGRAM_REDIS__URL", "redis://127.0.0.1:6379/0"))
     ap.add_argument("--users", type=int, default=0, help="N concurrent users with their own adapters (see above)")
     ap.add_argument("--batch-wait-ms", type=float, default=5.0)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
+    args = runner.parse(ap)
+    log = runner.logger(args)
     torch.set_num_threads(args.threads)
     if args.users:
         out = users_bench(args, log)
-        out["provenance"] = provenance()
-        print(json.dumps(out, indent=None if args.json else 2))
+        runner.report(out, args)
         return
     settings = Settings(data_dir=tempfile.mkdtemp(prefix="engram-bench-agent-"), torch_threads=args.threads,
                         redis={"url": args.redis_url, "key_prefix": f"engram-bench-{uuid.uuid4().hex[:8]}"})
@@ -193,8 +188,7 @@ def main() -> None:
     out["runtime_stats"] = rt.stats
     svc.heat.drop_prefix()
     svc.close()
-    out["provenance"] = provenance()
-    print(json.dumps(out, indent=None if args.json else 2))
+    runner.report(out, args)
 
 
 if __name__ == "__main__":

@@ -19,25 +19,23 @@ bench/results/consolidate-<N>.json with its command, commit and machine.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from bench import runner  # noqa: E402
 from consolidation.model import generate, load_base  # noqa: E402
 from consolidation.run import consolidate  # noqa: E402
 from consolidation.synth import answer_ok, build_dataset, rivals  # noqa: E402
 from consolidation.train import Recipe  # noqa: E402
 from evals.fictional import fictional_facts  # noqa: E402
-from evals.provenance import provenance  # noqa: E402
 from evals.questions import about  # noqa: E402
 from memory_service.registry import Registry  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402
@@ -95,8 +93,7 @@ def run(base, facts: list[Fact], recipe: Recipe, sets: dict, log) -> dict:
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("--facts", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--baseline", action="store_true", help="also time the naive loop (takes minutes)")
@@ -108,10 +105,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--replay", type=int, default=6)
     ap.add_argument("--candidates", type=int, default=32, help="softmax over answer tokens + base top-N; 0 = full")
-    ap.add_argument("--json", action="store_true", help="print only the JSON result")
-    ap.add_argument("--out", type=Path, help="also write the result here (e.g. bench/results/consolidate-40.json)")
-    args = ap.parse_args()
-    log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
+    args = runner.parse(ap, out="bench/results/consolidate-40.json")
+    log = runner.logger(args)
     torch.set_num_threads(args.threads)
     base = load_base("packaged", cache_dir=Settings().model_cache_dir)
     facts = bench_facts(args.facts, args.seed)
@@ -126,10 +121,7 @@ def main() -> None:
         result["baseline"] = naive
         if naive["status"] == "published" and result["status"] == "published":
             result["speedup"] = round(naive["seconds"] / result["seconds"], 2)
-    result["provenance"] = provenance()
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=None if args.json else 2))
+    runner.report(result, args)
 
 
 if __name__ == "__main__":

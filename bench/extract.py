@@ -10,8 +10,6 @@ intake time per sentence on one core, the pipeline already loaded.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -21,7 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import yaml  # noqa: E402
 
-from evals.provenance import provenance  # noqa: E402
+from bench import runner  # noqa: E402
 from language.extraction import norm  # noqa: E402
 from language.intake import read_messages  # noqa: E402
 
@@ -77,13 +75,10 @@ def measure(entries: list[dict]) -> dict:
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("--corpus", type=Path, default=CORPUS)
-    ap.add_argument("--json", action="store_true", help="print only the JSON result")
     ap.add_argument("--errors", action="store_true", help="include every mismatching sentence")
-    ap.add_argument("--out", type=Path, help="also write the result here (e.g. bench/results/extract.json)")
-    args = ap.parse_args()
+    args = runner.parse(ap, out="bench/results/extract.json")
     try:
         entries = yaml.safe_load(args.corpus.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -91,10 +86,7 @@ def main() -> None:
     result = measure(entries)
     if not args.errors:
         result["errors"] = len(result["errors"])
-    result["provenance"] = provenance()
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=None if args.json else 2))
+    runner.report(result, args)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ failures: [first few, with the request that caused each]}.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import tempfile
@@ -30,13 +28,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import redis  # noqa: E402
 
+from bench import runner  # noqa: E402
 from memory_service.api import create_app  # noqa: E402
 from memory_service.embed import Embedder  # noqa: E402
 from memory_service.events import Keys  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
-from evals.provenance import provenance  # noqa: E402
 
 CHAT_SUFFIX = "/chat"
 SEED_NS = "alice"
@@ -98,7 +96,8 @@ def strategy(op, variant: str, fixed: dict[str, str]):
 def run_operation(op, n: int, variant: str, fixed: dict[str, str], stats: dict, failures: list,
                   seed: int) -> None:
     """Up to n generated cases of one operation (fewer when the space is exhausted)."""
-    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
     from hypothesis.errors import Unsatisfiable
 
     @hseed(seed)
@@ -158,14 +157,12 @@ def fuzz(schema, fixed: dict[str, str], cases: int, chat_cases: int = 0, log=lam
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("--cases", type=int, default=1000, help="cases over the non-chat operations (at least)")
     ap.add_argument("--chat-cases", type=int, default=10, help="cases for the chat endpoint (loads the model)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--redis-url", default=os.environ.get("ENGRAM_REDIS__URL", "redis://127.0.0.1:6379/0"))
-    ap.add_argument("--json", action="store_true", help="print only the JSON result on stdout")
-    args = ap.parse_args()
+    args = runner.parse(ap, json_help="print only the JSON result on stdout")
 
     import torch
 
@@ -176,8 +173,7 @@ def main() -> None:
         with fuzz_schema(tmp, args.redis_url, chat=args.chat_cases > 0) as (schema, fixed):
             out = fuzz(schema, fixed, args.cases, args.chat_cases, log, args.seed)
     out["seconds"] = round(time.perf_counter() - t0, 1)
-    out["provenance"] = provenance()
-    print(json.dumps(out, indent=None if args.json else 2))
+    runner.report(out, args)
     sys.exit(1 if out["server_errors"] else 0)
 
 

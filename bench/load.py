@@ -15,8 +15,6 @@ recalls/s), recall p50/p95 per phase, and `ratio` = recall p95 during / idle (ta
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import random
 import shutil
@@ -33,11 +31,11 @@ import redis
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench import runner
 from bench.procs import ApiServer, Worker
 from evals.fictional import fictional_facts
 from memory_service.events import Keys
 from memory_service.settings import Settings
-from evals.provenance import provenance
 
 TRAIN_NS, TRAIN_TOPIC, WARMUP_TOPIC = "load-train", "friends", "warmup"
 WARMUP_FACTS = 4
@@ -197,8 +195,7 @@ def report(idle: dict, during: dict, task: dict) -> dict:
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=60, help="length of each phase (the second ends earlier "
                                                               "if the consolidation finishes)")
@@ -213,8 +210,7 @@ def main() -> None:
     ap.add_argument("--worker-nice", type=int, default=None,
                     help="ENGRAM_CONSOLIDATION__WORKER_NICE for the worker (default: the worker's own default)")
     ap.add_argument("--redis-url", default=os.environ.get("ENGRAM_REDIS__URL", "redis://127.0.0.1:6379/0"))
-    ap.add_argument("--json", action="store_true", help="only the JSON result on stdout")
-    args = ap.parse_args()
+    args = runner.parse(ap, json_help="only the JSON result on stdout")
 
     console = Console(stderr=True)
     tag = uuid.uuid4().hex[:8]
@@ -276,8 +272,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         console.print(f"logs kept in {tmp}")
-    out["provenance"] = provenance()
-    print(json.dumps(out, indent=None if args.json else 2))
+    runner.report(out, args)
     sys.exit(1 if out.get("errors") else 0)
 
 

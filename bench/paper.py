@@ -13,7 +13,6 @@ unless an experiment varies one of its parts. Results print as one JSON object; 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -26,13 +25,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from bench import runner  # noqa: E402
 from consolidation.model import generate  # noqa: E402
 from consolidation.run import replay_examples  # noqa: E402
 from consolidation.synth import QA, answer_ok, build_dataset  # noqa: E402
 from consolidation.train import Recipe, Trainer  # noqa: E402
 from evals.fictional import FictionalFact, fictional_facts, phonebook  # noqa: E402
 from memory_service.schemas import Fact  # noqa: E402
-from evals.provenance import provenance  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -304,8 +303,7 @@ def plot(results_dir: str, out_dir: str) -> dict:
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("experiment", choices=["capacity", "format", "routing", "merge", "plot"])
     ap.add_argument("--ranks", default="2,4,8,16,32")
     ap.add_argument("--facts", default=None, help="capacity: sizes, e.g. 8,16,32,64; others: facts (per topic)")
@@ -315,8 +313,7 @@ def main() -> None:
     ap.add_argument("--adapters", default=None, help="merge: reuse the topic adapters a routing run saved")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--json", action="store_true", help="print the result as one line of JSON")
-    args = ap.parse_args()
+    args = runner.parse(ap, json_help="print the result as one line of JSON")
     if args.experiment == "plot":  # figures from bench/results/paper-*.json into docs/img
         print(json.dumps(plot("bench/results", "docs/img")))
         return
@@ -339,8 +336,7 @@ def main() -> None:
         out = merge(base, args.topics, int(args.facts or 16), args.rank, args.seed, args.adapters)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["threads"] = args.threads
-    out["provenance"] = provenance()
-    print(json.dumps(out, indent=None if args.json else 2))
+    runner.report(out, args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ evaluations' unrelated probes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench import runner  # noqa: E402
 from evals.provenance import provenance  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,8 +113,7 @@ def reject(threads: int, runs: int, facts: int, replay: int | None = None) -> di
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("what", choices=["select", "reject"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=6, help="reject: adapters to train")
@@ -129,7 +128,7 @@ def main() -> None:
     result["provenance"] = provenance()
     args.out.mkdir(parents=True, exist_ok=True)
     name = f"probe-{args.what}" + (f"-replay{args.replay}" if args.replay is not None else "")
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    runner.write(args.out / f"{name}.json", result)
     print(json.dumps({k: v for k, v in result.items() if k not in ("rows", "kept")}))
 
 

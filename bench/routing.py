@@ -29,8 +29,6 @@ lose), and `unrelated_routed` counts the others scoring at least the router's de
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 import uuid
@@ -42,8 +40,8 @@ import numpy as np  # noqa: E402
 
 from agent.questions import QuestionBank, nearest_fitting, told  # noqa: E402
 from agent.router import routing_texts, topic_score  # noqa: E402
+from bench import runner  # noqa: E402
 from consolidation.synth import askable, build_dataset  # noqa: E402
-from evals.provenance import provenance  # noqa: E402
 from evals.scenario import Probe, Remember, Say, Update, load_scenario  # noqa: E402
 from evals.scoring import correct  # noqa: E402
 from language.answer_kinds import about_memory, held_words, repeats  # noqa: E402
@@ -196,21 +194,15 @@ def askable_set(svc: MemoryService, facts) -> tuple[list[tuple[str, list[str], s
 
 
 def main() -> None:
-    provenance()
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("scenarios", nargs="*", type=Path, default=DEFAULT)
-    ap.add_argument("--json", action="store_true", help="print only the JSON result")
-    ap.add_argument("--out", type=Path, help="also write the result here (e.g. bench/results/routing.json)")
     ap.add_argument("--misses", action="store_true",
                     help="also list each probe whose taught or bank question would be answered wrong")
-    args = ap.parse_args()
+    args = runner.parse(ap, out="bench/results/routing.json")
     scenarios = [measure(p) for p in args.scenarios]
     if not args.misses:
         scenarios = [{k: v for k, v in s.items() if k != "taught_misses"} for s in scenarios]
-    result = {"scenarios": scenarios, "provenance": provenance()}
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=None if args.json else 2))
+    runner.report({"scenarios": scenarios}, args)
 
 
 if __name__ == "__main__":

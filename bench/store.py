@@ -10,8 +10,6 @@ is bulk-loaded with the same vectors so that its search figures are taken at the
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 import time
@@ -22,13 +20,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from memory_service.embed import Embedder  # noqa: E402
+from bench import runner  # noqa: E402
 from evals.fictional import fictional_facts  # noqa: E402
+from memory_service.embed import Embedder  # noqa: E402
 from memory_service.schemas import FactIn  # noqa: E402
 from memory_service.service import MemoryService  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
 from memory_service.store import FactFilter, Point  # noqa: E402
-from evals.provenance import provenance  # noqa: E402
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -119,8 +117,7 @@ def int8_trial(embedder: Embedder, texts: list[str], reference: np.ndarray, thre
 
 
 def main() -> None:
-    provenance()  # the commit and time the run starts from (cached; recorded with the result)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = runner.parser(__doc__)
     ap.add_argument("--facts", type=int, default=10000)
     ap.add_argument("--namespaces", type=int, default=20)
     ap.add_argument("--batch", type=int, default=100, help="facts per write call (one namespace per call)")
@@ -132,10 +129,9 @@ def main() -> None:
     ap.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="the embedder's backend")
     ap.add_argument("--int8-trial", action="store_true",
                     help="also time onnxruntime's int8 dynamic quantization of the exported graph and its cosine")
-    ap.add_argument("--json", action="store_true", help="print only the JSON result")
-    args = ap.parse_args()
+    args = runner.parse(ap)
     torch.set_num_threads(args.threads)
-    log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
+    log = runner.logger(args)
     embedder = Embedder("packaged", threads=args.threads, backend=args.backend,
                         cache_dir=Settings().model_cache_dir)
     facts = fictional_facts(args.facts, seed=1)
@@ -160,8 +156,7 @@ def main() -> None:
         out["cosine_vs_torch_min"] = round(float(cos.min()), 6)
         if args.int8_trial:
             out["int8_trial"] = int8_trial(embedder, texts, reference, args.threads)
-    out["provenance"] = provenance()
-    print(json.dumps(out, indent=None if args.json else 2))
+    runner.report(out, args)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from memory_service.errors import EngramError
 from memory_service.schemas import FactIn
 from memory_service.settings import MODES, Settings
 
+from .topics_view import topics_table
+
 app = typer.Typer(help="engram: long-term memory for conversational agents, made of LoRA adapters.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
@@ -160,16 +162,6 @@ def topics(ctx: typer.Context, namespace: str = NsOpt, as_json: bool = typer.Opt
         console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
         return
     console.print(topics_table(rows))
-
-
-def topics_table(rows) -> Table:
-    t = Table()
-    for col in ("topic", "facts", "unconsolidated", "hot", "heat", "due", "stale"):
-        t.add_column(col)
-    for r in sorted(rows, key=lambda r: -r.heat):
-        t.add_row(r.topic, str(r.facts), str(r.unconsolidated), str(r.hot), f"{r.heat:.2f}",
-                  "[bold green]yes[/]" if r.due else "no", "yes" if r.stale else "no")
-    return t
 
 
 @app.command()

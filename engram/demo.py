@@ -25,6 +25,8 @@ from memory_service.service import MemoryService
 from memory_service.settings import Settings
 from workers.launch import start_worker, stop_worker
 
+from .topics_view import topics_table
+
 # (statement, question, expected) — invented, so the base model cannot know them
 SCRIPT: list[tuple[str, str, str]] = [
     ("My sister is Brielle.", "Who is my sister?", "Brielle"),
@@ -120,8 +122,6 @@ def run_demo(settings: Settings, namespace: str, console: Console, timeout_s: fl
         for _ in range(2):
             for _, question, _ in SCRIPT:
                 svc.recall(namespace, question, limit=3)  # what the agent's recall node does each turn
-        from .cli import topics_table
-
         console.print(topics_table(svc.topics(namespace)))
         console.print("[bold]3. The worker consolidates due topics into adapters[/]")
         registry = open_registry(settings)

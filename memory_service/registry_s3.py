@@ -34,8 +34,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from .adapter_files import VERSION_RE, AdapterRef, check_version, publishable_files, sha256_file, verify_folder
 from .errors import Conflict, InvalidInput, NotFound
-from .registry import VERSION_RE, AdapterRef, check_version, publishable_files, sha256_file, verify_folder
 from .schemas import NAMESPACE_RE, TOPIC_RE, check_namespace, check_topic
 
 STALE_CLAIM_S = 3600  # a claim without a manifest this old belongs to a dead writer

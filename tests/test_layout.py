@@ -122,3 +122,45 @@ def test_the_word_list_check_finds_one(tmp_path):
     titled = [w.title() for w in numbers]
     probe.write_text(f"NUMBERS = {set(numbers)!r}\nSHORT = {set(numbers[:19])!r}\nNAMES = {titled!r}\n")
     assert [hit.split(" ")[0] for hit in word_lists(probe, root=tmp_path)] == ["probe.py:1"]
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_cycles(files: dict[str, Path], root: Path = ROOT) -> list[list[str]]:
+    """Strongly connected components of more than one module in the graph of imports between `files`
+    (module name -> path); `from pkg import sub` is an edge to the submodule, as `imports` names it."""
+    graph = {m: {i for i in imports(p, root) if i in files and i != m} for m, p in files.items()}
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            new = graph[todo.pop()] - seen
+            seen |= new
+            todo += new
+        return seen
+
+    reached = {m: reach(m) for m in graph}
+    return sorted({tuple(sorted({m} | {n for n in reached[m] if m in reached[n]})) for m in graph
+                   if m in reached[m]})
+
+
+def test_no_import_cycles():
+    """A cycle makes the import order matter and hides which module is the floor below the other: what both
+    need belongs in a third module they import."""
+    files = {module_name(p): p for pkg in PACKAGES if pkg != "bench" for p in sources(pkg)}
+    cycles = import_cycles(files)
+    assert not cycles, "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_an_import_cycle_is_caught(tmp_path):
+    """The cycle finder itself: a function-level `from . import b` closes a circle; a one-way import does not."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "a.py").write_text("from pkg.b import f\n")
+    (tmp_path / "pkg" / "b.py").write_text("def f():\n    from . import a\n")
+    (tmp_path / "pkg" / "c.py").write_text("import pkg.a\n")
+    files = {module_name(p, tmp_path): p for p in (tmp_path / "pkg").glob("*.py")}
+    assert import_cycles(files, tmp_path) == [("pkg.a", "pkg.b")]

@@ -27,3 +27,19 @@ def test_every_cited_result_file_exists():
     ignored = {"results.json", "manifest.json", "consolidations.json", "locomo10.json", "api-keys.json",
                "package.json"}
     assert not (cited - known - ignored), sorted(cited - known - ignored)
+
+
+def test_a_bench_result_is_printed_and_written_with_its_provenance(tmp_path, monkeypatch, capsys):
+    """bench.runner: --json prints one line, --out writes the file bench/results holds (indent 1, final newline),
+    and both end with the provenance."""
+    from bench import runner
+
+    out = tmp_path / "r.json"
+    monkeypatch.setattr("sys.argv", ["bench/x.py", "--n", "2", "--json", "--out", str(out)])
+    ap = runner.parser("doc")
+    ap.add_argument("--n", type=int)
+    args = runner.parse(ap, out="bench/results/x.json")
+    runner.report({"n": args.n}, args)
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and list(json.loads(printed)) == ["n", "provenance"]
+    assert out.read_text() == json.dumps(json.loads(printed), indent=1) + "\n"

@@ -1,6 +1,6 @@
 from agent.router import choose
 from language.intake import read_message
-from memory_service.registry import AdapterRef
+from memory_service.adapter_files import AdapterRef
 
 
 def test_the_examples_the_old_pattern_extractor_knew_still_read():

@@ -7,8 +7,9 @@ import torch
 
 from agent.runtime import AdapterRuntime
 from consolidation.train import Recipe, lora_config
+from memory_service.adapter_files import check_version, sha256_file
 from memory_service.errors import InvalidInput, NotFound
-from memory_service.registry import Registry, check_version, sha256_file
+from memory_service.registry import Registry
 from tests.ops.conftest import running_app
 from tests.tiny import build_tiny_base, build_tiny_tokenizer
 
