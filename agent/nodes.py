@@ -158,34 +158,56 @@ def route(state: AgentState, ctx: AgentContext) -> dict:
                         "score": round(r.score, 4)} for r in chosen], "route_scores": scores}
 
 
+# What gave an answer, so that a figure says how much of it the weights earned (DESIGN §6):
+# lookup: the stored answer of the nearest question the short-term notes answer, no model;
+# weights: an adapter, asked the user's question as worded, no notes in the prompt;
+# weights-taught: an adapter asked the nearest question it was taught in place of the user's, no notes;
+# reading: the model (with or without adapters) reading notes in its prompt; base: the model alone.
+SOURCES = ("lookup", "weights", "weights-taught", "reading", "base")
+
+
+def answer_source(adapter: str | None, notes: bool, taught: bool) -> str:
+    """The source of a model's answer: notes in the prompt make it reading, else an adapter's weights (as worded
+    or as taught), else the base model."""
+    if notes:
+        return "reading"
+    if adapter:
+        return "weights-taught" if taught else "weights"
+    return "base"
+
+
 def respond(state: AgentState, ctx: AgentContext) -> dict:
     """The answer in the turn's mode, after what the message kept and forgot is said back."""
     mode = state.get("mode", "hybrid")
     question = state.get("question", state["message"])
     noted = said_back(state)
     if not question:
-        return {"answer": noted, "context": [], "adapter": None,
+        return {"answer": noted, "context": [], "adapter": None, "source": None,
                 "messages": [{"role": "assistant", "content": noted}]}
     context = select_context(ctx, state, mode)
     routed = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
     asking = Asking(question, routed, *ask_as_taught(ctx, routed, question))
     prompt_ctx = facts_prompt(context)
+    looked_up, notes = False, bool(prompt_ctx)
     if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
-        answer, adapter, context = answer_grounded(ctx, state["namespace"], asking, context, prompt_ctx)
+        answer, adapter, context, looked_up = answer_grounded(ctx, state["namespace"], asking, context, prompt_ctx)
+        notes = bool(context) and not looked_up and adapter is None
     elif mode == "hybrid" and asking.refs and ctx.hybrid_rule == "confident" and prompt_ctx:
         # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
         # answer together
         answer, adapter, confidence = asking.answer(ctx, None)
         if confidence >= ctx.hybrid_trust:
-            context = []
+            context, notes = [], False
         else:
             answer, adapter, _ = asking.answer(ctx, prompt_ctx)
     else:
         answer, adapter, _ = asking.answer(ctx, prompt_ctx)
+    taught = bool(adapter) and asking.asked_as != question
+    source = "lookup" if looked_up else answer_source(adapter, notes, taught)
     answer = f"{noted}\n{answer}" if noted else answer
-    return {"answer": answer, "context": context, "adapter": adapter,
-            "asked_as": asking.asked_as if adapter and asking.asked_as != question else None,
-            "messages": [{"role": "assistant", "content": answer, "adapter": adapter}]}
+    return {"answer": answer, "context": context, "adapter": adapter, "source": source,
+            "asked_as": asking.asked_as if taught else None,
+            "messages": [{"role": "assistant", "content": answer, "adapter": adapter, "source": source}]}
 
 
 def said_back(state: AgentState) -> str:
@@ -227,9 +249,10 @@ class Asking:
 
 
 def answer_grounded(ctx: AgentContext, ns: str, asking: Asking, context: list[str],
-                    prompt_ctx: str) -> tuple[str, str | None, list[str]]:
-    """hybrid_rule="grounded": (answer, adapter, the notes shown). The notes by the questions they answer first:
-    the answer of the nearest question they were written for, read from the fact itself (docs/results.md,
+                    prompt_ctx: str) -> tuple[str, str | None, list[str], bool]:
+    """hybrid_rule="grounded": (answer, adapter, the notes shown, whether the question lookup answered). The notes
+    by the questions they answer first: the answer of the nearest question they were written for, read from the
+    fact itself (docs/results.md,
     "Reading the notes by the questions they answer"). Else weights, without the notes, which the adapters would
     otherwise talk over ("Hybrid: notes, weights, and which one answers"): their answer stands when a retrieved
     note says it too. Else the notes are read by the model alone (a wrong adapter also spoils reading)."""
@@ -245,7 +268,7 @@ def answer_grounded(ctx: AgentContext, ns: str, asking: Asking, context: list[st
             answer, adapter = None, None
     if answer is None:
         answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
-    return answer, adapter, context
+    return answer, adapter, context, bool(by_questions)
 
 
 def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str, list[str]] | None:

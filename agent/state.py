@@ -28,3 +28,4 @@ class AgentState(TypedDict, total=False):
     answer: str
     adapter: str | None  # the peft adapter (or merge) that answered
     asked_as: str | None  # the taught question the adapter was asked in place of the question (None: as asked)
+    source: str  # what gave the answer: one of SOURCES (agent.nodes.answer_source)

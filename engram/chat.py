@@ -22,6 +22,8 @@ def describe(out: dict) -> Table:
                                                                             if len(out["routes"]) > 1 else ""))
     if out.get("asked_as"):
         t.add_row("[dim]asked as[/]", out["asked_as"])
+    if out.get("source"):
+        t.add_row("[dim]answered by[/]", out["source"])
     if out.get("context"):
         t.add_row("[dim]facts[/]", "\n".join(out["context"][:5]) + ("\n..." if len(out["context"]) > 5 else ""))
     return t

@@ -4,7 +4,7 @@ accuracy against dialogue length, and the issue's target checks. Pure functions 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 
@@ -43,6 +43,7 @@ class ProbeResult:
     f1: float | None = None  # LoCoMo's token F1 of the answer (evals.locomo_f1), for probes with a category
     judged: bool | None = None  # the LLM judge's label (evals.judge), when a judge was set; None: not judged
     asked_as: str | None = None  # the taught question an adapter was asked in its place (agent.nodes.ask_as_taught)
+    source: str | None = None  # what gave the answer (agent.nodes.SOURCES): lookup, weights, weights-taught, ...
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,14 @@ class ModeSummary:
     routed_n: int
     asked_as_n: int = 0  # recall probes an adapter was asked as a taught question (agent.nodes.ask_as_taught)
     asked_as_right: int = 0  # ... of which answered right
+    # recall probes answered right, by what gave the answer (agent.nodes.SOURCES): how much of a mode's figure
+    # the weights earned asked as worded ("weights"), and how much the lookup earned with no model ("lookup")
+    right_by_source: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def weights_as_asked(self) -> float | None:
+        """Recall from an adapter asked the user's question as worded, no notes: what the weights hold."""
+        return self.right_by_source.get("weights", 0) / self.recall_n if self.recall_n else None
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,7 @@ def summarize_modes(results: list[ProbeResult]) -> list[ModeSummary]:
             percentile(latencies, 50), percentile(latencies, 95),
             _mean(r.prompt_tokens for r in group if r.prompt_tokens is not None), routing, routed_n,
             sum(bool(r.asked_as) for r in recall), sum(bool(r.asked_as) and r.correct for r in recall),
+            dict(Counter(r.source or "none" for r in recall if r.correct)),
         ))
     return sorted(rows, key=lambda s: (s.scenario, _order(s.mode, MODE_ORDER)))
 

@@ -55,7 +55,11 @@ def render_markdown(summary: Summary, title: str = "engram evaluation", plots: b
         out += _checks_table(summary.checks) + [""]
     out += ["Accuracy is the share of probes answered right. For deleted and other-namespace probes the number is "
             "the answered rate (the forbidden answer was said), which must be 0%. Recall pools taught, paraphrase "
-            "and updated probes. Routing: top-1 routed topic = the probe's topic (lora and hybrid only).", ""]
+            "and updated probes. Routing: top-1 routed topic = the probe's topic (lora and hybrid only). Weights as "
+            "asked: the share of recall probes an adapter answered right when asked the question as worded, no notes "
+            "in the prompt (what the weights hold); right by source: which reader gave each right answer (lookup: "
+            "the stored answer of the nearest question the notes answer, no model; weights-taught: an adapter asked "
+            "the nearest question it was taught; reading: the model reading notes; base: the model alone).", ""]
     if plots and summary.by_length:
         out += [f"![recall accuracy by dialogue length]({plot_name('length', ALL)})", ""]
     for scenario in _scenario_order({s.scenario for s in summary.tags}):
@@ -72,10 +76,11 @@ def render_markdown(summary: Summary, title: str = "engram evaluation", plots: b
         rows = [[m.mode, str(m.n), f"{_pct(m.recall_accuracy)} ({m.recall_n})", _num(m.latency_p50_ms),
                  _num(m.latency_p95_ms), _num(m.mean_prompt_tokens, 1),
                  f"{_pct(m.routing_accuracy)} ({m.routed_n})" if m.routed_n else "–",
-                 f"{m.asked_as_right} of {m.asked_as_n} right" if m.asked_as_n else "–"]
+                 f"{m.asked_as_right} of {m.asked_as_n} right" if m.asked_as_n else "–",
+                 _pct(m.weights_as_asked), _sources(m.right_by_source)]
                 for m in summary.modes if m.scenario == scenario]
-        out += _table(["mode", "probes", "recall", "p50 ms", "p95 ms", "prompt tokens", "routing", "asked as taught"],
-                      rows) + [""]
+        out += _table(["mode", "probes", "recall", "p50 ms", "p95 ms", "prompt tokens", "routing", "asked as taught",
+                       "weights as asked", "right by source"], rows) + [""]
         cats = [c for c in summary.categories if c.scenario == scenario]
         if cats:
             out += ["LoCoMo's token F1 by question category (its own rules; span match = the strict score):", ""]
@@ -87,6 +92,13 @@ def render_markdown(summary: Summary, title: str = "engram evaluation", plots: b
         if plots:
             out += [f"![accuracy by mode and tag]({plot_name('accuracy', scenario)})", ""]
     return "\n".join(out)
+
+
+def _sources(right: dict[str, int]) -> str:
+    """"lookup 12 · weights-taught 20 · reading 3": the recall probes each source answered right."""
+    order = ("lookup", "weights", "weights-taught", "reading", "base")
+    return " · ".join(f"{s} {right[s]}" for s in sorted(right, key=lambda s: (order.index(s) if s in order else 9, s))
+                      if right[s]) or "–"
 
 
 # --- plots (matplotlib's Agg canvas through Figure, so no display and no pyplot global state) -------------------

@@ -217,7 +217,8 @@ class Harness:
         tok = self.graph.engram_context.runtime.base.tokenizer
         prompt = chat_prompt(tok, question, facts_prompt(out.get("context", [])))
         return {"answer": out["answer"], "latency_ms": latency, "prompt_tokens": len(tok(prompt).input_ids),
-                "routes": [parent_topic(r["topic"]) for r in out.get("routes", [])], "asked_as": out.get("asked_as")}
+                "routes": [parent_topic(r["topic"]) for r in out.get("routes", [])], "asked_as": out.get("asked_as"),
+                "source": out.get("source")}
 
 
 def scoped(scenario: str, ns: str) -> str:
@@ -307,6 +308,7 @@ def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, ri
         latency_ms=None if got["latency_ms"] is None else round(got["latency_ms"], 1),
         prompt_tokens=got["prompt_tokens"], expected_topic=p.topic, routed_topics=got["routes"],
         facts_so_far=step.statements_before, namespace=ns, category=p.category, asked_as=got.get("asked_as"),
+        source=got.get("source"),
         f1=None if p.category is None else round(locomo_f1(got["answer"], p.expect[0], p.category), 4),
         judged=None if judge is None or p.category is None else judge(p.question, p.expect[0], got["answer"]))
 

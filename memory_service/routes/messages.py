@@ -27,6 +27,10 @@ class ChatResponse(BaseModel):
     adapter: str | None = Field(None, description="peft adapter (or TIES merge) that answered")
     asked_as: str | None = Field(None, description="The taught question the adapter was asked in place of the "
                                  "message's question (ENGRAM_AGENT__ASK_AS_TAUGHT); null: asked as worded")
+    source: str | None = Field(None, description="What gave the answer: lookup (the stored answer of the nearest "
+                               "question the notes answer, no model), weights (an adapter, asked as worded), "
+                               "weights-taught (an adapter, asked as its nearest taught question), reading (the "
+                               "model reading notes), base (the model alone); null: nothing was asked")
     routes: list[dict] = []
     facts: list[str] = Field([], description="Short-term facts put in the prompt")
     written: list[dict] = Field([], description="Facts extracted from the message and written")
@@ -51,6 +55,6 @@ def chat(ns: str, body: ChatRequest, settings: SettingsDep, graph_of: GraphDep) 
                         "addressee": body.addressee},
                        {"configurable": {"thread_id": f"{ns}:{body.thread_id}"}})
     return ChatResponse(answer=out["answer"], mode=mode, adapter=out.get("adapter"), asked_as=out.get("asked_as"),
-                        routes=out.get("routes", []),
+                        source=out.get("source"), routes=out.get("routes", []),
                         facts=out.get("context", []), written=out.get("written", []),
                         forgotten=out.get("forgotten", []))

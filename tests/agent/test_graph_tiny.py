@@ -62,10 +62,10 @@ def test_statement_is_written_and_rag_puts_it_in_the_prompt(ctx):
     out = run(graph, "I moved to Oslo.")
     assert [(w["kind"], w["text"]) for w in out["written"]] == [("statement", "I moved to Oslo."),
                                                                ("fact", "The user lives in Oslo.")]
-    assert out["answer"] == "Noted: I moved to Oslo."
+    assert out["answer"] == "Noted: I moved to Oslo." and out["source"] is None  # nothing was asked
     out = run(graph, "Where do I live?", mode="rag")
     # the fact read from the statement is shown as the statement itself, once
-    assert out["context"] == ["I moved to Oslo."] and out["adapter"] is None
+    assert out["context"] == ["I moved to Oslo."] and out["adapter"] is None and out["source"] == "reading"
     assert ctx.service.topics("alice")[0].heat > 0  # the recall heated it
     out = run(graph, "I moved to Lima.")
     assert fact_of(out)["supersedes"] is not None
@@ -111,7 +111,7 @@ def test_a_question_about_the_world_gets_no_note_and_no_adapter(ctx):
     for mode in ("rag", "lora", "hybrid"):  # the router's minimum is 0 here: any adapter would be chosen
         out = run(graph, "What is the capital of Peru?", mode=mode)
         assert out["world"] and out["hits"] == [] and out["routes"] == [] and out["adapter"] is None, mode
-        assert out["context"] == []
+        assert out["context"] == [] and out["source"] == "base"
     out = run(graph, "What is the capital of Oslo?")  # names what the memory holds: routed as before
     assert not out["world"] and out["routes"] and out["adapter"] is not None
     assert run(graph, "Where do I live?", mode="rag")["hits"]  # a turn's verdict does not outlive it
@@ -150,6 +150,7 @@ def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx)
     assert grounded(alone, ["I moved to Oslo."])  # the tiny adapter learned to say Oslo
     out = run(graph, "Where do I live?", mode="hybrid")
     assert out["answer"] == alone and out["adapter"] is not None and out["context"] == []
+    assert out["source"] == "weights"  # asked as worded, no note in the prompt
     # an adapter that answers wrongly and surely (what a small model does when a question is worded unlike its
     # training): no note says "Bergen", so the notes answer, without the adapter
     real = ctx.runtime
@@ -160,7 +161,7 @@ def test_hybrid_grounded_keeps_the_adapters_answer_only_when_a_note_says_it(ctx)
         ctx.runtime = real
     noted, _, _ = real.answer_one("Where do I live?", [], "I moved to Oslo.", ctx.max_new_tokens)
     assert out["adapter"] is None and out["context"] == ["I moved to Oslo."] and out["answer"] == noted
-    assert "Bergen" not in out["answer"]
+    assert "Bergen" not in out["answer"] and out["source"] == "reading"
 
 
 def test_hybrid_grounded_reads_the_notes_by_the_questions_they_answer(ctx):
@@ -175,6 +176,7 @@ def test_hybrid_grounded_reads_the_notes_by_the_questions_they_answer(ctx):
     try:
         out = run(graph, "Which city is my home?", mode="hybrid")
         assert out["answer"] == "Oslo." and out["adapter"] is None and out["context"] == ["I moved to Oslo."]
+        assert out["source"] == "lookup"  # the stored answer of the nearest question, no model
         ctx.question_min_score = 1.01
         out = run(graph, "Which city is my home?", mode="hybrid")
     finally:
@@ -197,10 +199,10 @@ def test_lora_asks_the_adapter_the_nearest_question_it_was_taught(ctx):
     out = run(graph, "Which city is my home?")
     assert out["asked_as"] in taught and out["routes"][0]["topic"] == fact.topic
     answer, adapter, _ = ctx.runtime.answer_one(out["asked_as"], [ref], None, ctx.max_new_tokens)
-    assert out["answer"] == answer and out["adapter"] == adapter
+    assert out["answer"] == answer and out["adapter"] == adapter and out["source"] == "weights-taught"
     ctx.question_min_score = 1.01
     out = run(graph, "Which city is my home?")
-    assert out["asked_as"] is None and out["adapter"] is not None
+    assert out["asked_as"] is None and out["adapter"] is not None and out["source"] == "weights"
 
 
 def test_a_taught_question_that_names_what_the_asker_did_not_tells_it(service):

@@ -73,6 +73,20 @@ def test_mode_summary_counts_the_probes_asked_as_taught():
     assert (row.asked_as_n, row.asked_as_right, row.recall_n) == (3, 2, 5)
 
 
+def test_mode_summary_says_which_source_earned_each_right_answer():
+    """A mode's recall is split by what answered: "weights as asked" counts only an adapter asked the user's own
+    wording with no notes; the lookup and the taught rewording are theirs."""
+    def by(source, correct, tag="paraphrase"):
+        return dataclasses.replace(result(tag=tag, correct=correct), source=source)
+    rs = [by("weights", True), by("weights", False), by("weights-taught", True), by("weights-taught", True),
+          by("lookup", True), by("reading", False), by("weights", True, tag="unrelated")]  # not a recall probe
+    (row,) = summarize_modes(rs)
+    assert row.right_by_source == {"weights": 1, "weights-taught": 2, "lookup": 1}
+    assert (row.recall_accuracy, row.weights_as_asked) == (4 / 6, 1 / 6)
+    from evals.report import _sources
+    assert _sources(row.right_by_source) == "lookup 1 · weights 1 · weights-taught 2"
+
+
 def test_mode_summary_pools_recall_tags_only():
     rs = (many(3, 1, tag="taught") + many(1, 1, tag="paraphrase") + many(1, 0, tag="updated")
           + many(0, 2, tag="unrelated") + many(0, 2, tag="deleted"))
