@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from language.answer_kinds import about_memory, grounded, held_words, may_answer, repeats
+from language.intake import reads_as_question
 from memory_service.adapter_files import AdapterRef
 from memory_service.errors import InvalidInput, NotFound
 from memory_service.registry import Registry
@@ -76,11 +77,6 @@ def as_said(svc: MemoryService, ns: str, hits) -> list[tuple[Fact, float]]:
     return [(f, score) for f, score in out.values() if (f.speaker, f.text) not in shown]
 
 
-def is_question(message: str) -> bool:
-    m = message.strip().lower()
-    return m.endswith("?") or bool(re.match(r"^(who|what|where|when|which|how|why|do|does|did|is|are|can)\b", m))
-
-
 def observe(state: AgentState, ctx: AgentContext) -> dict:
     """Keep what the message states (every statement verbatim, the facts read from it); what it asks is
     this turn's question. A message that states and asks ("I moved to Oslo. Any cafes there?") does both."""
@@ -89,7 +85,7 @@ def observe(state: AgentState, ctx: AgentContext) -> dict:
         raise InvalidInput(f"invalid mode {state.get('mode')!r}: one of {', '.join(MODES)}", field="mode")
     turn = {"role": "user", "content": msg}
     speaker = state.get("speaker") or "user"
-    if is_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
+    if reads_as_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
         return {"written": [], "question": msg, "asked": True, "messages": [turn]}
     out = ctx.service.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at(state), source="chat",
                                     addressee=state.get("addressee"))
@@ -99,7 +95,7 @@ def observe(state: AgentState, ctx: AgentContext) -> dict:
     # speakers talk to each other, not to the agent: their questions are not put to it.
     question = "" if speaker != "user" else (" ".join(out.questions) or (
         "" if out.stored or out.forgotten else msg))
-    asked = bool(out.questions) or is_question(question)  # a request ("Tell me ...") is asked too
+    asked = bool(out.questions) or reads_as_question(question)  # a request ("Tell me ...") is asked too
     forgotten = [f.model_dump(mode="json") for f in out.forgotten]
     return {"written": written, "forgotten": forgotten, "question": question, "asked": asked,
             "messages": [turn]}
@@ -116,7 +112,7 @@ def said_at(state: AgentState) -> datetime | None:
 def asked_question(state: AgentState) -> str:
     """The turn's question when it asks one, else "": recall and routing run only for a question."""
     question = state.get("question", state["message"])
-    return question if question and state.get("asked", is_question(question)) else ""
+    return question if question and state.get("asked", reads_as_question(question)) else ""
 
 
 def recall(state: AgentState, ctx: AgentContext) -> dict:

@@ -65,6 +65,13 @@ class Intake:
         return [s for s in self.sentences if s.kind == "small-talk"]
 
 
+def reads_as_question(message: str) -> bool:
+    """Whether a whole message reads as a question at a glance (it ends with "?" or opens with a wh-word or an
+    auxiliary), before any parse: the agent's shortcut for a one-sentence question, which keeps nothing."""
+    m = message.strip().lower()
+    return m.endswith("?") or bool(re.match(r"^(who|what|where|when|which|how|why|do|does|did|is|are|can)\b", m))
+
+
 def subject_of(speaker: str) -> str:
     """Whom "I" means: the user, or a named speaker of a transcript."""
     return USER if speaker.strip().lower() in (SPEAKER_USER, USER, "") else speaker.strip()
