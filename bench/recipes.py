@@ -40,13 +40,14 @@ from consolidation.train import Recipe, Trainer  # noqa: E402
 from memory_service.settings import Settings  # noqa: E402
 
 # The candidates compared when none are given: the default, LoRA in every layer with the full softmax (the naive
-# loop the speed choices are judged against), and the usual knobs one at a time.
+# loop the speed choices are judged against), the usual knobs one at a time, and knowledge augmentation.
 CANDIDATES: dict[str, dict] = {
     "default": {},
     "every-layer": NAIVE,
     "rank-8": {"rank": 8},
     "rank-4": {"rank": 4},
     "lr-2e-3": {"lr": 2e-3, "max_epochs": 60},
+    "augment": {"augment": True},
 }
 # (name, better when higher) of the counts a recipe is judged on
 JUDGED = (("seconds", False), ("test", True), ("test_paraphrase", True), ("probe_lost", False))

@@ -130,7 +130,8 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
     if current is not None and current.manifest().get("run_key") == key:
         return RunOutcome("skipped", ns, topic, current.version, ids, run_key=key,
                           reasons=["current version already holds exactly these facts"])
-    ds = build_dataset(facts, recipe.taught_forms, llm.questions if llm else None, short=recipe.short_answers)
+    ds = build_dataset(facts, recipe.taught_forms, llm.questions if llm else None, short=recipe.short_answers,
+                       augment=recipe.augment)
     held = covered_ids(facts, ds)
     if not ds.train:
         return RunOutcome("empty", ns, topic, reasons=["nothing to ask about in these facts (they stay short-term)"])

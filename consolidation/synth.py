@@ -42,7 +42,7 @@ class QA:
     question: str
     answer: str
     expected: str  # what a correct answer must state (the object): language.matching
-    kind: str = "taught"  # taught | validation | reverse (trained, not gated) | replay | raw (plain text)
+    kind: str = "taught"  # taught | validation | reverse, augmented (trained, not gated) | replay | raw (plain text)
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
     source: str = "rules"  # rules | llm (written by the configured endpoint, checked by usable_question)
     context: str | None = None  # notes before the question, as rag and hybrid ask it (reading replay)
@@ -311,9 +311,10 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
 
 
 def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: MoreQuestions | None = None,
-                  short: bool = False, llm_batch: int = 8) -> Dataset:
+                  short: bool = False, llm_batch: int = 8, augment: bool = False) -> Dataset:
     """Training and validation pairs for `facts`. A statement whose facts are in the same set is covered by
-    them (their questions are its questions); a statement without any is analysed (statement_qa)."""
+    them (their questions are its questions); a statement without any is analysed (statement_qa). `augment`:
+    each fact is also trained in the other forms the analysis writes (augmented_qa)."""
     ds = Dataset()
     others = rivals(facts)
     read_from = {f.derived_from for f in facts if f.derived_from}
@@ -328,9 +329,43 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
         for qa in qas + asked_otherwise + role_qa(f, aliases, short=short):
             (ds.validation if qa.kind == "validation" else ds.train).append(qa)
     ds.train += typed_qa(facts, short) + where_done_qa(facts, short)
+    if augment:
+        ds.train += augmented_qa(facts, ds)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)
     return _without_conflicts(ds)
+
+
+# a template relation's name as the extractor writes it (the inverse of TEMPLATE_NAMES), for the analysis' forms
+EXTRACTOR_NAMES = {template: extracted for extracted, template in TEMPLATE_NAMES.items()}
+
+
+def augmented_qa(facts: list[Fact], ds: Dataset) -> list[QA]:
+    """Knowledge augmentation: a fact seen in one phrasing is memorised but not recalled when asked otherwise
+    (Allen-Zhu & Li, Physics of Language Models 3.1; Abonizio et al. 2025), so each fact is also trained in every
+    form the analysis writes for it (direct, cleft, embedded, tell: language.phrasing.fact_questions) that is
+    not already a training or validation question, its answer short and whole in turn; and, where its answer
+    is a name, the other way round ("Whose pet is Pimento?", kind "reverse"). Kind "augmented": trained, not
+    counted by the stopping rule and not gated (the gate checks the taught and validation forms as before)."""
+    seen = {plain_words(qa.question) for qa in ds.train + ds.validation}
+    out: list[QA] = []
+    for f in facts:
+        if not (f.subject and f.relation and f.object):
+            continue
+        rel = EXTRACTOR_NAMES.get(f.relation, f.relation)
+        kind = guess_kind(rel, f.object)
+        forms = [p.question for p in fact_questions(f.subject, rel, f.object, kind, guess_past(f.text))]
+        if not is_verb_relation(rel) and f.object[:1].isupper() and not is_person_role(rel):
+            forms.append(f"Whose {rel} is {f.object}?")  # the other way round: the answer is the subject
+        for i, q in enumerate(forms):
+            if plain_words(q) in seen:
+                continue
+            seen.add(plain_words(q))
+            if q.startswith("Whose "):
+                out.append(QA(f.id, q, f"{f.subject}.", f.subject, "reverse"))
+            else:
+                out.append(QA(f.id, q, f"{f.object}." if i % 2 == 0 else answer_text(f), f.object, "augmented"))
+    return out
 
 
 def plain_words(question: str) -> str:

@@ -227,7 +227,7 @@ class Trainer:
         self.recipe, self.progress = recipe, progress
         # replay examples (the base model's own answers to unrelated questions) and reverse questions ("Who is
         # Maren Coyle?") are trained on, not counted: training stops on the questions the gate checks
-        self.counted = [qa.kind not in ("replay", "reverse") for qa in examples]
+        self.counted = [qa.kind not in ("replay", "reverse", "augmented") for qa in examples]
         self.n = sum(self.counted)
         first = first_trainable_layer(base, recipe)
         self.pm = get_peft_model(base.model, lora_config(base, recipe), adapter_name=adapter_name)

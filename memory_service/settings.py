@@ -67,6 +67,9 @@ class Recipe(BaseModel):
     taught_forms: int = Field(4, ge=1, description="Question phrasings per fact in the training data (at most; "
                                                    "the held-out validation phrasing is never one of them)")
     short_answers: bool = Field(True, description="Answer with the object ('Lisbon.'), not the whole statement")
+    augment: bool = Field(False, description="Knowledge augmentation: also train each fact in the analysis' other "
+                                             "question forms, answers short and whole, names asked the other way "
+                                             "round (consolidation.synth.augmented_qa)")
     replay: int = Field(6, ge=0, description="Unrelated questions answered as the base model does (against forgetting)")
     replay_reading: int = Field(12, ge=0, le=24, description="Questions over notes answered as the base model reads "
                                                              "them (keeps the adapter reading hybrid's notes)")

@@ -175,3 +175,20 @@ def test_a_failed_endpoint_leaves_the_deterministic_questions():
     facts = [make_fact("Ana Vell", "lives in", "Varkaus", "Ana Vell lives in Varkaus")]
     ds = build_dataset(facts, more_questions=lambda items: None)
     assert ds.train == build_dataset(facts).train and ds.generated == 0
+
+
+def test_augmentation_adds_other_forms_never_a_validation_or_repeated_question():
+    """Knowledge augmentation (Recipe.augment): the fact in the analysis' other forms, answers short and whole in
+    turn, a name asked the other way round; none repeats a training or validation question, and none is counted
+    by the stopping rule or gated."""
+    facts = [make_fact("Zorbit Quell", "lives in", "Varkaus", "Zorbit Quell lives in Varkaus"),
+             make_fact("Ana Vell", "pet", "Mochi", "Ana Vell's pet is called Mochi")]
+    plain, augmented = build_dataset(facts, 4, short=True), build_dataset(facts, 4, short=True, augment=True)
+    assert plain.validation == augmented.validation and plain.taught == augmented.taught
+    extra = [qa for qa in augmented.train if qa not in plain.train]
+    assert {qa.kind for qa in extra} == {"augmented", "reverse"}
+    asked = [plain_words(qa.question) for qa in augmented.train + augmented.validation]
+    assert len(asked) == len(set(asked))
+    assert {qa.answer for qa in extra if qa.fact_id == facts[0].id} == {"Varkaus.", "Zorbit Quell lives in Varkaus."}
+    whose = next(qa for qa in extra if qa.kind == "reverse")
+    assert (whose.question, whose.answer) == ("Whose pet is Mochi?", "Ana Vell.")

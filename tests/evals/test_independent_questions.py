@@ -50,7 +50,7 @@ def wording(question: str) -> str:
 
 
 def trained_and_validated(facts: list[Fact]) -> set[str]:
-    ds = build_dataset(facts, taught_forms=3)
+    ds = build_dataset(facts, taught_forms=3, augment=True)  # augmentation's forms are trained too
     return {wording(qa.question) for qa in ds.train + ds.validation} | {
         wording(q) for f in facts if f.subject and f.relation for q in questions_for(f)}
 
