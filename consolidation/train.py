@@ -240,6 +240,8 @@ class Trainer:
             b.answer_mask = b.answer_mask.to(base.device)
             b.cached = self.stack.lower(b.ids)  # frozen: computed once for the whole run
         self.candidates = self._candidates(recipe.candidates) if recipe.candidates else None
+        # KL to the base: its logits at the replay rows' answer positions, read now while the adapter is zero
+        self.anchor = self._base_logits(examples) if recipe.kl > 0 else {}
         self.params = [p for p in self.pm.parameters() if p.requires_grad]
         if recipe.loraplus_ratio > 1:  # LoRA+: B learns faster than A (peft's optimizer helper)
             from peft.optimizers import create_loraplus_optimizer
@@ -267,6 +269,34 @@ class Trainer:
                 tokens.update(b.ids[:, 1:][b.answer_mask].tolist())
                 tokens.update(self.stack.upper_logits(b.cached, b.answer_mask).topk(top, -1).indices.flatten().tolist())
         return Candidates(self.stack.model.get_output_embeddings(), tokens)
+
+    def _base_logits(self, examples: list[QA]) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        """Per batch (by position in self.batches' creation order): (which of its answer positions belong to a
+        replay row, the base model's full-vocabulary logits there). LoRA's B starts at zero, so the model now is
+        the base; computed once, as the frozen lower layers are."""
+        replay = [qa.kind == "replay" for qa in examples]
+        out = {}
+        with torch.no_grad():
+            for b in self.batches:
+                per_row = b.answer_mask.sum(1).tolist()
+                pos = torch.cat([torch.full((n,), replay[r], dtype=torch.bool) for r, n in zip(b.rows, per_row)])
+                if pos.any():
+                    logits = self.stack.model.get_output_embeddings()(self.stack.upper_hidden(b.cached, b.answer_mask))
+                    out[id(b)] = (pos.to(logits.device), logits[pos.to(logits.device)])
+        return out
+
+    def _kl(self, b: Batch, hidden: torch.Tensor) -> torch.Tensor | None:
+        """KL(base || adapter) over the vocabulary (or the candidates, renormalised) at the batch's replay answer
+        positions; None when the batch holds no replay row."""
+        if id(b) not in self.anchor:
+            return None
+        pos, base = self.anchor[id(b)]
+        if self.candidates:
+            ids = torch.tensor(sorted(self.candidates.tokens), device=base.device)
+            base, mine = base[:, ids], self.candidates.logits(hidden[pos])
+        else:
+            mine = self.stack.model.get_output_embeddings()(hidden[pos])
+        return F.kl_div(F.log_softmax(mine, -1), F.log_softmax(base, -1), log_target=True, reduction="batchmean")
 
     def _check(self) -> float:
         """The full-vocabulary teacher-forced check; tokens that beat an answer join the candidates."""
@@ -296,6 +326,8 @@ class Trainer:
             else:
                 logits = self.stack.model.get_output_embeddings()(hidden)
             loss = F.cross_entropy(logits, target)
+            if self.anchor and (kl := self._kl(b, hidden)) is not None:
+                loss = loss + self.recipe.kl * kl
             seen += _rows_exact(logits.detach().argmax(-1) == target, b.answer_mask, b.rows, self.counted)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.params, self.recipe.clip)  # high lr, tiny batches: sane steps

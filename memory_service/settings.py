@@ -70,7 +70,11 @@ class Recipe(BaseModel):
     augment: bool = Field(False, description="Knowledge augmentation: also train each fact in the analysis' other "
                                              "question forms, answers short and whole, names asked the other way "
                                              "round (consolidation.synth.augmented_qa)")
-    replay: int = Field(6, ge=0, description="Unrelated questions answered as the base model does (against forgetting)")
+    replay: int = Field(6, ge=0, le=44, description="Unrelated questions answered as the base model does (against "
+                                                   "forgetting; consolidation.gate.REPLAY holds 44)")
+    kl: float = Field(0.0, ge=0, description="Weight of the KL divergence from the base model's own next-token "
+                                             "distribution at the replay answers' positions, added to the loss in "
+                                             "the same step (the base is the adapter switched off: no second copy)")
     replay_reading: int = Field(12, ge=0, le=24, description="Questions over notes answered as the base model reads "
                                                              "them (keeps the adapter reading hybrid's notes)")
     clip: float = Field(1.0, gt=0)

@@ -143,3 +143,35 @@ def test_converted_model_is_written_whole_or_not_at_all(tiny_base, tmp_path):
     save_converted(tiny_base.model, tiny_base.tokenizer, target)
     assert sorted(p.name for p in target.iterdir()) == before
     assert [p.name for p in target.parent.iterdir()] == ["tiny-123"]
+
+
+@pytest.mark.parametrize("candidates", [4, 0])
+def test_kl_keeps_the_replay_answers_distribution_near_the_base(tiny_base, tiny_facts, candidates):
+    """Recipe.kl: the base model's own next-token distribution at the replay answers (read once, the adapter at
+    zero) anchors them in the same step: after the same training, the adapter's distribution there is nearer
+    the base's with the term than without it."""
+    from consolidation.synth import QA
+
+    ds = build_dataset(tiny_facts, short=True)
+    replay = [QA("", "Is the sky blue?", "yes.", "yes", "replay"),
+              QA("", "What is two and two?", "four.", "four", "replay")]
+
+    def divergence(kl: float) -> float:
+        recipe = Recipe(rank=8, alpha=16, lr=3e-2, top_layers=2, max_epochs=12, min_epochs=12, batch_size=8,
+                        candidates=candidates, kl=kl, seed=1)
+        trainer = Trainer(tiny_base, ds.train + replay, recipe)
+        assert bool(trainer.anchor) == (kl > 0)
+        trainer.train_until(1.1)  # never reached: all 12 epochs
+        with trainer.pm.disable_adapter():  # the base, at the same positions
+            reference = trainer._base_logits(ds.train + replay)
+        total = 0.0
+        with torch.no_grad():
+            for b in (b for b in trainer.batches if id(b) in reference):
+                pos, base = reference[id(b)]
+                mine = trainer.stack.upper_logits(b.cached, b.answer_mask)[pos]
+                total += F.kl_div(F.log_softmax(mine, -1), F.log_softmax(base, -1), log_target=True,
+                                  reduction="sum").item()
+        trainer.pm.unload()
+        return total
+
+    assert divergence(kl=5.0) < divergence(kl=0.0)
