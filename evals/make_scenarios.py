@@ -286,8 +286,46 @@ def phonebook_lines() -> dict:
                                     *unrelated(2, 4)]}]}
 
 
+# asked of the 300-line phone book: worded apart from every question synthesis writes for a phone number
+# (language.phrasing.fact_questions: "What is the phone number of X?", "What is X's phone number?", "Do you know
+# X's number?", "How can I reach X?"), so the answer is what the adapter holds, not a taught phrasing
+PHONEBOOK_TESTS = ["What's {name}'s number?", "Which number do I dial for {name}?"]
+
+
+def phonebook_300() -> dict:
+    """The paper's PhoneBook shape through the API: 300 free-text lines "My <role> <First Last> can be reached at
+    <number>.", 10 topics of 30, every first name and every surname shared by several entries (so an adapter has
+    to tell neighbours apart); 6 held-out questions per topic (PHONEBOOK_TESTS), answered exactly."""
+    rng = random.Random(303)
+    firsts = [name.split()[0] for name in _take(new_names(rng), 40)]
+    lasts = [name.split()[1] for name in _take(new_names(rng), 40)]
+    pairs = rng.sample([(f, last) for f in firsts for last in lasts], 300)
+    numbers = rng.sample(range(10_000), 300)
+    rows = [(f"{first} {last}", ROLES[i % len(ROLES)], f"{rng.randint(200, 989)}-555-{numbers[i]:04d}")
+            for i, (first, last) in enumerate(pairs)]
+    turns = []
+    for t in range(10):
+        topic, chunk = f"phones-{t + 1}", rows[30 * t: 30 * t + 30]
+        turns.append({"remember": [{"text": f"My {role} {name} can be reached at {num}.", "topic": topic}
+                                   for name, role, num in chunk]})
+    turns.append({"consolidate": {"wait": True}})
+    for t in range(10):
+        for k, (name, _, num) in enumerate(rows[30 * t: 30 * t + 30][:6]):
+            question = PHONEBOOK_TESTS[k % 2].format(name=name)
+            turns.append({"probe": {"question": question, "expect": [num], "tag": "paraphrase",
+                                    "topic": f"phones-{t + 1}"}})
+    return {"name": "phonebook-300", "description": "300 free-text phone-book lines (the paper's PhoneBook shape: "
+                                                    "shared first names and surnames), 10 topics of 30, written "
+                                                    "through the API; held-out wordings, exact numbers.",
+            "namespace": "phones", "sessions": [{"turns": [*turns, *unrelated(2, 6)]}]}
+
+
+def _take(names, n: int) -> list[str]:
+    return [next(names) for _ in range(n)]
+
+
 ALL = {"smoke": smoke, "large-300": large, "updates": updates, "deletions": deletions, "two-users": two_users,
-       "dialogue": dialogue, "mixed": mixed, "phonebook": phonebook_lines}
+       "dialogue": dialogue, "mixed": mixed, "phonebook": phonebook_lines, "phonebook-300": phonebook_300}
 
 
 class _Dumper(yaml.SafeDumper):
