@@ -142,7 +142,7 @@ class Candidates:
         self._select()
 
     def _select(self) -> None:
-        ids = torch.tensor(sorted(self.tokens), device=self.out.weight.device)
+        self.ids = ids = torch.tensor(sorted(self.tokens), device=self.out.weight.device)
         self.index = torch.full((self.out.weight.shape[0],), -1, dtype=torch.long, device=ids.device)
         self.index[ids] = torch.arange(len(ids), device=ids.device)  # vocabulary id -> candidate position
         self.weight = self.out.weight.detach()[ids]
@@ -271,8 +271,8 @@ class Trainer:
         return Candidates(self.stack.model.get_output_embeddings(), tokens)
 
     def _base_logits(self, examples: list[QA]) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-        """Per batch (by position in self.batches' creation order): (which of its answer positions belong to a
-        replay row, the base model's full-vocabulary logits there). LoRA's B starts at zero, so the model now is
+        """Per batch (keyed by the batch object's id, which shuffling keeps): (which of its answer positions belong
+        to a replay row, the base model's full-vocabulary logits there). LoRA's B starts at zero, so the model now is
         the base; computed once, as the frozen lower layers are."""
         replay = [qa.kind == "replay" for qa in examples]
         out = {}
@@ -292,8 +292,7 @@ class Trainer:
             return None
         pos, base = self.anchor[id(b)]
         if self.candidates:
-            ids = torch.tensor(sorted(self.candidates.tokens), device=base.device)
-            base, mine = base[:, ids], self.candidates.logits(hidden[pos])
+            base, mine = base[:, self.candidates.ids], self.candidates.logits(hidden[pos])
         else:
             mine = self.stack.model.get_output_embeddings()(hidden[pos])
         return F.kl_div(F.log_softmax(mine, -1), F.log_softmax(base, -1), log_target=True, reduction="batchmean")
