@@ -1,6 +1,7 @@
 """The paper's experiments (Back et al., "Understanding LoRA as Knowledge Memory") on engram's default model.
 
     python -m bench.paper capacity --ranks 2,4,8,16,32 --facts 8,16,32,64 --json
+    python -m bench.paper capacity-asked --ranks 4,8,16 --facts 16,32,64,128 --json   # as asked, service recipe
     python -m bench.paper format --facts 40 --json      # QA synthetic data vs raw statements
     python -m bench.paper routing --topics 5 --facts 16 --json   # one adapter vs many routed, equal params
     python -m bench.paper merge --topics 5 --facts 16 --json     # linear / ties / ties_svd / dare_ties / cat, k = 1..5
@@ -100,6 +101,40 @@ def capacity(base, ranks: list[int], sizes: list[int], seed: int) -> dict:
                       "bits_per_param": round(best[r] * bits_per_fact / params, 6),
                       "censored": r not in done}  # never failed: capacity is at least facts_at_95
     return {"experiment": "capacity", "bits_per_fact": round(bits_per_fact, 2), "runs": runs, "by_rank": summary}
+
+
+def capacity_asked(base, ranks: list[int], sizes: list[int], seed: int, goal: float = 0.9) -> dict:
+    """Facts per adapter at which recall *as asked* holds: PhoneBook facts trained with the service's recipe
+    (`Recipe()`, rank changed, replay included), then asked the evaluation's two held-out wordings per fact
+    (evals/questions.py: "How can I reach X by phone?", "What number should I dial to call X?"), as written,
+    scored strictly. A rank stops at the first size under `goal`; the relay's shard size follows the result."""
+    from evals.questions import about
+
+    tok = base.tokenizer
+    runs, best, done = [], {r: 0 for r in ranks}, set()
+    for n in sizes:  # ascending
+        facts = as_facts(phonebook(n, seed=seed))
+        tests = [QA(f.id, q, f.object, f.object) for f in facts for q in about(f.relation, f.subject)]
+        for r in ranks:
+            if r in done:
+                continue
+            recipe = Recipe(rank=r)
+            ds = build_dataset(facts, recipe.taught_forms, short=recipe.short_answers, augment=recipe.augment)
+            t0 = time.perf_counter()
+            t = Trainer(base, ds.train + replay_examples(base, recipe.replay, recipe.replay_reading), recipe)
+            t.train_until(recipe.stop_at)
+            row = {"rank": r, "facts": n, "recall_asked": round(recall(t.pm, tok, tests), 4),
+                   "recall_validation": round(recall(t.pm, tok, ds.validation), 4), "taught_exact": t.exact,
+                   "epochs": t.epoch, "seconds": round(time.perf_counter() - t0, 1), "params": lora_params(t.pm)}
+            t.pm.unload()
+            runs.append(row)
+            log(json.dumps(row))
+            if row["recall_asked"] >= goal:
+                best[r] = n
+            else:
+                done.add(r)
+    return {"experiment": "capacity-asked", "goal": goal, "recipe": Recipe().to_dict(), "runs": runs,
+            "by_rank": {r: {"facts_at_goal": best[r], "censored": r not in done} for r in ranks}}
 
 
 # (b) QA vs raw ------------------------------------------------------------------------------------------------
@@ -304,7 +339,7 @@ def plot(results_dir: str, out_dir: str) -> dict:
 
 def main() -> None:
     ap = runner.parser(__doc__)
-    ap.add_argument("experiment", choices=["capacity", "format", "routing", "merge", "plot"])
+    ap.add_argument("experiment", choices=["capacity", "capacity-asked", "format", "routing", "merge", "plot"])
     ap.add_argument("--ranks", default="2,4,8,16,32")
     ap.add_argument("--facts", default=None, help="capacity: sizes, e.g. 8,16,32,64; others: facts (per topic)")
     ap.add_argument("--topics", type=int, default=5)
@@ -325,6 +360,9 @@ def main() -> None:
     if args.experiment == "capacity":
         out = capacity(base, [int(x) for x in args.ranks.split(",")],
                        [int(x) for x in (args.facts or "8,16,32,64").split(",")], args.seed)
+    elif args.experiment == "capacity-asked":
+        out = capacity_asked(base, [int(x) for x in args.ranks.split(",")],
+                             [int(x) for x in (args.facts or "16,32,64,128").split(",")], args.seed)
     elif args.experiment == "format":
         out = data_format(base, int(args.facts or 40), args.seed, args.epochs)
     elif args.experiment == "routing":

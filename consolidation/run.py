@@ -16,7 +16,7 @@ from memory_service.selection import run_key
 
 from .gate import PROBE, REPLAY, GateResult, GateThresholds, decide, probe_ok, reading_items, recall_checked
 from .model import BaseModel, generate, model_id
-from .synth import QA, askable, build_dataset, covered_ids
+from .synth import QA, askable, build_dataset, covered_ids, neighbours
 from .train import Recipe, Stack, Trainer, exact_rate, first_trainable_layer, make_batches
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class RunOutcome:
 
 
 _replay_base: dict[tuple[int, int, int], list[QA]] = {}
+REPLAY_TOKENS = 24  # the base model's replayed answers are its first 24 tokens
 
 
 def replay_examples(base: BaseModel, n: int, reading: int = 0) -> list[QA]:
@@ -50,9 +51,13 @@ def replay_examples(base: BaseModel, n: int, reading: int = 0) -> list[QA]:
     key = (id(base.model), n, reading)
     if (n or reading) and key not in _replay_base:
         asked = [(q, None) for q in REPLAY[:n]] + [(q, notes) for notes, q in reading_items(reading)]
-        answers = generate(base.model, base.tokenizer, [q for q, _ in asked], max_new_tokens=24,
+        answers = generate(base.model, base.tokenizer, [q for q, _ in asked], max_new_tokens=REPLAY_TOKENS,
                            context=[c for _, c in asked])
-        _replay_base[key] = [QA("", q, a, a, "replay", context=c) for (q, c), a in zip(asked, answers) if a]
+        # an answer cut at the limit is trained without an end of turn: with one, replay taught the adapter to
+        # stop mid-sentence, and general answers came out cut short ("Kenya is a continent.")
+        cut = [len(base.tokenizer(a, add_special_tokens=False)["input_ids"]) >= REPLAY_TOKENS - 1 for a in answers]
+        _replay_base[key] = [QA("", q, a, a, "replay", context=c, ends=not was_cut)
+                             for (q, c), a, was_cut in zip(asked, answers, cut) if a]
     return _replay_base.get(key, [])
 
 
@@ -137,7 +142,8 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
         return RunOutcome("empty", ns, topic, reasons=["nothing to ask about in these facts (they stay short-term)"])
     # The base model is shared by every run in this process: peft wraps it for this run and unload() at the
     # end gives it back untouched, even if the run fails.
-    trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay, recipe.replay_reading), recipe, progress)
+    trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay, recipe.replay_reading), recipe, progress,
+                      groups=neighbours(facts))
     pm = trainer.pm
     try:
         # Train only until the cheap teacher-forced check reaches the gate's bar, gate, and go on training

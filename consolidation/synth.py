@@ -46,6 +46,7 @@ class QA:
     others: tuple[str, ...] = ()  # other candidate values for this question: naming one makes an answer wrong
     source: str = "rules"  # rules | llm (written by the configured endpoint, checked by usable_question)
     context: str | None = None  # notes before the question, as rag and hybrid ask it (reading replay)
+    ends: bool = True  # the answer ends the turn; False for a base answer cut at the token limit (replay)
 
 
 @dataclass
@@ -366,6 +367,28 @@ def augmented_qa(facts: list[Fact], ds: Dataset) -> list[QA]:
             else:
                 out.append(QA(f.id, q, f"{f.object}." if i % 2 == 0 else answer_text(f), f.object, "augmented"))
     return out
+
+
+def neighbours(facts: list[Fact]) -> dict[str, int]:
+    """fact id -> its neighbourhood: facts whose subjects or objects share a name word ("Nenbrond Halnin",
+    "Nenbrond Vundtand", "Guthvuth Vundtand" are one), numbered in order of first appearance. Trained side by side (one
+    batch), a neighbour's question is in the same step as the fact's, so the adapter learns to tell apart the
+    names a phone book shares rather than one association per surname."""
+    parent = list(range(len(facts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, f in enumerate(facts):
+        named = " ".join(x for x in (f.subject, f.object) if x and x.lower() != USER)
+        for word in re.findall(r"\b[A-Z][\w'-]+", named):
+            parent[root(i)] = root(first.setdefault(word, i))
+    numbers: dict[int, int] = {}
+    return {f.id: numbers.setdefault(root(i), len(numbers)) for i, f in enumerate(facts)}
 
 
 def plain_words(question: str) -> str:

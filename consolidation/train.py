@@ -44,7 +44,8 @@ class TrainResult:
 
 
 def encode(tok, qa: QA) -> tuple[list[int], int]:
-    """Token ids of prompt+answer+end, and the prompt length (loss starts after it). A `raw` example is plain
+    """Token ids of prompt+answer+end (no end for an answer that was cut short: the base model had not finished),
+    and the prompt length (loss starts after it). A `raw` example is plain
     text with no chat format and loss on all of it (the raw-text baseline of the QA-vs-raw experiment)."""
     if qa.kind == "raw":
         text = tok(qa.answer, add_special_tokens=False)["input_ids"]
@@ -54,12 +55,19 @@ def encode(tok, qa: QA) -> tuple[list[int], int]:
     answer = tok(qa.answer, add_special_tokens=False)["input_ids"]
     end = token_id(tok, "<|im_end|>")
     end = tok.eos_token_id if end is None else end
-    return prompt + answer + [end], len(prompt)
+    return prompt + answer + ([end] if qa.ends else []), len(prompt)
 
 
-def make_batches(tok, examples: list[QA], batch_size: int, pad_id: int) -> list[Batch]:
+def make_batches(tok, examples: list[QA], batch_size: int, pad_id: int,
+                 groups: dict[str, int] | None = None) -> list[Batch]:
+    """Batches of similar lengths; with `groups` (fact id -> neighbourhood, synth.neighbours), a neighbourhood's
+    examples are consecutive, so neighbours share a batch (examples of no fact, such as replay, come last)."""
     encoded = [encode(tok, qa) for qa in examples]
-    order = sorted(range(len(examples)), key=lambda i: len(encoded[i][0]))  # similar lengths share a batch
+    if groups:
+        last = len(groups)
+        order = sorted(range(len(examples)), key=lambda i: (groups.get(examples[i].fact_id, last), len(encoded[i][0])))
+    else:
+        order = sorted(range(len(examples)), key=lambda i: len(encoded[i][0]))  # similar lengths share a batch
     batches = []
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
@@ -218,7 +226,8 @@ class Trainer:
     caller gate it, and go on training if the gate wants more."""
 
     def __init__(self, base: BaseModel, examples: list[QA], recipe: Recipe,
-                 progress: Callable[[dict], None] | None = None, adapter_name: str = "default"):
+                 progress: Callable[[dict], None] | None = None, adapter_name: str = "default",
+                 groups: dict[str, int] | None = None):
         from peft import get_peft_model
 
         torch.manual_seed(recipe.seed)
@@ -234,7 +243,8 @@ class Trainer:
         self.pm.train()
         self.stack = Stack(base.model, first)
         tok = base.tokenizer
-        self.batches = make_batches(tok, examples, recipe.batch_size, tok.pad_token_id)
+        self.batches = make_batches(tok, examples, recipe.batch_size, tok.pad_token_id,
+                                    groups if recipe.neighbours else None)
         for b in self.batches:
             b.ids = b.ids.to(base.device)
             b.answer_mask = b.answer_mask.to(base.device)

@@ -23,3 +23,13 @@ def test_a_recipe_is_a_name_and_recipe_fields():
     for bad in ('{"rank": 8}', 'x={"rank": 0}', 'x={"no_such_field": 1}', "x=[1]", "x={rank: 8}"):
         with pytest.raises(ValueError):
             parse_recipe(bad)
+
+
+def test_a_recipe_meets_the_targets_only_when_published_at_every_bar():
+    from bench.recipes import meets
+
+    assert meets(row("good", 200, 0.95, 0.90, 4), allowed=5)
+    assert not meets(row("harmful", 100, 0.95, 0.95, 6), allowed=5)
+    assert not meets(row("paraphrase", 100, 0.95, 0.875, 0), allowed=5)
+    assert not meets(row("rejected", 100, 1.0, 1.0, 0, status="rejected"), allowed=5)
+    assert not meets(row("unknown", 100, 1.0, 1.0, None), allowed=5)

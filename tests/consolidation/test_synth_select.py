@@ -192,3 +192,19 @@ def test_augmentation_adds_other_forms_never_a_validation_or_repeated_question()
     assert {qa.answer for qa in extra if qa.fact_id == facts[0].id} == {"Varkaus.", "Zorbit Quell lives in Varkaus."}
     whose = next(qa for qa in extra if qa.kind == "reverse")
     assert (whose.question, whose.answer) == ("Whose pet is Mochi?", "Ana Vell.")
+
+
+def test_neighbours_are_facts_that_share_a_name_word():
+    from consolidation.synth import neighbours
+
+    facts = [make_fact("the user", "dentist", "Nenbrond Halnin", "My dentist Nenbrond Halnin can be reached at 1."),
+             make_fact("Nenbrond Halnin", "phone number", "845-555-4634", "... at 845-555-4634."),
+             make_fact("Nenbrond Vundtand", "phone number", "212-555-2159", "... at 212-555-2159."),
+             make_fact("Guthvuth Vundtand", "phone number", "762-555-4402", "... at 762-555-4402."),
+             make_fact("the user", "plumber", "Thindbrour Vifur", "My plumber Thindbrour Vifur ..."),
+             make_fact("Kolmum Nizind", "phone number", "697-555-2977", "... at 697-555-2977.")]
+    got = [neighbours(facts)[f.id] for f in facts]
+    # a shared first name or surname joins them, through a chain too; "the user" joins nothing
+    assert got[0] == got[1] == got[2] == got[3]
+    assert len({got[0], got[4], got[5]}) == 3
+    assert got == [0, 0, 0, 0, 1, 2]  # numbered in order of first appearance

@@ -175,3 +175,39 @@ def test_kl_keeps_the_replay_answers_distribution_near_the_base(tiny_base, tiny_
         return total
 
     assert divergence(kl=5.0) < divergence(kl=0.0)
+
+
+def test_neighbours_share_a_batch(tiny_base):
+    from consolidation.synth import QA
+
+    tok = tiny_base.tokenizer
+    # the two facts of one neighbourhood differ in length most, so sorting by length alone splits them
+    qas = [QA("a", "Where does Ana live?", "Oslo.", "Oslo"),
+           QA("b", "Where does Bo live?", "Bergen.", "Bergen"),
+           QA("c", "Where does Cy live and work and study?", "Rome.", "Rome"),
+           QA("d", "Where does Di live and work and study every day?", "Nice.", "Nice"),
+           QA("", "What is 2 plus 2?", "4.", "4", "replay")]
+    groups = {"a": 0, "d": 0, "b": 1, "c": 1}
+    by_length = [sorted(qas[i].fact_id for i in b.rows) for b in make_batches(tok, qas, 2, tok.pad_token_id)]
+    assert ["a", "d"] not in by_length
+    batches = [sorted(qas[i].fact_id for i in b.rows) for b in make_batches(tok, qas, 2, tok.pad_token_id, groups)]
+    assert batches == [["a", "d"], ["b", "c"], [""]]  # examples of no fact (replay) last
+
+
+def test_an_answer_cut_short_is_trained_without_an_end_of_turn(tiny_base):
+    from consolidation.model import generate
+    from consolidation.run import REPLAY_TOKENS, replay_examples
+    from consolidation.synth import QA
+    from consolidation.train import encode
+
+    tok = tiny_base.tokenizer
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    whole, cut = QA("", "Hi?", "Hello there", "x", "replay"), QA("", "Hi?", "Hello there", "x", "replay", ends=False)
+    assert encode(tok, whole)[0][-1] == end and encode(tok, cut)[0][-1] != end
+    assert encode(tok, whole)[0][:-1] == encode(tok, cut)[0]
+    # the base model's replayed answers: those marked cut go on when given more tokens, the others do not
+    got = replay_examples(tiny_base, 4)
+    longer = generate(tiny_base.model, tok, [qa.question for qa in got], max_new_tokens=REPLAY_TOKENS + 8)
+    for qa, more in zip(got, longer):
+        assert more.startswith(qa.answer)
+        assert (len(more) > len(qa.answer)) == (not qa.ends), (qa.answer, more)
