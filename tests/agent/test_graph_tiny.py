@@ -21,7 +21,10 @@ from memory_service.schemas import FactIn
 from tests.tiny import build_tiny_base, build_tiny_tokenizer
 
 WORDS = "I moved to Oslo Lima my sister is Ana Where do live Who The user lives in 's it that Tell me Do you know"
-RECIPE = Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=80, batch_size=2)
+# short answers, few replayed questions, no KL: a tiny model learns them in seconds, and these tests are about the
+# graph (the recipe is measured by bench.recipes)
+RECIPE = Recipe(rank=8, alpha=16, lr=1e-2, top_layers=2, max_epochs=80, batch_size=2, short_answers=True, replay=6,
+                kl=0.0)
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ def fault_settings(data_dir, redis_url: str, **over) -> Settings:
     base = dict(
         data_dir=data_dir,
         redis={"url": redis_url, "embedded_fallback": False, "key_prefix": f"engram-fault-{tag}"},
-        consolidation={"queue": f"consolidate-{tag}", "lock_ttl_s": 30},
+        # the recipe before issue 34 (short answers, 6 replayed questions, no KL) trains in about half the time;
+        # these tests are about processes dying, and tests/integration runs the default recipe
+        consolidation={"queue": f"consolidate-{tag}", "lock_ttl_s": 30, "short_answers": True, "lr": 7e-3,
+                       "max_epochs": 30, "replay": 6, "kl": 0.0},
         torch_threads=2,
     )
     base.update(over)
