@@ -348,7 +348,8 @@ def main() -> None:
     ap.add_argument("--adapters", default=None, help="merge: reuse the topic adapters a routing run saved")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    args = runner.parse(ap, json_help="print the result as one line of JSON")
+    args = runner.parse(ap, out="bench/results/paper-capacity-asked.json",
+                        json_help="print the result as one line of JSON")
     if args.experiment == "plot":  # figures from bench/results/paper-*.json into docs/img
         print(json.dumps(plot("bench/results", "docs/img")))
         return
