@@ -143,7 +143,7 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
     # The base model is shared by every run in this process: peft wraps it for this run and unload() at the
     # end gives it back untouched, even if the run fails.
     trainer = Trainer(base, ds.train + replay_examples(base, recipe.replay, recipe.replay_reading), recipe, progress,
-                      groups=neighbours(facts))
+                      groups=neighbours(facts) if recipe.neighbours else None)
     pm = trainer.pm
     try:
         # Train only until the cheap teacher-forced check reaches the gate's bar, gate, and go on training

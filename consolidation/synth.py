@@ -371,8 +371,8 @@ def augmented_qa(facts: list[Fact], ds: Dataset) -> list[QA]:
 
 def neighbours(facts: list[Fact]) -> dict[str, int]:
     """fact id -> its neighbourhood: facts whose subjects or objects share a name word ("Nenbrond Halnin",
-    "Nenbrond Vundtand", "Guthvuth Vundtand" are one), numbered in order of first appearance. Trained side by side (one
-    batch), a neighbour's question is in the same step as the fact's, so the adapter learns to tell apart the
+    "Nenbrond Vundtand", "Guthvuth Vundtand" are one), numbered in order of first appearance. Trained side by side
+    (one batch), a neighbour's question is in the same step as the fact's, so the adapter learns to tell apart the
     names a phone book shares rather than one association per surname."""
     parent = list(range(len(facts)))
 

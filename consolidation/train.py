@@ -65,7 +65,8 @@ def make_batches(tok, examples: list[QA], batch_size: int, pad_id: int,
     encoded = [encode(tok, qa) for qa in examples]
     if groups:
         last = len(groups)
-        order = sorted(range(len(examples)), key=lambda i: (groups.get(examples[i].fact_id, last), len(encoded[i][0])))
+        order = sorted(range(len(examples)),
+                       key=lambda i: (groups.get(examples[i].fact_id, last), len(encoded[i][0])))
     else:
         order = sorted(range(len(examples)), key=lambda i: len(encoded[i][0]))  # similar lengths share a batch
     batches = []
@@ -243,8 +244,7 @@ class Trainer:
         self.pm.train()
         self.stack = Stack(base.model, first)
         tok = base.tokenizer
-        self.batches = make_batches(tok, examples, recipe.batch_size, tok.pad_token_id,
-                                    groups if recipe.neighbours else None)
+        self.batches = make_batches(tok, examples, recipe.batch_size, tok.pad_token_id, groups)
         for b in self.batches:
             b.ids = b.ids.to(base.device)
             b.answer_mask = b.answer_mask.to(base.device)
