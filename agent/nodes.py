@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from language.answer_kinds import about_memory, grounded, held_words, may_answer, repeats
 from language.intake import reads_as_question
+from language.matching import states
 from memory_service.adapter_files import AdapterRef
 from memory_service.errors import InvalidInput, NotFound
 from memory_service.registry import Registry
@@ -232,13 +233,17 @@ class Asking:
     asked_as: str
     refs: list[AdapterRef]
     told: tuple[str, ...]
+    taught_answer: str | None = None  # what the rewording was taught to answer
 
     def answer(self, ctx: AgentContext, notes: str | None) -> tuple[str, str | None, float]:
         """The adapters' answer; one that repeats a value only the rewording named (told) is the rewording's,
-        not the weights': then they are asked the question as worded."""
+        not the weights': then they are asked the question as worded. Unless it also says what the rewording was
+        taught to answer (never a value it names, consolidation.synth.askable): an answer in a whole sentence
+        restates the question's names ("Caddoc Velle keeps bees."), and what it adds is the weights'."""
         answer, adapter, confidence = ctx.runtime.answer_one(self.asked_as, self.refs, notes, ctx.max_new_tokens)
-        if self.told and repeats(answer, self.told):
-            self.asked_as, self.refs, self.told = self.question, self.routed, ()
+        if self.told and repeats(answer, self.told) and not (self.taught_answer
+                                                              and states(answer, [self.taught_answer])):
+            self.asked_as, self.refs, self.told, self.taught_answer = self.question, self.routed, (), None
             answer, adapter, confidence = ctx.runtime.answer_one(self.question, self.routed, notes,
                                                                  ctx.max_new_tokens)
         return answer, adapter, confidence
@@ -292,8 +297,8 @@ def answers_as_asked(ctx: AgentContext, ns: str, answer: str, question: str) -> 
 
 
 def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef],
-                  question: str) -> tuple[str, list[AdapterRef], tuple[str, ...]]:
-    """(what to ask, whom, the values the rewording names that the asker did not): the taught question nearest the
+                  question: str) -> tuple[str, list[AdapterRef], tuple[str, ...], str | None]:
+    """(what to ask, whom, the values the rewording names that the asker did not, what it was taught to answer): the taught question nearest the
     asked one, put to the adapter taught it alone, when it is near enough (question_min_score) and its answer of
     the kind asked for (agent.questions.nearest_fitting); else the question as asked, put to `refs`. A small
     adapter recalls what it was taught when asked as it was taught and rarely when asked in other words
@@ -302,11 +307,11 @@ def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef],
     and an answer that repeats a value only the rewording named is not used (respond): the answer is the
     weights'."""
     if ctx.taught is None or not refs:
-        return question, refs, ()
+        return question, refs, (), None
     match = ctx.taught.nearest(refs, ctx.embed(question), question, ctx.question_min_score)
     if match is None:
-        return question, refs, ()
-    return match.question, [match.ref], match.told
+        return question, refs, (), None
+    return match.question, [match.ref], match.told, match.answer
 
 
 def uncovered_score(ctx: AgentContext, ns: str, vector, refs: list[AdapterRef]) -> tuple[str, float] | None:

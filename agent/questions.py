@@ -107,6 +107,7 @@ class Taught:
     score: float  # cosine of the asked question and this one
     ref: AdapterRef  # the version taught it
     told: tuple[str, ...] = ()  # values the question names that the asker did not (told)
+    answer: str | None = None  # what it was taught to answer (its short value), when the manifest lists it
 
 
 class TaughtQuestions:
@@ -147,5 +148,5 @@ class TaughtQuestions:
             sims = vectors @ vector
             i = nearest_fitting(sims, asked, questions, answers, least)
             if i is not None and (best is None or sims[i] > best.score):
-                best = Taught(questions[i], float(sims[i]), ref, told(names[i], asked))
+                best = Taught(questions[i], float(sims[i]), ref, told(names[i], asked), answers[i])
         return best

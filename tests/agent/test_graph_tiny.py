@@ -260,6 +260,35 @@ def test_an_answer_that_repeats_what_only_the_rewording_named_is_not_used(ctx):
     assert out["asked_as"] in {q["question"] for q in listed} and "Lowhithe" in out["answer"]
 
 
+class Restates(Echoes):
+    """The real runtime, except that adapters asked without notes answer in a whole sentence: the taught
+    question's values restated, and what it was taught to answer."""
+
+    def answer_one(self, question, refs, context=None, max_new_tokens=32):
+        if refs and context is None:
+            return "The user has lived in Lowhithe since 2016.", refs[0].name, 1.0
+        return self.runtime.answer_one(question, refs, context, max_new_tokens)
+
+
+def test_an_answer_that_restates_the_rewording_but_says_its_taught_answer_is_used(ctx):
+    """An answer in a whole sentence repeats the values the rewording named; when it also says what the
+    rewording was taught to answer (since 2016), that is the weights' and it stands. One that says only the
+    rewording's values does not (the test above)."""
+    graph = compile_graph(ctx, MemorySaver())
+    fact = publish(ctx, fact_of(run(graph, "I've lived in Lowhithe since 2016."))["id"])
+    listed = ctx.registry.current("alice", fact.topic).manifest()["questions"]
+    told = [q for q in listed if q["names"] == ["lowhithe"]]
+    assert told and "2016" in told[0]["answer"], listed
+    ctx.taught = TaughtQuestions(ctx.service.embedder)
+    real, ctx.runtime = ctx.runtime, Restates(ctx.runtime)
+    try:
+        out = run(graph, "Since when have I lived in my town?")
+    finally:
+        ctx.runtime = real
+    assert out["asked_as"] in {q["question"] for q in told}, out["asked_as"]
+    assert out["answer"] == "The user has lived in Lowhithe since 2016." and out["source"] == "weights-taught"
+
+
 def test_a_taught_question_stands_in_only_when_its_answer_is_of_the_kind_asked_for(service):
     """The manifest lists each question's answer: the nearest question whose answer is a place does not stand in
     for "What does Dorran do for work?", the next one, about his job, does; without answers (a version published
