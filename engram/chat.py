@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from rich.console import Console
 from rich.table import Table
 
 from memory_service.settings import MODES
+
+log = logging.getLogger(__name__)
 
 
 def describe(out: dict) -> Table:
@@ -52,6 +55,11 @@ def chat_loop(graph, namespace: str, mode: str, thread_id: str | None, console: 
             else:
                 console.print(f"[red]modes: {', '.join(MODES)}[/]")
             continue
-        out = graph.invoke({"namespace": namespace, "message": message, "mode": mode}, config)
+        try:
+            out = graph.invoke({"namespace": namespace, "message": message, "mode": mode}, config)
+        except Exception as exc:  # one turn's failure (a bad input, a store gone away) does not end the chat
+            log.debug("chat turn failed", exc_info=True)
+            console.print(f"[red]that turn failed: {getattr(exc, 'message', None) or exc}[/]")
+            continue
         console.print(f"[bold green]engram>[/] {out['answer']}")
         console.print(describe({**out, "mode": mode}))

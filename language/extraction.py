@@ -776,6 +776,14 @@ def _copula(sent, verb, subject, stok, speaker, c: _Clause, before: int) -> str 
         if holder is not None and possessor(holder, speaker) is not None and attrs:
             c.add(possessor(holder, speaker), relation_noun(holder), value_of(attrs[0]), None, attrs[0])
             return None
+        pronoun = next((x for x in stok.children if x.dep_ == "poss" and x.pos_ == "PRON"), None)
+        owned = last_owned(reversed(sent.doc[:sent.start]), speaker) if pronoun else None
+        if owned is not None and attrs and is_name(attrs[0]):
+            # "I have a dog. Her name is Pepper.": whose name is the last thing the message said the speaker has
+            c.add(speaker, relation_noun(owned), value_of(attrs[0]), None, attrs[0])
+            return None
+    if subject is None:
+        return "vague"  # "Her name is Pepper." on its own: nobody the message names
     value_tok = attrs[0] if attrs else next((o for p in preps for o in p.children if o.dep_ == "pobj"), None)
     if (owner is None and stok is not None and stok.pos_ == "NOUN" and value_tok is not None and _is_time(value_tok)
             and not any(x.dep_ in ("det", "poss") for x in stok.children)):
@@ -791,6 +799,25 @@ def _copula(sent, verb, subject, stok, speaker, c: _Clause, before: int) -> str 
             c.add(owner, rel, value, None, value_tok)
             return None if len(c.out) > before else "vague"
     return _predicate(sent, verb, subject, attrs, preps, c, before)
+
+
+HAVING = {"have", "get", "adopt", "buy", "rescue"}
+
+
+def last_owned(tokens, speaker: str):
+    """The nearest noun among `tokens` (read backwards) that the speaker has: "my dog", "our kitten", the object
+    of "I have"/"we adopted"; None when one names a person first (a name is whose the next "her" is)."""
+    for t in tokens:
+        if t.pos_ == "PROPN" and t.ent_type_ not in NOT_PEOPLE:
+            return None
+        if t.pos_ != "NOUN" or _is_time(t):
+            continue
+        if possessor(t, speaker) == speaker:
+            return t
+        if t.dep_ == "dobj" and t.head.lemma_ in HAVING and any(
+                x.dep_ == "nsubj" and x.lower_ in FIRST_PERSON for x in t.head.children):
+            return t
+    return None
 
 
 def _named(tok):

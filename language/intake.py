@@ -10,6 +10,7 @@ farewells and fillers ("Hi!", "Thanks a lot", "haha"), or a passing state of the
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from .extraction import (
     statement,
 )
 from .lexicon import USER
+
+log = logging.getLogger(__name__)
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
 # "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
@@ -100,7 +103,12 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
             if m := FORGET.match(sent.text.strip()):
                 sentences.append(Sentence(m.group("target").strip(), "forget"))
                 continue
-            a, context = _read_sentence(sent, before, sentences, who, addressee)
+            try:
+                a, context = _read_sentence(sent, before, sentences, who, addressee)
+            except Exception as e:  # a parse no rule foresaw: the words are kept all the same, with the reason
+                log.warning("could not read %r: %s: %s", sent.text.strip(), type(e).__name__, e)
+                kind = "question" if sent.text.strip().endswith("?") else "statement"
+                a, context = Analysis(kind, (), f"unreadable ({type(e).__name__})"), None
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
             before = sent
         out.append(Intake(speaker, sentences))

@@ -283,3 +283,42 @@ def test_what_the_context_says_travels_beside_the_parse(monkeypatch):
     assert ("Jorund", "leave", "Corbel Rail") in triples[1]
     assert ("Tessaly", "run", "Thursday quiz") in triples[2]
     assert ("the user", "be at", "Tessgrove Water") in triples[3]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I have a dog. Her name is Pepper.", ("the user", "dog", "Pepper")),
+    ("We adopted a kitten last week. His name is Biscuit.", ("the user", "kitten", "Biscuit")),
+    ("My sister lives in Oslo. Her name is Ana.", ("the user", "sister", "Ana")),
+])
+def test_a_name_said_with_his_or_her_is_of_what_the_speaker_just_said_they_have(text, expected):
+    """"His/Her name is X." names the last thing the message said the speaker has (a pet, a relative)."""
+    last = read_message(text).sentences[-1]
+    assert last.kind == "statement" and (last.triples[0].subject, last.triples[0].relation,
+                                         last.triples[0].object) == expected
+
+
+@pytest.mark.parametrize("text", ["Her name is Pepper.", "His name was Tom.", "Their names are Ana and Jo.",
+                                  "My brother's Dorran. His name is Dorran."])
+def test_a_name_whose_owner_the_message_does_not_say_is_kept_verbatim(text):
+    """Nobody the message names owns it (or a person was named last): no triple, and the words are kept."""
+    last = read_message(text).sentences[-1]
+    assert last.kind == "statement" and last.triples == () and last.why == "vague"
+
+
+def test_a_sentence_no_rule_can_read_is_kept_verbatim_with_the_reason(monkeypatch):
+    """A parse that makes a rule fail (a bug) loses nothing: that sentence is kept as said, with the reason, and
+    the others are read as usual."""
+    import language.intake as intake
+
+    real = intake.analyze
+
+    def fails_on_pepper(sent, who):
+        if "Pepper" in sent.text:
+            raise TypeError("a rule that did not foresee this parse")
+        return real(sent, who)
+
+    monkeypatch.setattr(intake, "analyze", fails_on_pepper)
+    out = read_message("I moved to Oslo. Pepper is mine. Where is it?")
+    assert [(s.text, s.kind, s.why) for s in out.sentences][1:] == [
+        ("Pepper is mine.", "statement", "unreadable (TypeError)"), ("Where is it?", "question", "question")]
+    assert out.sentences[0].triples and out.sentences[0].triples[0].object == "Oslo"

@@ -164,3 +164,13 @@ def test_an_ambiguous_forget_asks_and_deletes_nothing(service):
     assert {f.id for f in service.all_active("fa")} == before
     (nothing,) = service.write_message("fa", "Please forget that I own a submarine.").forgotten
     assert nothing.deleted == [] and nothing.candidates == []
+
+
+def test_a_pet_named_with_her_is_kept_and_read_through_the_api(client):
+    """POST .../messages with "I have a dog. Her name is Pepper." (it once answered 500 and kept nothing)."""
+    r = client.post("/v1/namespaces/pepper/messages", json={"text": "I have a dog. Her name is Pepper."})
+    assert r.status_code == 201, r.text
+    stored = r.json()["stored"]
+    assert [s["text"] for s in stored if s["kind"] == "statement"] == ["I have a dog.", "Her name is Pepper."]
+    assert {(s["subject"], s["relation"], s["object"]) for s in stored if s["kind"] == "fact"} >= {
+        ("the user", "dog", "Pepper")}
