@@ -105,7 +105,7 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
                 continue
             try:
                 a, context = _read_sentence(sent, before, sentences, who, addressee)
-            except Exception as e:  # a parse no rule foresaw: the words are kept all the same, with the reason
+            except Exception as e:  # noqa: BLE001 -- a parse no rule foresaw: the words are kept all the same, with the reason
                 log.warning("could not read %r: %s: %s", sent.text.strip(), type(e).__name__, e)
                 kind = "question" if sent.text.strip().endswith("?") else "statement"
                 a, context = Analysis(kind, (), f"unreadable ({type(e).__name__})"), None

@@ -308,7 +308,7 @@ def test_a_name_whose_owner_the_message_does_not_say_is_kept_verbatim(text):
 def test_a_sentence_no_rule_can_read_is_kept_verbatim_with_the_reason(monkeypatch):
     """A parse that makes a rule fail (a bug) loses nothing: that sentence is kept as said, with the reason, and
     the others are read as usual."""
-    import language.intake as intake
+    from language import intake
 
     real = intake.analyze
 
