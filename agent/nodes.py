@@ -4,7 +4,6 @@ objects live in AgentContext, which agent.graph.compile_graph binds to every nod
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -86,8 +85,8 @@ def observe(state: AgentState, ctx: AgentContext) -> dict:
         raise InvalidInput(f"invalid mode {state.get('mode')!r}: one of {', '.join(MODES)}", field="mode")
     turn = {"role": "user", "content": msg}
     speaker = state.get("speaker") or "user"
-    if reads_as_question(msg) and not re.search(r"[.!]\s+\S", msg.strip()):  # one question: nothing to keep
-        return {"written": [], "question": msg, "asked": True, "messages": [turn]}
+    # every message is read, a one-sentence question too: "What a week, I started at Brisk Dental." states, and
+    # "Did I mention my dentist is Oriel Tansby?" states and asks (language.intake)
     out = ctx.service.write_message(state["namespace"], msg, speaker=speaker, said_at=said_at(state), source="chat",
                                     addressee=state.get("addressee"))
     written = [{"id": s.id, "text": s.text, "outcome": s.outcome.value, "topic": s.topic, "kind": s.kind,

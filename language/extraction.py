@@ -54,6 +54,7 @@ from .lexicon import (
     POSSESSED_HEADS,
     QUESTION_AUX,
     REQUEST_VERBS,
+    TELLING_VERBS,
     SOMEONE,
     TIME_NOUNS,
     USER,
@@ -110,6 +111,21 @@ def is_question(sent) -> bool:
         return any(t.pos_ in ("AUX", "VERB") for t in words[1:3])
     return first in QUESTION_AUX and len(words) > 1 and "," not in sent.text and words[1].lower_ in (
         "you", "i", "we", "they", "he", "she", "it", "there", "your", "my")
+
+
+def said_while_asking(sent) -> list:
+    """The verbs of what a yes/no question about telling states ("Did I mention my dentist is Oriel Tansby?",
+    "Have I told you that I moved to Ryde?"): the clause a telling verb takes, when it has a subject of its own and
+    asks nothing itself ("Do you know where I live?" states nothing). Empty for any other question."""
+    words = [t for t in sent if not t.is_punct and not t.is_space]
+    root = sent.root
+    if not words or words[0].lower_ not in QUESTION_AUX or root.lemma_.lower() not in TELLING_VERBS:
+        return []
+    said = [t for t in root.children if t.dep_ == "ccomp" and t.pos_ in ("VERB", "AUX")
+            and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
+            and not any(c.tag_ in ("WDT", "WP", "WP$", "WRB") or c.lower_ in ("if", "whether") for c in t.subtree
+                        if c.i < t.i)]
+    return said + [t for v in said for t in v.conjuncts if t.pos_ in ("VERB", "AUX")]
 
 
 def leans_on_previous(sent) -> bool:
@@ -1068,7 +1084,11 @@ def _contacts(sent, speaker: str, c: _Clause) -> None:
 def analyze(sent, speaker: str = USER) -> Analysis:
     """What one sentence (a spaCy Span) states, said by `speaker` (USER or a person's name)."""
     if is_question(sent):
-        return Analysis("question", why="question")
+        said = said_while_asking(sent)
+        c = _Clause(speaker, [])
+        for verb in said:
+            _verb_clause(sent, verb, speaker, c)
+        return Analysis("question", tuple(c.out), why="question")
     if is_small_talk(sent):
         return Analysis("small-talk", why="small-talk")
     c = _Clause(speaker, [])

@@ -70,7 +70,8 @@ class Intake:
 
 def reads_as_question(message: str) -> bool:
     """Whether a whole message reads as a question at a glance (it ends with "?" or opens with a wh-word or an
-    auxiliary), before any parse: the agent's shortcut for a one-sentence question, which keeps nothing."""
+    auxiliary), before any parse: whether a message that kept nothing and asked nothing the parse saw ("Tell me
+    about it") is still put to the model. Never a reason not to read a message (the agent reads every one)."""
     m = message.strip().lower()
     return m.endswith("?") or bool(re.match(r"^(who|what|where|when|which|how|why|do|does|did|is|are|can)\b", m))
 
@@ -109,6 +110,9 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
                 log.warning("could not read %r: %s: %s", sent.text.strip(), type(e).__name__, e)
                 kind = "question" if sent.text.strip().endswith("?") else "statement"
                 a, context = Analysis(kind, (), f"unreadable ({type(e).__name__})"), None
+            if a.kind == "question" and a.triples:  # "Did I mention my dentist is Oriel Tansby?": kept and asked
+                sentences.append(Sentence(sent.text.strip(), "statement", a.triples, None, context))
+                a = Analysis("question", (), a.why)
             sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
             before = sent
         out.append(Intake(speaker, sentences))

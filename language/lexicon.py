@@ -105,6 +105,10 @@ IDIOM_OBJECTS = {"way", "lot", "course", "all", "least", "most", "sudden", "end"
 POINTING = {"it", "him", "her", "them", "this", "that", "these", "those", "himself", "herself", "itself"}
 
 # "Tell me the phone number of Ada", "Give me Ana's number, please": requests put to the agent, asked not stated
+# verbs whose clause a yes/no question takes as said ("Did I mention my dentist is Oriel Tansby?", "Have I told you
+# I moved?", "Did you know my sister lives in Oslo?"): the asker states the clause while asking
+TELLING_VERBS = {"mention", "tell", "know", "hear", "realise", "realize"}  # not "say": "Did I say I would?" asks
+
 REQUEST_VERBS = {"tell", "give", "remind", "show", "list", "find", "explain", "describe", "recall", "name", "repeat",
                  "say", "read", "look"}
 

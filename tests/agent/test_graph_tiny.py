@@ -77,6 +77,20 @@ def test_statement_is_written_and_rag_puts_it_in_the_prompt(ctx):
     assert [m["role"] for m in state["messages"]] == ["user", "assistant"] * 4
 
 
+def test_a_message_is_never_dropped_for_looking_like_a_question(ctx):
+    """What a message states is kept whatever its first word or last mark; what it asks is answered."""
+    graph = compile_graph(ctx, MemorySaver())
+    out = run(graph, "What a week, I started at Brisk Dental.", mode="rag")
+    assert ("fact", "The user started at Brisk Dental.") in [(w["kind"], w["text"]) for w in out["written"]]
+    assert out["source"] is None  # nothing was asked
+    out = run(graph, "Did I mention my dentist is Oriel Tansby?", mode="rag")
+    assert [w["text"] for w in out["written"] if w["kind"] == "statement"] == [
+        "Did I mention my dentist is Oriel Tansby?"]
+    assert out["question"] == "Did I mention my dentist is Oriel Tansby?" and out["source"] == "reading"
+    out = run(graph, "Who is my dentist?", mode="rag")
+    assert out["written"] == [] and "Did I mention my dentist is Oriel Tansby?" in out["context"]
+
+
 def test_lora_mode_routes_to_published_adapter_and_drops_it_when_stale(ctx):
     graph = compile_graph(ctx, MemorySaver())
     fid = fact_of(run(graph, "I moved to Oslo."))["id"]

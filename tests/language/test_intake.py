@@ -322,3 +322,24 @@ def test_a_sentence_no_rule_can_read_is_kept_verbatim_with_the_reason(monkeypatc
     assert [(s.text, s.kind, s.why) for s in out.sentences][1:] == [
         ("Pepper is mine.", "statement", "unreadable (TypeError)"), ("Where is it?", "question", "question")]
     assert out.sentences[0].triples and out.sentences[0].triples[0].object == "Oslo"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Did I mention my dentist is Oriel Tansby?", ("the user", "dentist", "Oriel Tansby")),
+    ("Have I told you that I moved to Ryde?", ("the user", "live in", "Ryde")),
+    ("Did you know my sister Ana lives in Oslo?", ("Ana", "live in", "Oslo")),
+])
+def test_a_question_about_telling_keeps_what_it_tells_and_is_asked(text, expected):
+    """A yes/no question whose telling verb takes a clause with its own subject states that clause: the sentence
+    is kept (with its facts) and asked."""
+    out = read_message(text)
+    assert [s.text for s in out.statements] == [text] and [s.text for s in out.questions] == [text]
+    assert expected in {(t.subject, t.relation, t.object) for t in out.statements[0].triples}
+
+
+@pytest.mark.parametrize("text", ["Do you know where I live?", "Do you know if I moved to Ryde?",
+                                  "Did I say I was moving to Oslo?", "Is it true that I live in Leeds?",
+                                  "Where did I say I live?"])
+def test_a_question_that_asks_what_its_clause_says_states_nothing(text):
+    out = read_message(text)
+    assert out.statements == [] and [s.text for s in out.questions] == [text]
