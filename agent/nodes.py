@@ -212,7 +212,9 @@ def said_back(state: AgentState) -> str:
     noted = "Noted: " + "; ".join(w["text"] for w in state.get("written", []) if w.get("kind") != "fact") \
         if state.get("written") else ""
     for f in state.get("forgotten", []):
-        if f["deleted"]:
+        if f.get("withdrawn"):
+            noted += ("\n" if noted else "") + "Not kept: " + "; ".join(f["withdrawn"])
+        elif f["deleted"]:
             noted += ("\n" if noted else "") + "Forgotten: " + "; ".join(d["text"] for d in f["deleted"]
                                                                         if not d.get("derived_from"))
         elif f["candidates"]:

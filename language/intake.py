@@ -24,26 +24,23 @@ from .extraction import (
     refer_subject,
     statement,
 )
+from .forgetting import ForgetRequest, forget_request
 from .lexicon import USER
 
 log = logging.getLogger(__name__)
 
 SPEAKER_USER = "user"  # the person talking to the agent; any other speaker is named ("Caroline")
-# "Please forget that I drive a red Halvik", "delete the part about my dentist": a request, not a statement
-# ("remove" and "drop" only with what follows them marked: "Drop Hesper a line" is not a request to forget)
-FORGET = re.compile(r"^(?:(?:please|pls|can you|could you|kindly)\s+)?(?:(?:forget|delete|erase)\s+"
-                    r"(?:that\s+|about\s+|the (?:fact|part|bit) (?:that|about)\s+|what i said about\s+)?|"
-                    r"(?:remove|drop)\s+(?:that\s+|the (?:fact|part|bit) (?:that|about)\s+|what i said about\s+))"
-                    r"(?P<target>.+?)[.!?]*$", re.IGNORECASE)
+
 
 
 @dataclass(frozen=True)
 class Sentence:
     text: str
-    kind: str  # statement | question | small-talk | forget (then `text` is what to forget)
+    kind: str  # statement | question | small-talk | forget (then `text` is what to forget) | withdrawn
     triples: tuple[Triple, ...] = ()
     why: str | None = None  # why it gave no triple
     context: str | None = None  # the sentence before it in the message, when it leans on it ("He's a chef.")
+    everything: bool = False  # a forget request for every statement about its target ("everything about my ex")
 
 
 @dataclass(frozen=True)
@@ -62,6 +59,12 @@ class Intake:
     @property
     def forget(self) -> list[Sentence]:
         return [s for s in self.sentences if s.kind == "forget"]
+
+    @property
+    def withdrawn(self) -> list[Sentence]:
+        """Statements of this message that a later sentence of it asked not to keep ("My PIN is 4471. Please
+        don't keep that.")."""
+        return [s for s in self.sentences if s.kind == "withdrawn"]
 
     @property
     def skipped(self) -> list[Sentence]:
@@ -101,8 +104,9 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
         for sent in doc.sents:
             if not sent.text.strip():
                 continue
-            if m := FORGET.match(sent.text.strip()):
-                sentences.append(Sentence(m.group("target").strip(), "forget"))
+            if (request := forget_request(sent)) is not None:
+                _forget(request, sentences)
+                before = sent
                 continue
             try:
                 a, context = _read_sentence(sent, before, sentences, who, addressee)
@@ -117,6 +121,19 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
             before = sent
         out.append(Intake(speaker, sentences))
     return out
+
+
+def _forget(request: ForgetRequest, sentences: list[Sentence]) -> None:
+    """A request to forget: its target, or, when it points back ("Please don't keep that."), the statement
+    before it in this message, which is then withdrawn and never stored; with nothing before it in the message,
+    the last statement the speaker stored (target ""). A request after a request ("Could you forget what I said
+    about my rent? I'd rather it wasn't kept.") adds nothing."""
+    if request.target is not None:
+        sentences.append(Sentence(request.target, "forget", everything=request.everything))
+    elif sentences and sentences[-1].kind == "statement":
+        sentences[-1] = Sentence(sentences[-1].text, "withdrawn", why="withdrawn")
+    elif not sentences or sentences[-1].kind not in ("forget", "withdrawn"):
+        sentences.append(Sentence("", "forget"))
 
 
 def _read_sentence(sent, before, sentences: list[Sentence], who: str,

@@ -158,6 +158,8 @@ class Forgotten(BaseModel):
     deleted: list[Fact] = Field([], description="The facts deleted (a statement with the facts read from it)")
     candidates: list[Fact] = Field([], description="When several stored statements match about equally: "
                                                     "nothing is deleted; ask which one")
+    withdrawn: list[str] = Field([], description="Statements of the same message that the request took back "
+                                                 "(\"My PIN is 4471. Please don't keep that.\"): never stored")
 
 
 class MessageResult(BaseModel):

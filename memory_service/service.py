@@ -321,7 +321,9 @@ class MemoryService:
         intake = self._with_llm_facts(read_message(text, speaker, addressee))
         result = MessageResult(questions=[s.text for s in intake.questions],
                                skipped=[Skipped(text=s.text, reason=s.why or s.kind) for s in intake.skipped],
-                               forgotten=[self.forget(ns, s.text, speaker) for s in intake.forget])
+                               forgotten=[self.forget(ns, s.text, speaker, everything=s.everything)
+                                          for s in intake.forget])
+        result.forgotten += [Forgotten(request=s.text, withdrawn=[s.text]) for s in intake.withdrawn]
         statements = intake.statements
         if not statements:
             return result
@@ -376,32 +378,66 @@ class MemoryService:
             if s.kind == "statement" else s for s in intake.sentences])
 
     def forget(self, ns: str, request: str, speaker: str = "user", min_score: float = 0.6,
-               margin: float = 0.05) -> Forgotten:
-        """Delete what `request` names ("I drive a red Halvik"): the best-matching stored statement with the
-        facts read from it (or a fact and its statement). When another statement matches within `margin`, nothing
-        is deleted and both are returned as candidates: the agent asks which one."""
+               margin: float = 0.05, everything: bool = False) -> Forgotten:
+        """Delete what `request` names ("my rent", "I drive a red Halvik"): the stored statement that best
+        matches it, with the facts read from it (or a fact and its statement). A statement matches when it says a
+        word the request is about ("rent"; a name the speaker's facts give what the request names: "my ex" is
+        "Dario Vell") or its meaning is at least `min_score` near; the best says the most of those words, then
+        is nearest. When another matches as well within `margin`, nothing is deleted and both are returned as
+        candidates: the agent asks which one. `everything`: every statement that matches. An empty request is
+        the last statement the speaker stored ("Please don't keep that.")."""
+        from language.forgetting import about_words
+        from language.intake import subject_of
+
         out = Forgotten(request=request)
         try:
-            hits = self.recall(ns, request, limit=10, record_heat=False)
+            if not request.strip():
+                return self._forget_last(ns, speaker, out)
+            hits = self.recall(ns, request, limit=50, record_heat=False)
         except NotFound:
             return out
-        groups: dict[str, tuple[float, Fact]] = {}  # statement (or lone fact) id -> best score, its fact
+        words = about_words(request)
+        owner = subject_of(speaker)
+        # "my ex" is Dario Vell: what was said of Dario Vell is about the user's ex too
+        names = {h.fact.object for h in hits if h.fact.subject == owner and h.fact.relation and h.fact.object
+                 and about_words(h.fact.relation) and about_words(h.fact.relation) <= words}
+        for name in sorted(names):
+            words |= about_words(name)
+            hits += self.recall(ns, name, limit=50, record_heat=False)
+        groups: dict[str, tuple[int, float]] = {}  # statement (or lone fact) id -> (words said, nearness)
         for h in hits:
-            if h.score < min_score:
+            said = len(words & about_words(h.fact.text))
+            if said == 0 and h.score < min_score:
                 continue
             key = h.fact.derived_from or h.fact.id
-            if key not in groups or h.score > groups[key][0]:
-                groups[key] = (h.score, h.fact)
-        ranked = sorted(groups.items(), key=lambda g: -g[1][0])
+            groups[key] = max(groups.get(key, (0, 0.0)), (said, h.score))
+        ranked = sorted(groups.items(), key=lambda g: (-g[1][0], -g[1][1]))
         if not ranked:
             return out
-        if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < margin:
+        if everything:
+            chosen = [key for key, _ in ranked]
+        elif len(ranked) > 1 and ranked[1][1][0] == ranked[0][1][0] and ranked[0][1][1] - ranked[1][1][1] < margin:
             out.candidates = [self.get(ns, key) for key, _ in ranked[:3]]  # the statements, as they were said
             return out
-        head = self.get(ns, ranked[0][0])
-        gone = [head, *(f for f in self.linked(ns, head) if f.id != head.id)]
+        else:
+            chosen = [ranked[0][0]]
+        for key in chosen:
+            head = self.get(ns, key)
+            out.deleted += [head.model_copy(update={"status": FactStatus.deleted}), *(
+                f.model_copy(update={"status": FactStatus.deleted}) for f in self.linked(ns, head) if f.id != head.id)]
+            self.delete(ns, head.id)
+        return out
+
+    def _forget_last(self, ns: str, speaker: str, out: Forgotten) -> Forgotten:
+        """Delete the last statement `speaker` stored in `ns` (and its facts)."""
+        said = [f for f in self.all_active(ns) if f.derived_from is None and (f.speaker or "user") == speaker]
+        if not said:
+            return out
+        head = max(said, key=lambda f: (f.said_at or f.created_at, f.created_at))
+        out.request = head.text
+        out.deleted = [head.model_copy(update={"status": FactStatus.deleted}), *(
+            f.model_copy(update={"status": FactStatus.deleted}) for f in self.linked(ns, head) if f.id != head.id)]
         self.delete(ns, head.id)
-        out.deleted = [f.model_copy(update={"status": FactStatus.deleted}) for f in gone]
         return out
 
     def _retire_statement_of(self, ns: str, old_fact_id: str, new_statement_id: str) -> None:

@@ -174,17 +174,45 @@ def test_messages_are_read_in_one_batch_in_order():
     assert [(t.relation, t.object) for t in b.sentences[0].triples] == [("drive", "red Halvik coupe")]
 
 
-@pytest.mark.parametrize("text, target", [("Please forget that I drive a red Halvik.", "I drive a red Halvik"),
-                                          ("forget about my dentist", "my dentist"),
-                                          ("Can you delete the part about my old job?", "my old job")])
-def test_forget_requests_are_not_statements(text, target):
+@pytest.mark.parametrize("text, target, everything", [
+    ("Please forget that I drive a red Halvik.", "I drive a red Halvik", False),
+    ("forget about my dentist", "my dentist", False),
+    ("Can you delete the part about my old job?", "my old job", False),
+    ("Actually, could you forget what I said about my rent?", "my rent", False),
+    ("I'd rather you didn't remember my old address.", "my old address", False),
+    ("I don't want you to remember my phone number.", "my phone number", False),
+    ("Delete everything about my ex.", "my ex", True),
+    ("Ugh, forget the driving test thing.", "driving test", False),
+    ("Never mind what I told you about Priya's wedding, just forget it.", "Priya's wedding", False),
+    ("Could you please not keep the Varna trip?", "Varna trip", False),
+    ("Stop remembering where I work, please.", "where I work", False),
+    ("Can we forget about my landlord?", "my landlord", False),
+])
+def test_a_request_to_forget_is_read_wherever_it_sits_and_however_it_names_its_target(text, target, everything):
+    """An erasing verb, or a keeping verb negated or stopped, said to the agent (an imperative, "you", "can
+    we"): a request, never a statement; its target is what it names, unwrapped from "what I said about" and
+    "the part about"."""
     (s,) = read_message(text).sentences
-    assert (s.kind, s.text) == ("forget", target)
+    assert (s.kind, s.text, s.everything) == ("forget", target, everything)
 
 
-def test_drop_someone_a_line_is_not_a_request_to_forget():
-    assert [s.kind for s in read_message("Drop Hesper a line at hesper.q@example.com.").sentences] == ["statement"]
-    assert read_message("Please drop that I own a boat.").sentences[0].kind == "forget"
+@pytest.mark.parametrize("text", ["I forgot my keys at Tom's house.", "Don't forget my sister's birthday is on 4 May.",
+                                  "I deleted my Instagram account last week.", "My brother keeps forgetting my name.",
+                                  "Mum wants to erase her old Facebook photos.", "Remember that I live in Fenwick.",
+                                  "I spent Sunday clearing the weeds from the garden."])
+def test_forgetting_said_of_someone_or_negated_is_a_statement(text):
+    assert [s.kind for s in read_message(text).sentences] == ["statement"]
+
+
+def test_a_request_that_points_back_withdraws_the_statement_before_it():
+    """"Please don't keep that." after a statement of the same message: that statement is never stored; alone in
+    its message, it asks for the last thing stored (target ""); after another request it adds nothing."""
+    out = read_message("My PIN is 4471. Actually, please don't keep that. I live in Leeds.")
+    assert [(s.kind, s.text) for s in out.sentences] == [("withdrawn", "My PIN is 4471."),
+                                                         ("statement", "I live in Leeds.")]
+    assert [(s.kind, s.text) for s in read_message("Forget I said that.").sentences] == [("forget", "")]
+    out = read_message("Could you forget what I said about my rent? I'd rather it wasn't kept.")
+    assert [(s.kind, s.text) for s in out.sentences] == [("forget", "my rent")]
 
 
 def test_he_and_she_are_read_as_the_person_named_just_before():

@@ -174,3 +174,27 @@ def test_a_pet_named_with_her_is_kept_and_read_through_the_api(client):
     assert [s["text"] for s in stored if s["kind"] == "statement"] == ["I have a dog.", "Her name is Pepper."]
     assert {(s["subject"], s["relation"], s["object"]) for s in stored if s["kind"] == "fact"} >= {
         ("the user", "dog", "Pepper")}
+
+
+def test_forget_finds_what_the_request_is_about_by_its_words_and_names(service):
+    """"my rent" deletes the statement that says rent, not the nearest by meaning alone; "everything about my
+    ex" deletes what was said of the ex by name too; nothing else is touched."""
+    service.write_message("fw", "My rent is 900 pounds a month. My sister Ana lives in Oslo.")
+    service.write_message("fw", "My ex is called Dario Vell. Dario Vell lives in Tullow. I grew up in Ashcombe.")
+    (f,) = service.write_message("fw", "Actually, could you forget what I said about my rent?").forgotten
+    assert [d.text for d in f.deleted if d.derived_from is None] == ["My rent is 900 pounds a month."]
+    (f,) = service.write_message("fw", "Delete everything about my ex.").forgotten
+    assert {d.text for d in f.deleted if d.derived_from is None} == {"My ex is called Dario Vell.",
+                                                                       "Dario Vell lives in Tullow."}
+    assert {x.text for x in service.all_active("fw") if x.derived_from is None} == {
+        "My sister Ana lives in Oslo.", "I grew up in Ashcombe."}
+
+
+def test_a_request_that_points_back_forgets_the_last_statement_or_withdraws_one_unsaid(service):
+    service.write_message("fb", "I live in Leeds.")
+    service.write_message("fb", "I owe Marguerite 200 pounds.")
+    (f,) = service.write_message("fb", "Forget I said that.").forgotten
+    assert f.request == "I owe Marguerite 200 pounds." and f.deleted
+    out = service.write_message("fb", "My PIN is 4471. Please don't keep that.")
+    assert out.stored == [] and [f.withdrawn for f in out.forgotten] == [["My PIN is 4471."]]
+    assert {x.text for x in service.all_active("fb") if x.derived_from is None} == {"I live in Leeds."}
