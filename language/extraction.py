@@ -38,6 +38,7 @@ from .lexicon import (
     HYPOTHETICAL_MARKS,
     HYPOTHETICAL_MODALS,
     IDIOM_OBJECTS,
+    JOB_NOUNS,
     JOB_SUFFIXES,
     JOBS,
     KIN_NAMES,
@@ -55,6 +56,7 @@ from .lexicon import (
     QUESTION_AUX,
     REQUEST_VERBS,
     SOMEONE,
+    TAKING_UP,
     TELLING_VERBS,
     TIME_NOUNS,
     USER,
@@ -597,6 +599,8 @@ def _objects(verb):
                     found += [(c.lower_, cj) for cj in o.conjuncts]
                 elif o.dep_ == "pcomp" and o.pos_ == "VERB":  # "signed up for swimming"
                     found.append((c.lower_, o))
+                elif o.dep_ == "prep" and o.lower_ in ("of", "from"):  # "moved out of Corran Street", "away from"
+                    found += [(f"{c.lower_} {o.lower_}", x) for x in o.children if x.dep_ == "pobj"]
         elif c.dep_ == "agent":  # "raised by my aunt"
             found += [("by", o) for o in c.children if o.dep_ == "pobj"]
     found += [(suffix, cj) for suffix, o in list(found) if suffix == "" for cj in o.conjuncts]
@@ -629,6 +633,8 @@ def _verb_clause(sent, verb, speaker: str, c: _Clause) -> str | None:
     if perfect:
         auxpass, own_subject = None, None
     if lemma in NAMING_VERBS and _named_it(verb, subject, c):
+        return None
+    if lemma == "rename" and _renamed_by(verb, speaker, c):
         return None
     if lemma in CONTACT_VERBS and auxpass is None and (PHONE.search(sent.text) or EMAIL.search(sent.text)):
         return "vague"  # "Call my mom Ilse on 617-555-0133": the number is read by _contacts
@@ -672,6 +678,23 @@ def _named_it(verb, subject, c: _Clause) -> bool:
     return True
 
 
+def _renamed_by(verb, speaker: str, c: _Clause) -> bool:
+    """"We renamed the dog Biscuit", "The kids renamed the hamster Captain": the thing's new name, the speaker's
+    (a definite "the dog" in a chat is the speaker's own, as "my dog" would be)."""
+    name = next((x for x in verb.children if x.dep_ in ("dobj", "oprd") and is_name(x)), None)
+    thing = next((x for x in name.children if x.dep_ == "compound" and x.pos_ == "NOUN"), None) if name else None
+    if thing is None:  # "renamed the dog Biscuit" parsed with the dog as the object and the name beside it
+        thing = next((x for x in verb.children if x.dep_ == "dobj" and x.pos_ == "NOUN"), None)
+        name = next((x for x in verb.children if x.dep_ in ("oprd", "npadvmod", "attr") and is_name(x)), None)
+    if thing is None or name is None:
+        return False
+    owner = possessor(thing, speaker) or speaker
+    rel = relation_noun(thing)
+    c.renamed.add((owner, rel))
+    c.add(owner, rel, value_of(name), None, name)
+    return True
+
+
 def _renamed(sent, verb, subject, stok, speaker: str, c: _Clause) -> None:
     """A name given in the passive: "My sister is called Ana", "Our dog Pepper is now called Juniper" (the new
     name replaces the appositive's old one)."""
@@ -711,9 +734,21 @@ def _verb_objects(verb, objs, subject: str, speaker: str, lemma: str, base: str,
     qualifier_exclude: set[int] = set()
     # "I live in Carrowmede, in a tiny flat over a bike shop": the name says where; the rest describes it
     named_preps = {suffix for suffix, o in objs if suffix and is_name(o)}
+    # "moved into a cottage in Ryde": where one lives is the place named, whichever preposition names it
+    living = {suffix for suffix, _ in objs if suffix and CANONICAL.get(f"{base} {suffix}") == "live in"}
+    if living & named_preps:
+        named_preps |= living
+    # "I moved my account to Pellow Bank": a thing moved, not the speaker
+    moved = next((o for suffix, o in objs if suffix == "" and o.pos_ in ("NOUN", "PROPN")), None) \
+        if lemma in ("move", "relocate", "transfer") else None
+    # "I started a new job at Corbel Rail": the speaker works there
+    job = next((o for suffix, o in objs if suffix == "" and o.lemma_.lower() in JOB_NOUNS), None) \
+        if lemma in TAKING_UP else None  # not "I'm considering a job at ..."
     for suffix, o in objs:
         if suffix in named_preps and not is_name(o):
             continue
+        if job is not None and suffix in ("at", "with", "for") and is_name(o):
+            c.add(subject, "work at", value_of(o), None, o)
         apposed = appositive_name(o) if suffix == "" and possessor(o, speaker) is None else None
         if apposed is not None and is_name(apposed) and lemma in ("have", "get", "adopt", "buy"):
             rel = relation_noun(o)  # "we've got a dog, Ferrow"; "she's got a little girl, Lottabel": a daughter
@@ -742,9 +777,9 @@ def _verb_objects(verb, objs, subject: str, speaker: str, lemma: str, base: str,
         qualifier_exclude |= {t.i for t in o.subtree}
         as_said = phrase(o, keep_det=True) if o.pos_ not in ("PROPN", "NUM") and not o._.refers else value
         subj = subject[:1].upper() + subject[1:]
-        c.add(subject, f"{base} {suffix}".strip(), value, None, o,
-              text=None if CANONICAL.get(f"{base} {suffix}".strip()) else f"{subj} {said} {suffix} {as_said}."
-              .replace("  ", " "))
+        rel = f"{base} {moved.lemma_.lower()} {suffix}" if moved is not None and suffix else f"{base} {suffix}".strip()
+        c.add(subject, rel, value, None, o,
+              text=None if CANONICAL.get(rel) else f"{subj} {said} {suffix} {as_said}.".replace("  ", " "))
     for there in (x for x in verb.children if x._.place):  # "Worked there since 2019": where the sentence before said
         prep, value, kind = there._.place
         subj = subject[:1].upper() + subject[1:]

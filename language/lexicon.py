@@ -83,7 +83,15 @@ JOBS = {"head", "director", "chief", "officer", "nurse", "doctor", "chef", "pilo
 CANONICAL = {"move to": "live in", "relocate to": "live in", "move into": "live in", "settle in": "live in",
              "now live in": "live in", "work for": "work at", "be live in": "live in", "stay in": "live in",
              "be base in": "live in", "be based in": "live in", "be employ at": "work at", "be employ by": "work at",
-             "be employed at": "work at", "be employed by": "work at"}
+             "be employed at": "work at", "be employed by": "work at", "move in": "live in"}
+
+# a relation that ends another with the same object: "I left Brisk Dental" ends "works at Brisk Dental"
+ENDS = {"leave": ("work at",), "quit": ("work at",), "move out of": ("live in", "live on"),
+        "move from": ("live in", "live on"), "sell": ("car", "drive", "have", "own")}
+
+# what "a new job at X" is: work at X ("I started a new job at Corbel Rail", "she took a post at Ostwin")
+JOB_NOUNS = {"job", "position", "role", "post", "placement", "internship", "apprenticeship", "contract"}
+TAKING_UP = {"start", "begin", "get", "take", "land", "accept", "have", "secure", "find"}
 
 NAMING_VERBS = {"call", "name"}
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from language.lexicon import ENDS
+
 from .embed import Embedder
 from .errors import InvalidInput, NotFound
 from .heat import HeatTracker
@@ -195,6 +197,7 @@ class MemoryService:
             for r in self.store.scroll_all(FactFilter(namespace=ns, status=ACTIVE, subject_key=subjects)):
                 current[(r.payload["subject_key"], _norm(r.payload.get("relation")))] = (r.id, r.payload)
         superseded: dict[str, dict] = {}
+        ended: dict[str, tuple[dict, str]] = {}  # old id -> (its payload, the id of the fact that ends it)
         now = self.heat.clock()  # the heat clock: evaluations advance it
         points: list[Point] = []
         for plan in accepted:
@@ -207,6 +210,11 @@ class MemoryService:
                 "said_ts": f.said_at.timestamp() if f.said_at is not None else None, "qualifier": f.qualifier,
                 "context": f.context,
             }
+            for relation in ENDS.get(_norm(f.relation), ()) if f.subject and f.object else ():
+                # "I left Brisk Dental": "works at Brisk Dental" is over
+                old = current.get((_norm(f.subject), relation))
+                if old is not None and _norm(old[1].get("object")) == _norm(f.object):
+                    ended[old[0]] = (old[1], plan.result.id)
             if f.subject and f.relation:
                 key = (_norm(f.subject), _norm(f.relation))
                 old = current.get(key)
@@ -222,15 +230,20 @@ class MemoryService:
             if sup is not None and any(p.id == sup for p in points):
                 next(p for p in points if p.id == sup).payload.update(status="superseded", superseded_by=pt.id)
                 superseded.pop(sup, None)
-        self._apply_write(ns, points, superseded)
+        by = {old_id: new_id for old_id, (_, new_id) in ended.items() if old_id not in superseded}
+        superseded.update({old_id: payload for old_id, (payload, _) in ended.items() if old_id in by})
+        self._apply_write(ns, points, superseded, by)
         return [p.result for p in plans]
 
-    def _apply_write(self, ns: str, points: list[Point], superseded: dict[str, dict]) -> None:
+    def _apply_write(self, ns: str, points: list[Point], superseded: dict[str, dict],
+                     ended_by: dict[str, str] | None = None) -> None:
+        """Store the points; mark what they supersede (`ended_by`: old id -> the fact that ended it, for a
+        fact that ends another without taking its place)."""
         self.store.upsert(points)
         by_id = {p.id: p for p in points}
         try:
             for old_id in superseded:
-                new_id = next(p.id for p in points if p.payload["supersedes"] == old_id)
+                new_id = (ended_by or {}).get(old_id) or next(p.id for p in points if p.payload["supersedes"] == old_id)
                 self.store.set_payload([old_id], {"status": FactStatus.superseded.value, "superseded_by": new_id})
             self.heat.add_pending(ns, [(p.id, p.payload["topic"], p.payload["created_ts"])
                                        for p in points if p.payload["status"] == "active"])

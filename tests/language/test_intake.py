@@ -371,3 +371,20 @@ def test_a_question_about_telling_keeps_what_it_tells_and_is_asked(text, expecte
 def test_a_question_that_asks_what_its_clause_says_states_nothing(text):
     out = read_message(text)
     assert out.statements == [] and [s.text for s in out.questions] == [text]
+
+
+@pytest.mark.parametrize("text, expected, absent", [
+    ("We sold the flat and moved into a cottage in Ryde.", ("the user", "live in", "Ryde"), ("live in", "cottage")),
+    ("I moved my account to Pellow Bank.", ("the user", "move account to", "Pellow Bank"), ("live in", "Pellow Bank")),
+    ("I started a new job at Corbel Rail on Monday.", ("the user", "work at", "Corbel Rail"), None),
+    ("I'm considering a job at Pellucid Systems.", ("the user", "consider at", "Pellucid Systems"),
+     ("work at", "Pellucid Systems")),
+    ("We renamed the dog Biscuit.", ("the user", "dog", "Biscuit"), None),
+    ("We moved out of Corran Street.", ("the user", "move out of", "Corran Street"), None),
+])
+def test_changes_said_in_passing_are_read_as_the_relation_they_change(text, expected, absent):
+    """Where one lives is the place named, not the dwelling; a thing moved is not the speaker moving; a job taken
+    up at a place is work there (one considered is not); a rename gives the thing its new name."""
+    triples = {(t.subject, t.relation, t.object) for s in read_message(text).statements for t in s.triples}
+    assert expected in triples
+    assert absent is None or not any((r, o) == absent for _, r, o in triples)

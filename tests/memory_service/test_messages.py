@@ -198,3 +198,19 @@ def test_a_request_that_points_back_forgets_the_last_statement_or_withdraws_one_
     out = service.write_message("fb", "My PIN is 4471. Please don't keep that.")
     assert out.stored == [] and [f.withdrawn for f in out.forgotten] == [["My PIN is 4471."]]
     assert {x.text for x in service.all_active("fb") if x.derived_from is None} == {"I live in Leeds."}
+
+
+def test_leaving_a_place_ends_working_or_living_there(service):
+    """"I left Brisk Dental" supersedes "works at Brisk Dental" (ended by the leaving); a rename supersedes the
+    old name; another employer left changes nothing."""
+    service.write_message("fe", "I work at Brisk Dental. I live on Corran Street. My dog is called Pepper.")
+    service.write_message("fe", "I left Halden Freight years ago.")
+    active = {(f.relation, f.object) for f in service.all_active("fe") if f.derived_from}
+    assert ("work at", "Brisk Dental") in active
+    out = service.write_message("fe", "I left Brisk Dental. We moved out of Corran Street. We renamed the dog Biscuit.")
+    active = {(f.relation, f.object) for f in service.all_active("fe") if f.derived_from}
+    assert ("work at", "Brisk Dental") not in active and ("live on", "Corran Street") not in active
+    assert ("dog", "Biscuit") in active and ("dog", "Pepper") not in active
+    leaving = next(s for s in out.stored if s.kind == "fact" and s.relation == "leave")
+    old = next(f for f in service.list("fe", status="superseded")[0] if f.object == "Brisk Dental")
+    assert old.superseded_by == leaving.id
