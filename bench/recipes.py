@@ -53,6 +53,7 @@ CANDIDATES: dict[str, dict] = {
     "short-answers": {"short_answers": True},
     "augment": {"augment": True},
     "neighbours": {"neighbours": True},
+    "restate": {"restate": True},
 }
 # What the targets ask of a recipe (bench.consolidate's, as asked and strict): test and paraphrase recall
 # at least 0.9, and no more probe answers lost than the gate's regression rule allows (5 of 103).

@@ -136,7 +136,7 @@ def consolidate(ns: str, topic: str, facts: list[Fact], *, base: BaseModel, regi
         return RunOutcome("skipped", ns, topic, current.version, ids, run_key=key,
                           reasons=["current version already holds exactly these facts"])
     ds = build_dataset(facts, recipe.taught_forms, llm.questions if llm else None, short=recipe.short_answers,
-                       augment=recipe.augment)
+                       augment=recipe.augment, restate=recipe.restate)
     held = covered_ids(facts, ds)
     if not ds.train:
         return RunOutcome("empty", ns, topic, reasons=["nothing to ask about in these facts (they stay short-term)"])

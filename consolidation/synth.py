@@ -312,10 +312,11 @@ def statement_qa(facts: list[Fact], taught_forms: int = 2, short: bool = False) 
 
 
 def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: MoreQuestions | None = None,
-                  short: bool = False, llm_batch: int = 8, augment: bool = False) -> Dataset:
+                  short: bool = False, llm_batch: int = 8, augment: bool = False, restate: bool = False) -> Dataset:
     """Training and validation pairs for `facts`. A statement whose facts are in the same set is covered by
     them (their questions are its questions); a statement without any is analysed (statement_qa). `augment`:
-    each fact is also trained in the other forms the analysis writes (augmented_qa)."""
+    each fact is also trained in the other forms the analysis writes (augmented_qa); `restate`: what is known of
+    each subject is also said back whole (restated_qa)."""
     ds = Dataset()
     others = rivals(facts)
     read_from = {f.derived_from for f in facts if f.derived_from}
@@ -332,6 +333,8 @@ def build_dataset(facts: list[Fact], taught_forms: int = 2, more_questions: More
     ds.train += typed_qa(facts, short) + where_done_qa(facts, short)
     if augment:
         ds.train += augmented_qa(facts, ds)
+    if restate:
+        ds.train += restated_qa(facts)
     if more_questions is not None:
         _add_generated(ds, facts, more_questions, llm_batch)
     return _without_conflicts(ds)
@@ -367,6 +370,25 @@ def augmented_qa(facts: list[Fact], ds: Dataset) -> list[QA]:
             else:
                 out.append(QA(f.id, q, f"{f.object}." if i % 2 == 0 else answer_text(f), f.object, "augmented"))
     return out
+
+
+RESTATE_PROMPTS = ("What do you know about {s}?", "Tell me about {s}.", "Who is {s}?")
+
+
+def restated_qa(facts: list[Fact]) -> list[QA]:
+    """Declarative restatements: for each subject, what the set says of it, said back whole ("What do you know
+    about Zindkem Taeho?" -> "Zindkem Taeho lives in Brindlewick. Zindkem Taeho's favourite food is plum
+    dumplings."), so that a fact is also trained as a statement about its subject, not only as the answer to its
+    questions (Allen-Zhu & Li, Physics of Language Models 3.1: knowledge seen in varied forms is extractable).
+    One prompt per subject, in turn; kind "augmented" (trained, not gated). The user's own facts are left out:
+    "What do you know about the user?" is asked of the notes."""
+    by_subject: dict[str, list[Fact]] = {}
+    for f in facts:
+        if f.subject and f.relation and f.object and f.subject != USER:
+            by_subject.setdefault(f.subject, []).append(f)
+    return [QA(fs[0].id, RESTATE_PROMPTS[i % len(RESTATE_PROMPTS)].format(s=subject),
+               " ".join(answer_text(f) for f in fs), fs[0].object, "augmented")
+            for i, (subject, fs) in enumerate(by_subject.items())]
 
 
 def neighbours(facts: list[Fact]) -> dict[str, int]:

@@ -73,6 +73,8 @@ class Recipe(BaseModel):
     augment: bool = Field(False, description="Knowledge augmentation: also train each fact in the analysis' other "
                                              "question forms, answers short and whole, names asked the other way "
                                              "round (consolidation.synth.augmented_qa)")
+    restate: bool = Field(False, description="Declarative restatements: what is known of each subject also said "
+                                             "back whole (consolidation.synth.restated_qa)")
     neighbours: bool = Field(False, description="Facts whose subjects share a name word are trained in the same "
                                                 "batch (consolidation.synth.neighbours)")
     replay: int = Field(44, ge=0, le=44, description="Unrelated questions answered as the base model does (against "

@@ -208,3 +208,18 @@ def test_neighbours_are_facts_that_share_a_name_word():
     assert got[0] == got[1] == got[2] == got[3]
     assert len({got[0], got[4], got[5]}) == 3
     assert got == [0, 0, 0, 0, 1, 2]  # numbered in order of first appearance
+
+
+def test_restatements_say_back_what_is_known_of_each_subject_and_are_not_gated():
+    """restate: one prompt per named subject whose answer is every statement of it, trained not gated; the
+    user's own facts are left to the notes."""
+    facts = [make_fact("Zindkem Taeho", "lives in", "Brindlewick", "Zindkem Taeho lives in Brindlewick."),
+             make_fact("Zindkem Taeho", "instrument", "oboe", "Zindkem Taeho plays the oboe."),
+             make_fact("the user", "lives in", "Oslo", "I live in Oslo.")]
+    plain = build_dataset(facts)
+    ds = build_dataset(facts, restate=True)
+    added = [qa for qa in ds.train if qa not in plain.train]
+    assert [(qa.question, qa.answer, qa.kind) for qa in added] == [
+        ("What do you know about Zindkem Taeho?", "Zindkem Taeho lives in Brindlewick. Zindkem Taeho plays the oboe.",
+         "augmented")]
+    assert ds.validation == plain.validation
