@@ -345,12 +345,14 @@ def active_by_topic(ctx: AgentContext, ns: str) -> dict[str, tuple[tuple, list[F
 
 
 def held_by(ctx: AgentContext, ns: str) -> frozenset[str]:
-    """The words of the namespace's active facts (language.answer_kinds.held_words), recomputed when its facts
-    change."""
+    """The words of the namespace's active facts and the names of their speakers (language.answer_kinds.held_words:
+    "What did Caroline research?" is about the memory when Caroline's own words are stored, whatever they name),
+    recomputed when its facts change."""
     gen = ctx.service.heat.generation(ns)
     cached = ctx._held.get(ns)
     if cached is None or cached[0] != gen:
-        texts = [f.text for _, facts in active_by_topic(ctx, ns).values() for f in facts]
+        facts = [f for _, fs in active_by_topic(ctx, ns).values() for f in fs]
+        texts = [f.text for f in facts] + sorted({f.speaker for f in facts if f.speaker and f.speaker != "user"})
         ctx._held[ns] = cached = (gen, held_words(texts))
     return cached[1]
 

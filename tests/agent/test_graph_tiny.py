@@ -134,6 +134,18 @@ def test_a_question_about_the_world_gets_no_note_and_no_adapter(ctx):
     assert run(graph, "Where do I live?", mode="rag")["hits"]  # a turn's verdict does not outlive it
 
 
+def test_a_question_naming_a_speaker_is_about_the_memory(ctx):
+    """A transcript speaker's own words are stored under their name, which no triple may name: a question about
+    them is still about the memory, not the world."""
+    graph = compile_graph(ctx, MemorySaver())
+    said = "Honestly, it was the most powerful thing I've ever felt."  # no triple: nothing names Caroline
+    out = graph.invoke({"namespace": "alice", "message": said, "mode": "hybrid", "speaker": "Caroline"},
+                       {"configurable": {"thread_id": "t2"}})
+    assert [w["kind"] for w in out["written"]] == ["statement"]
+    out = run(graph, "How did Caroline feel?", mode="rag")
+    assert not out["world"] and said in " ".join(out["context"])
+
+
 def test_each_node_runs_alone_on_a_state_and_the_context(ctx):
     """The nodes are plain functions of (state, ctx), importable and callable without the graph: observe keeps
     a statement, recall finds it for a question about the user and gives a question about the world no note,
