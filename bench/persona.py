@@ -15,6 +15,8 @@ namespace per conversation); User 2's lines are not said (the agent is User 2's 
   a sentence in which the user does not speak of themselves ("Your dogs sound lovely."; User 1 often shares User
   2's tastes, "I love dogs too", which is the user's);
 and per conversation: statements kept, ms per turn, exceptions (a turn that raised: its conversation stops).
+`--intake`: only intake over every line of both speakers (none may raise, and none should need the safety net
+that keeps a sentence verbatim when a rule fails on it).
 """
 
 from __future__ import annotations
@@ -120,12 +122,32 @@ def measure(convs: list[dict], svc: MemoryService, log=lambda m: None) -> dict:
             "per_conversation": per}
 
 
+def read_every_line(convs: list[dict]) -> dict:
+    """Intake over every line of both speakers, in batches: lines, sentences kept as unreadable (a rule failed on
+    them; the safety net kept them verbatim), and batches that raised all the same."""
+    from language.intake import read_messages
+
+    lines = [text for conv in convs for _, text in conv["lines"]]
+    unreadable, raised = [], 0
+    for i in range(0, len(lines), 400):
+        try:
+            intakes = read_messages(lines[i:i + 400])
+        except Exception:  # noqa: BLE001 -- counted: the figure is how often this happens
+            raised += 1
+            continue
+        unreadable += [s.text for it in intakes for s in it.sentences if (s.why or "").startswith("unreadable")]
+    return {"lines": len(lines), "batches_raised": raised, "unreadable": len(unreadable),
+            "unreadable_sentences": unreadable[:20]}
+
+
 def main() -> None:
     ap = runner.parser(__doc__)
     ap.add_argument("--split", default="valid", help="train (development) or valid (measure); test is refused")
     ap.add_argument("--data", type=Path, default=DATA, help="folder holding Synthetic-Persona-Chat_<split>.csv")
     ap.add_argument("--limit", type=int, default=0, help="first N conversations only (0: all)")
     ap.add_argument("--details", action="store_true", help="include each conversation's misses")
+    ap.add_argument("--intake", action="store_true", help="only read every line of both speakers: does intake "
+                                                          "raise or give up on any")
     args = runner.parse(ap, out="bench/results/persona-valid.json")
     if args.split not in SPLITS:
         sys.exit(f"--split {args.split!r}: one of {', '.join(SPLITS)} (the test split is reserved for outside checks)")
@@ -134,6 +156,9 @@ def main() -> None:
         sys.exit(f"{path} not found: fetch google-research-datasets/Synthetic-Persona-Chat and copy its "
                  f"data/Synthetic-Persona-Chat_{args.split}.csv into {args.data}")
     convs = conversations(path)[: args.limit or None]
+    if args.intake:
+        runner.report({"split": args.split, **read_every_line(convs)}, args)
+        return
     svc = MemoryService(Settings(data_dir=tempfile.mkdtemp(prefix="engram-bench-persona-")))
     result = {"split": args.split, **measure(convs, svc, runner.logger(args))}
     if not args.details:

@@ -30,3 +30,12 @@ def test_persona_sentences_the_user_said_are_held_and_the_others_not_counted(tmp
     assert (first["turns"], first["supported"], first["held"], first["missed"]) == (3, 2, 2, [])  # Peru: never said
     assert first["wrong_speaker"] == [] and second["error"] is None and second["supported"] == 0
     assert (result["persona_held"], result["persona_supported"], result["exceptions"]) == (2, 2, 0)
+
+
+def test_reading_every_line_counts_what_intake_could_not_read(tmp_path):
+    from bench.persona import read_every_line
+
+    path = tmp_path / "Synthetic-Persona-Chat_valid.csv"
+    write_csv(path, [("I like jazz.", "I am a pilot.", "User 1: I have a dog. Her name is Pepper.\nUser 2: Cute!")])
+    assert read_every_line(conversations(path)) == {"lines": 2, "batches_raised": 0, "unreadable": 0,
+                                                   "unreadable_sentences": []}
