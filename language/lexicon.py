@@ -228,6 +228,10 @@ PLACE_NOUNS = {"city", "town", "village", "country", "capital", "county", "islan
 
 ARTICLES = frozenset({"a", "an", "the"})
 
+# what may follow "or" without offering another answer: "Bergen, or so I think", "Bergen or thereabouts"
+HEDGE_TAILS = frozenset({"thereabouts", "whatever", "nearby", "abouts", "near"})
+MAYBE = frozenset({"maybe", "perhaps", "possibly", "probably", "even"})  # "Bergen, or maybe Oslo": Oslo is offered
+
 # folded forms (apostrophes dropped): "isn't" -> "isnt"
 NEGATIONS = frozenset({"not", "no", "never", "isnt", "doesnt", "dont", "didnt", "wasnt", "werent", "arent",
                        "aint", "cant", "cannot", "wont", "nor", "neither", "without", "none", "nobody"})
