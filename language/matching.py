@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-
 from functools import lru_cache
 
 from spacy.lang.en.stop_words import STOP_WORDS
