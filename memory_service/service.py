@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -378,7 +378,7 @@ class MemoryService:
         if self.llm is None or not statements:
             return intake
         from language.extraction import Triple, statement
-        from language.intake import Sentence, subject_of
+        from language.intake import subject_of
 
         who = subject_of(intake.speaker)
         read = self.llm.extract([s.text for s in statements], intake.speaker, who)
@@ -386,8 +386,8 @@ class MemoryService:
             return intake
         by_text = {s.text: [Triple(t.subject, t.relation, t.object, statement(t.subject, t.relation, t.object),
                                    t.qualifier) for t in triples] for s, triples in zip(statements, read)}
-        return type(intake)(intake.speaker, [
-            Sentence(s.text, s.kind, tuple(by_text[s.text]), s.why if not by_text[s.text] else None)
+        return type(intake)(intake.speaker, [  # the sentence as read (its context kept), with the LLM's facts
+            replace(s, triples=tuple(by_text[s.text]), why=s.why if not by_text[s.text] else None)
             if s.kind == "statement" else s for s in intake.sentences])
 
     def forget(self, ns: str, request: str, speaker: str = "user", min_score: float = 0.6,

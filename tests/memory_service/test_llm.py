@@ -36,3 +36,39 @@ def test_an_unreachable_endpoint_falls_back_to_the_parse_and_is_counted(service)
                                                                                 ("work as", "ferry pilot")}
     assert counts(service.heat.r, service.settings.redis.key_prefix) == {"requests": {"extract": 1},
                                                                         "fallbacks": {"extract": 1}}
+
+
+@pytest.fixture
+def stub_llm():
+    """The stub endpoint (tests/memory_service/llm_stub.py), a real HTTP process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("llm_stub.py"))], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_what_the_llm_reads_and_writes_is_used(service, stub_llm):
+    """Contract with an OpenAI-compatible endpoint: its extraction replaces the parse's facts (and is counted as
+    a request, not a fallback), and its questions join the training data as questions of their own."""
+    from consolidation.synth import build_dataset
+
+    llm = LLM(stub_llm, "stub", timeout_s=10, redis=service.heat.r, prefix=service.settings.redis.key_prefix)
+    service.llm = llm
+    out = service.write_message("llm", "My uncle Tavish works as a ferry pilot. I live in Oslo.")
+    facts = {(s.subject, s.relation, s.object) for s in out.stored if s.kind == "fact"}
+    assert facts == {("the user", "told the stub first", "item 0"), ("the user", "told the stub second", "item 1")}
+    assert counts(service.heat.r, service.settings.redis.key_prefix) == {"requests": {"extract": 1},
+                                                                        "fallbacks": {}}
+    stored = [f for f in service.all_active("llm") if f.derived_from]
+    ds = build_dataset(stored, more_questions=llm.questions)
+    written = {qa.question for qa in ds.train if qa.source == "llm"}
+    assert written >= {"What did the stub hear first?", "What did the stub hear second?"}
+    assert all(qa.expected.startswith("item ") for qa in ds.train if qa.source == "llm")
