@@ -49,8 +49,9 @@ def render(data: dict) -> Group:
         f"{data['queue']['depth']} waiting, {len(data['active'])} active, {len(data['reserved'])} reserved\n"
         f"consolidations: {c['started']} started, [green]{c['succeeded']} succeeded[/], "
         f"[red]{c['failed']} failed[/]; mean training {mean}")
-    workers = _table("workers", ["worker", "active", "reserved"],
-                     [[w["name"], str(w["active"]), str(w["reserved"])] for w in data["workers"]],
+    workers = _table("workers", ["worker", "queues", "active", "reserved"],
+                     [[w["name"], ", ".join(q for q in w.get("queues", []) if not q.endswith("-control")) or "-",
+                       str(w["active"]), str(w["reserved"])] for w in data["workers"]],
                      "none answered (start one with `engram worker`)")
     active = _table("active", ["worker", "namespace/topic", "state", "progress", "running"],
                     [[t["worker"], f"{t['namespace']}/{t['topic']}", t.get("state", "-"),

@@ -72,6 +72,7 @@ class Harness:
     log_path: Path | None = None
     consolidation_log: list[dict] = field(default_factory=list)
     judge: object = None  # an evals.judge.Judge, when the run has one
+    base_prefix: str = "engram"  # the deployment's key prefix, under which the run registers its queue
 
     @classmethod
     def open(cls, settings: Settings, work_dir: Path) -> "Harness":
@@ -84,16 +85,20 @@ class Harness:
         svc.heat.clock = lambda: time.time() + harness_clock["offset"]
         log_path = work_dir / "worker.log"
         worker = start_worker(s, log_path, f"eval-{os.getpid()}@%h", broker_url=svc.redis_url)
+        # `engram status` of the deployment sees this evaluation's worker and its training (memory_service.status)
+        svc.heat.r.hset(f"{settings.redis.key_prefix}:evals", s.consolidation.queue,
+                        json.dumps({"pid": os.getpid(), "started_at": time.time(), "data_dir": str(work_dir)}))
         cons = Consolidations(svc)
         relay = Relay(cons, block_ms=300).start()
         graph = build_graph(s, svc)
-        h = cls(s, svc, graph, cons, relay, worker, log_path=log_path)
+        h = cls(s, svc, graph, cons, relay, worker, log_path=log_path, base_prefix=settings.redis.key_prefix)
         h._clock = harness_clock
         return h
 
     def close(self) -> None:
         self.relay.stop()
         stop_worker(self.worker)
+        self.svc.heat.r.hdel(f"{self.base_prefix}:evals", self.settings.consolidation.queue)
         self.svc.close()
         self.svc.heat.drop_prefix()
 

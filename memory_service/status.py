@@ -30,7 +30,7 @@ def collect(settings: Settings, *, r: redis.Redis | None = None, celery: Celery 
     r, url = connect_redis(settings) if r is None else (r, settings.redis.url)
     celery = celery or make_celery(settings, url)
     prefix, queue = settings.redis.key_prefix, settings.consolidation.queue
-    workers, active, reserved = tasks(celery, queue, timeout)
+    workers, active, reserved = tasks(celery, {queue} | evaluation_queues(r, prefix), timeout)
     st = stats.read(r, prefix)
     training = st.pop("training")
     return {
@@ -47,19 +47,28 @@ def collect(settings: Settings, *, r: redis.Redis | None = None, celery: Celery 
     }
 
 
-def tasks(celery: Celery, queue: str, timeout: float) -> tuple[list[dict], list[dict], list[dict]]:
-    """Workers consuming `queue` (others on the same broker are not ours) and their active/reserved tasks."""
-    queues = celery.control.inspect(timeout=timeout).active_queues() or {}
-    ours = sorted(w for w, qs in queues.items() if any(q.get("name") == queue for q in qs or []))
-    if not ours:
+def evaluation_queues(r: redis.Redis, prefix: str) -> set[str]:
+    """The queues of the evaluations running against this deployment (`engram eval` registers its own worker's
+    queue under `<prefix>:evals` while it runs, evals.runner.Harness)."""
+    return {q.decode() if isinstance(q, bytes) else q for q in r.hkeys(f"{prefix}:evals")}
+
+
+def tasks(celery: Celery, queues: set[str], timeout: float) -> tuple[list[dict], list[dict], list[dict]]:
+    """Workers consuming one of `queues` (others on the same broker are not ours) and their active/reserved
+    tasks."""
+    answered = celery.control.inspect(timeout=timeout).active_queues() or {}
+    consumed = {w: sorted(q.get("name", "") for q in qs or [] if q.get("name") in queues)
+                for w, qs in answered.items()}
+    mine = sorted(w for w, names in consumed.items() if names)
+    if not mine:
         return [], [], []
     # with a destination, each round returns as soon as every named worker has answered
-    inspect = celery.control.inspect(destination=ours, timeout=timeout)
+    inspect = celery.control.inspect(destination=mine, timeout=timeout)
     active, reserved = inspect.active() or {}, inspect.reserved() or {}
-    workers = [{"name": w, "active": len(active.get(w) or []), "reserved": len(reserved.get(w) or [])}
-               for w in ours]
-    return (workers, [task_row(w, t) for w in ours for t in active.get(w) or []],
-            [task_row(w, t) for w in ours for t in reserved.get(w) or []])
+    workers = [{"name": w, "queues": consumed[w], "active": len(active.get(w) or []),
+                "reserved": len(reserved.get(w) or [])} for w in mine]
+    return (workers, [task_row(w, t) for w in mine for t in active.get(w) or []],
+            [task_row(w, t) for w in mine for t in reserved.get(w) or []])
 
 
 def task_row(worker: str, t: dict) -> dict:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import redis
 from typer.testing import CliRunner
 
 from engram.cli import app
@@ -20,9 +21,29 @@ def test_smoke_scenario_end_to_end(tmp_path, redis_url, monkeypatch):
     monkeypatch.setenv("ENGRAM_REDIS__EMBEDDED_FALLBACK", "false")
     monkeypatch.setenv("ENGRAM_TORCH_THREADS", "2")
     out = tmp_path / "report"
+    # `engram status` of the deployment, asked while the evaluation trains, sees its worker and the running task
+    from evals import runner
+    from memory_service.settings import Settings
+    from memory_service.status import collect
+
+    seen, real = [], runner.Harness.wait_idle
+
+    def watching(self, ns, timeout_s, on_wait=None):
+        def look(states):
+            if not seen and any(st.get("state") in ("STARTED", "PROGRESS") for st in states):
+                seen.append(collect(Settings(), timeout=2.0))
+            if on_wait:
+                on_wait(states)
+        return real(self, ns, timeout_s, look)
+
+    monkeypatch.setattr(runner.Harness, "wait_idle", watching)
     res = CliRunner().invoke(app, ["eval", str(ROOT / "evals/scenarios/smoke.yaml"), "--modes",
                                    "none,rag,lora,hybrid", "--out", str(out)])
     assert res.exit_code == 0, res.output
+    (status,) = seen
+    assert any(q.startswith("eval-") for w in status["workers"] for q in w["queues"]), status["workers"]
+    assert [t["namespace"] for t in status["active"]][:1] == ["smoke.ana"], status["active"]
+    assert not [q for q in redis.Redis.from_url(redis_url).hkeys("engram:evals") if q.startswith(b"eval-")]
     data = json.loads((out / "results.json").read_text())
     probes = data["probes"]
     assert {p["mode"] for p in probes} == {"none", "rag", "lora", "hybrid"}

@@ -108,8 +108,15 @@ def test_cli_status_watch_refreshes_until_ctrl_c(busy_env, monkeypatch, args):
         assert "0 workers" in r.output
 
 
-def test_collect_shows_a_running_consolidation_with_progress(ops_settings, redis_url):
+@pytest.mark.parametrize("evaluation", [False, True], ids=["service", "evaluation"])
+def test_collect_shows_a_running_consolidation_with_progress(ops_settings, redis_url, evaluation):
+    """A worker on the service's queue, or on an evaluation's own (`engram eval` runs one on eval-<tag>): status
+    lists it with its running task and progress."""
     s = ops_settings()
+    queue = f"eval-{uuid.uuid4().hex[:8]}" if evaluation else s.consolidation.queue
+    r = redis.Redis.from_url(redis_url)
+    if evaluation:  # as evals.runner.Harness registers its worker's queue while it runs
+        r.hset(f"{s.redis.key_prefix}:evals", queue, "{}")
     app = make_celery(s, redis_url)
     release = threading.Event()
 
@@ -125,12 +132,12 @@ def test_collect_shows_a_running_consolidation_with_progress(ops_settings, redis
     name = f"ops-{uuid.uuid4().hex[:6]}@test"
     ids = []
     with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, hostname=name,
-                      queues=[s.consolidation.queue], shutdown_timeout=10):
+                      queues=[queue], shutdown_timeout=10):
         try:
             for topic in ("home", "music"):  # one runs, the other waits in the queue
                 ids.append(app.send_task(STAND_IN, kwargs={"namespace": "alice", "topic": topic, "facts": [],
                                                            "reason": "manual"},
-                                         queue=s.consolidation.queue).id)
+                                         queue=queue).id)
             deadline = time.time() + 20
             while True:
                 data = collect(s, timeout=1.0)
@@ -138,15 +145,14 @@ def test_collect_shows_a_running_consolidation_with_progress(ops_settings, redis
                     break
                 assert time.time() < deadline, data
                 time.sleep(0.2)
-            assert data["workers"] == [{"name": name, "active": 1, "reserved": 0}]
+            assert data["workers"] == [{"name": name, "queues": [queue], "active": 1, "reserved": 0}]
             (task,) = data["active"]
             assert (task["namespace"], task["topic"], task["state"]) == ("alice", "home", "PROGRESS")
             assert task["progress"] == {"phase": "train", "epoch": 2, "step": 3, "total_steps": 10, "loss": 0.5}
-            assert data["queue"]["depth"] == 1
+            assert data["queue"]["depth"] == (0 if evaluation else 1)  # the service's queue
         finally:
             release.set()
-    r = redis.Redis.from_url(redis_url)
-    r.delete(*[f"celery-task-meta-{i}" for i in ids])
+    r.delete(*[f"celery-task-meta-{i}" for i in ids], f"{s.redis.key_prefix}:evals")
 
 
 def test_a_crashing_run_is_counted_and_listed(ops_settings, redis_url, monkeypatch):
