@@ -435,11 +435,14 @@ class MemoryService:
         else:
             chosen = [ranked[0][0]]
         for key in chosen:
-            head = self.get(ns, key)
-            out.deleted += [head.model_copy(update={"status": FactStatus.deleted}), *(
-                f.model_copy(update={"status": FactStatus.deleted}) for f in self.linked(ns, head) if f.id != head.id)]
-            self.delete(ns, head.id)
+            out.deleted += self._delete_with_linked(ns, self.get(ns, key))
         return out
+
+    def _delete_with_linked(self, ns: str, head: Fact) -> list[Fact]:
+        """Delete a statement (or fact) with what is linked to it; returns them as deleted."""
+        gone = [head, *(f for f in self.linked(ns, head) if f.id != head.id)]
+        self.delete(ns, head.id)
+        return [f.model_copy(update={"status": FactStatus.deleted}) for f in gone]
 
     def _forget_last(self, ns: str, speaker: str, out: Forgotten) -> Forgotten:
         """Delete the last statement `speaker` stored in `ns` (and its facts)."""
@@ -447,10 +450,7 @@ class MemoryService:
         if not said:
             return out
         head = max(said, key=lambda f: (f.said_at or f.created_at, f.created_at))
-        out.request = head.text
-        out.deleted = [head.model_copy(update={"status": FactStatus.deleted}), *(
-            f.model_copy(update={"status": FactStatus.deleted}) for f in self.linked(ns, head) if f.id != head.id)]
-        self.delete(ns, head.id)
+        out.request, out.deleted = head.text, self._delete_with_linked(ns, head)
         return out
 
     def _retire_statement_of(self, ns: str, old_fact_id: str, new_statement_id: str) -> None:
