@@ -451,7 +451,9 @@ def demo(ctx: typer.Context, namespace: str = typer.Option("demo-user", "--names
 def evaluate(ctx: typer.Context, scenarios: list[str] = typer.Argument(..., help="Scenario files or folders (evals/scenarios)"),
              modes: str = typer.Option(",".join(MODES), help="Comma-separated recall modes"),
              out: str = typer.Option("eval-report", help="Folder for report.md, results.json, plots"),
-             timeout: float = typer.Option(3600.0, help="Longest wait for one consolidation step, seconds"),
+             timeout: float = typer.Option(14400.0, help="Longest wait for one consolidation step, seconds (a "
+                                                         "step may train ten topics; a dead worker stops the run "
+                                                         "at once)"),
              judge_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint of an LLM judge for "
                                                                 "LoCoMo's J score (key: ENGRAM_JUDGE_API_KEY); off"),
              judge_model: str = typer.Option("", help="The judge's model name at --judge-url")):

@@ -319,7 +319,7 @@ def probe(h: Harness, sc: Scenario, step: Step, ns: str, p: Probe, mode: str, ri
 
 
 def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings: Settings, console=None,
-             timeout_s: float = 3600.0, judge=None) -> tuple[dict[str, Path], list[FailedStep]]:
+             timeout_s: float = 14400.0, judge=None) -> tuple[dict[str, Path], list[FailedStep]]:
     """`engram eval`: validate every scenario first (before any model loads), play them, and write the report
     after each scenario (a later failure or interruption loses nothing). Returns the files and the turns that
     failed (each stopped its own scenario only)."""
