@@ -122,7 +122,9 @@ def test_collect_shows_a_running_consolidation_with_progress(ops_settings, redis
 
     # A stand-in with the real task's arguments and progress reports (workers/tasks.py -> consolidation.run),
     # under its own name: every app also gets the real task (a shared task) once workers.tasks is imported.
-    @app.task(name=STAND_IN, bind=True)
+    stand_in = f"{STAND_IN}-{uuid.uuid4().hex[:6]}"  # each run its own callable (task names are process-wide)
+
+    @app.task(name=stand_in, bind=True)
     def consolidate(self, namespace, topic, facts, parent_topic=None, reason="due"):
         self.update_state(state="PROGRESS", meta={"namespace": namespace, "topic": topic, "phase": "train",
                                                   "epoch": 2, "step": 3, "total_steps": 10, "loss": 0.5})
@@ -135,7 +137,7 @@ def test_collect_shows_a_running_consolidation_with_progress(ops_settings, redis
                       queues=[queue], shutdown_timeout=10):
         try:
             for topic in ("home", "music"):  # one runs, the other waits in the queue
-                ids.append(app.send_task(STAND_IN, kwargs={"namespace": "alice", "topic": topic, "facts": [],
+                ids.append(app.send_task(stand_in, kwargs={"namespace": "alice", "topic": topic, "facts": [],
                                                            "reason": "manual"},
                                          queue=queue).id)
             deadline = time.time() + 20
