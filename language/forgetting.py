@@ -105,8 +105,7 @@ def _target(sent, verb, objects=None) -> ForgetRequest:
             if obj.lemma_.lower() in TELLING:  # "Forget I said that", "what I told you about Priya's wedding"
                 inner = _about(obj.subtree, exclude=None)
                 return ForgetRequest(inner or about)
-            return ForgetRequest("".join(t.text_with_ws for t in obj.subtree if t.dep_ != "mark" and not t.is_punct)
-                                 .strip() or None)  # a clause, as said: "that I drive a red Halvik"
+            return ForgetRequest(_said(obj.subtree, lambda t: t.dep_ != "mark" and not t.is_punct) or None)
         return ForgetRequest(_words(obj.subtree) or None)
     return ForgetRequest(about)
 
@@ -133,8 +132,14 @@ def _about(tokens, exclude) -> str | None:
 def _words(tokens) -> str:
     """The words of a target as said, without articles, punctuation and wrapper nouns ("the driving test thing"
     -> "driving test")."""
-    return "".join(t.text_with_ws for t in tokens if not t.is_punct and t.lower_ not in ("the", "a", "an")
-                   and not (t.lemma_.lower() in WRAPPERS and t.dep_ in ("dobj", "pobj", "ROOT"))).strip()
+    return _said(tokens, lambda t: not t.is_punct and t.lower_ not in ("the", "a", "an")
+                 and not (t.lemma_.lower() in WRAPPERS and t.dep_ in ("dobj", "pobj", "ROOT")))
+
+
+def _said(tokens, keep) -> str:
+    """The kept tokens as said: a token left out still leaves its space ("that, I'd" -> "that I'd")."""
+    out = "".join(t.text_with_ws if keep(t) else t.whitespace_ for t in tokens)
+    return " ".join(out.split())
 
 
 def about_words(text: str) -> set[str]:
