@@ -299,14 +299,14 @@ def answers_as_asked(ctx: AgentContext, ns: str, answer: str, question: str) -> 
 
 def ask_as_taught(ctx: AgentContext, refs: list[AdapterRef],
                   question: str) -> tuple[str, list[AdapterRef], tuple[str, ...], str | None]:
-    """(what to ask, whom, the values the rewording names that the asker did not, what it was taught to answer): the taught question nearest the
-    asked one, put to the adapter taught it alone, when it is near enough (question_min_score) and its answer of
-    the kind asked for (agent.questions.nearest_fitting); else the question as asked, put to `refs`. A small
-    adapter recalls what it was taught when asked as it was taught and rarely when asked in other words
-    (docs/results.md, "Asking an adapter what it was taught"); which adapter was taught the nearest question also
-    settles a merge's doubt. The taught questions do not name their own answers (consolidation.synth.askable),
-    and an answer that repeats a value only the rewording named is not used (respond): the answer is the
-    weights'."""
+    """(what to ask, whom, the values the rewording names that the asker did not, what it was taught to answer): the
+    taught question nearest the asked one, put to the adapter taught it alone, when it is near enough
+    (question_min_score) and its answer of the kind asked for (agent.questions.nearest_fitting); else the question
+    as asked, put to `refs`. A small adapter recalls what it was taught when asked as it was taught and rarely when
+    asked in other words (docs/results.md, "Asking an adapter what it was taught"); which adapter was taught the
+    nearest question also settles a merge's doubt. The taught questions do not name their own answers
+    (consolidation.synth.askable), and an answer that repeats a value only the rewording named is not used
+    (respond): the answer is the weights'."""
     if ctx.taught is None or not refs:
         return question, refs, (), None
     match = ctx.taught.nearest(refs, ctx.embed(question), question, ctx.question_min_score)

@@ -96,7 +96,7 @@ def _target(sent, verb, objects=None) -> ForgetRequest:
     about = _about(sent, exclude=verb)
     for obj in sorted(objects, key=lambda t: t.i):
         if obj.lower_ in POINTING_BACK:
-            return ForgetRequest(about) if about else ForgetRequest(None)
+            return ForgetRequest(about or None)
         if obj.lower_ in ALL or obj.lower_ == "what" or obj.lemma_.lower() in WRAPPERS:
             inner = _about(obj.subtree, exclude=None) or about
             wrapped = _words(t for t in obj.subtree if t.i < obj.i and t.dep_ in ("compound", "amod", "nmod"))
@@ -121,8 +121,7 @@ def _preps(verb):
 def _about(tokens, exclude) -> str | None:
     """What an "about" in `tokens` names ("what I said about my rent" -> "my rent"), or None."""
     for t in tokens:
-        if t.lower_ == "about" and t.dep_ == "prep" and t.head is not exclude or (
-                t.lower_ == "about" and t.dep_ == "prep" and exclude is None):
+        if t.lower_ == "about" and t.dep_ == "prep" and t.head is not exclude:
             obj = next((c for c in t.children if c.dep_ in ("pobj", "pcomp")), None)
             if obj is not None:
                 return _words(obj.subtree)
