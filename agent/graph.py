@@ -38,7 +38,7 @@ def make_context(settings: Settings, service: MemoryService, base=None) -> Agent
         hybrid_context=a.hybrid_context, hybrid_rule=a.hybrid_rule, hybrid_trust=a.hybrid_trust,
         max_new_tokens=a.max_new_tokens,
         questions=QuestionBank(service.embedder, settings.consolidation.taught_forms),
-        question_min_score=a.question_min_score,
+        question_min_score=a.question_min_score, lookup=a.lookup,
         taught=TaughtQuestions(service.embedder) if a.ask_as_taught else None,
     )
     return ctx

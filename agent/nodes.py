@@ -37,7 +37,8 @@ class AgentContext:
     hybrid_trust: float = 0.8  # settings.AgentSettings.hybrid_trust, for hybrid_rule="confident"
     full_limit: int = 400  # the full-context baseline puts at most this many facts in the prompt
     max_new_tokens: int = 32
-    questions: QuestionBank | None = None  # hybrid's grounded rule reads the notes by their questions first
+    questions: QuestionBank | None = None  # rag and hybrid read the notes by the questions they answer first
+    lookup: bool = True  # settings.AgentSettings.lookup: whether they do (needs `questions`)
     question_min_score: float = 0.40  # settings.AgentSettings.question_min_score
     taught: TaughtQuestions | None = None  # adapters are asked the taught question nearest the asked one
     _vectors: dict = field(default_factory=dict)
@@ -184,10 +185,16 @@ def respond(state: AgentState, ctx: AgentContext) -> dict:
     routed = [ctx.registry.ref(state["namespace"], r["topic"], r["version"]) for r in state.get("routes", [])]
     asking = Asking(question, routed, *ask_as_taught(ctx, routed, question))
     prompt_ctx = facts_prompt(context)
-    looked_up, notes = False, bool(prompt_ctx)
-    if mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
-        answer, adapter, context, looked_up = answer_grounded(ctx, state["namespace"], asking, context, prompt_ctx)
-        notes = bool(context) and not looked_up and adapter is None
+    looked_up, notes = None, bool(prompt_ctx)
+    if mode in ("rag", "hybrid") and prompt_ctx and ctx.lookup:
+        # the question lookup is a way of reading the notes, so rag and hybrid share it and hybrid - rag is what the
+        # weights add (DESIGN §6)
+        looked_up = answer_by_questions(ctx, state["namespace"], question)
+    if looked_up:
+        (answer, context), adapter, notes = looked_up, None, False
+    elif mode == "hybrid" and ctx.hybrid_rule == "grounded" and prompt_ctx:
+        answer, adapter, context = answer_grounded(ctx, state["namespace"], asking, context, prompt_ctx)
+        notes = bool(context) and adapter is None
     elif mode == "hybrid" and asking.refs and ctx.hybrid_rule == "confident" and prompt_ctx:
         # the adapters' answer stands when every token has at least hybrid_trust, else adapters and notes
         # answer together
@@ -251,26 +258,18 @@ class Asking:
 
 
 def answer_grounded(ctx: AgentContext, ns: str, asking: Asking, context: list[str],
-                    prompt_ctx: str) -> tuple[str, str | None, list[str], bool]:
-    """hybrid_rule="grounded": (answer, adapter, the notes shown, whether the question lookup answered). The notes
-    by the questions they answer first: the answer of the nearest question they were written for, read from the
-    fact itself (docs/results.md,
-    "Reading the notes by the questions they answer"). Else weights, without the notes, which the adapters would
-    otherwise talk over ("Hybrid: notes, weights, and which one answers"): their answer stands when a retrieved
-    note says it too. Else the notes are read by the model alone (a wrong adapter also spoils reading)."""
+                    prompt_ctx: str) -> tuple[str, str | None, list[str]]:
+    """hybrid_rule="grounded", once the question lookup has not answered: (answer, adapter, the notes shown). The
+    weights, without the notes, which the adapters would otherwise talk over (docs/results.md, "Hybrid: notes,
+    weights, and which one answers"): their answer stands when a retrieved note says it too. Else the notes are read
+    by the model alone (a wrong adapter also spoils reading)."""
     question = asking.question
-    answer, adapter = None, None
-    if by_questions := answer_by_questions(ctx, ns, question):
-        answer, context = by_questions
-    elif asking.refs:
+    if asking.refs:
         answer, adapter, _ = asking.answer(ctx, None)
         if grounded(answer, context, question) and answers_as_asked(ctx, ns, answer, question):
-            context = []
-        else:
-            answer, adapter = None, None
-    if answer is None:
-        answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
-    return answer, adapter, context, bool(by_questions)
+            return answer, adapter, []
+    answer, adapter, _ = ctx.runtime.answer_one(question, [], prompt_ctx, ctx.max_new_tokens)
+    return answer, adapter, context
 
 
 def answer_by_questions(ctx: AgentContext, ns: str, question: str) -> tuple[str, list[str]] | None:

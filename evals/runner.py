@@ -122,7 +122,7 @@ class Harness:
             if self.worker.poll() is not None:
                 raise RuntimeError(f"the Celery worker exited; see {self.log_path}")
             if on_wait:
-                on_wait([s for s in states if s["state"] not in TERMINAL])
+                on_wait(states)
 
         def idle(states: list[dict]) -> bool:
             if not (ended(states) and self._relay_caught_up()):
@@ -248,14 +248,15 @@ class FailedStep:
 
 
 def play(h: Harness, sc: Scenario, modes: list[str], timeout_s: float,
-         on_step=None) -> tuple[list[ProbeResult], FailedStep | None]:
+         on_step=None, on_wait=None) -> tuple[list[ProbeResult], FailedStep | None]:
     """Play one scenario: one result per probe and mode, and the turn that failed, if one did (the scenario
-    stops there). `on_step(step)` after every turn, played or skipped."""
+    stops there). `on_step(step)` after every turn, played or skipped; `on_wait(states)` while a consolidation
+    step waits (the tasks' states, Consolidations.state)."""
     results: list[ProbeResult] = []
     steps = list(sc.steps())
     for i, step in enumerate(steps):
         try:
-            results += play_step(h, sc, step, modes, timeout_s)
+            results += play_step(h, sc, step, modes, timeout_s, on_wait)
         except Exception as exc:  # noqa: BLE001 - any failure of one turn is recorded, never lost
             a = step.action
             failed = FailedStep(sc.name, str(sc.path), a.line, type(a).__name__.lower(),
@@ -269,7 +270,8 @@ def play(h: Harness, sc: Scenario, modes: list[str], timeout_s: float,
     return results, None
 
 
-def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s: float) -> list[ProbeResult]:
+def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s: float,
+              on_wait=None) -> list[ProbeResult]:
     ns, a = scoped(sc.name, step.namespace), step.action
     try:
         if isinstance(a, Say):
@@ -285,7 +287,7 @@ def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s:
             h.advance(a.seconds)
         elif isinstance(a, Consolidate):
             if a.wait:
-                h.consolidate(ns, list(a.topics) if a.topics else None, timeout_s)
+                h.consolidate(ns, list(a.topics) if a.topics else None, timeout_s, on_wait)
             else:
                 for t in a.topics or sorted({t.topic for t in h.svc.topics(ns)}):
                     h.consolidations.request(ns, t)
@@ -345,12 +347,23 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     failures: list[FailedStep] = []
     written: dict[str, Path] = {}
     try:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
         with Progress(*columns, console=console) as bar:
-            task = bar.add_task("", total=sum(1 for sc in scenarios for _ in sc.steps()))
+            task = bar.add_task("", total=sum(1 for sc in scenarios for _ in sc.steps()), detail="")
+            probes = bar.add_task("probes", detail="", total=len(modes) * sum(
+                1 for sc in scenarios for st in sc.steps() if isinstance(st.action, Probe)))
+            rows: dict[str, int] = {}
+
+            def stepped(step: Step) -> None:
+                bar.advance(task)
+                if isinstance(step.action, Probe):
+                    bar.advance(probes, len(modes))
+
             for sc in scenarios:
                 bar.update(task, description=sc.name)
-                got, failed = play(h, sc, modes, timeout_s, on_step=lambda step: bar.advance(task))
+                got, failed = play(h, sc, modes, timeout_s, on_step=stepped,
+                                   on_wait=lambda states: show_consolidations(bar, rows, states))
                 results += got
                 if failed:
                     failures.append(failed)
@@ -361,6 +374,36 @@ def run_eval(paths: list[str | Path], modes: list[str], out_dir: Path, settings:
     finally:
         h.close()
     return written, failures
+
+
+def consolidation_line(state: dict) -> tuple[str, str, int | None, int]:
+    """(what, detail, total steps, steps done) of a consolidation task for a live progress row: its topic and state,
+    and while it trains the epoch and loss, once it ended the version it published or rejected and the gate's
+    validation."""
+    info, topic = state.get("info") or {}, state.get("topic", state["task_id"])
+    if state["state"] == "PROGRESS":
+        detail = (f"epoch {info.get('epoch', '-')} loss {info['loss']:.3f}" if isinstance(info.get("loss"), float)
+                  else info.get("phase", ""))
+        return f"{topic} training", detail, info.get("total_steps"), info.get("step", 0)
+    if state["state"] in TERMINAL:
+        gate = info.get("gate") or {}
+        validation = gate.get("validation")
+        detail = " ".join(x for x in (
+            info.get("status") or "", f"v{info['version']}" if info.get("version") else "",
+            f"validation {validation:.3f}" if isinstance(validation, (int, float)) else "") if x)
+        return f"{topic} {state['state'].lower()}", detail, 1, 1
+    return f"{topic} {state['state'].lower()}", "", None, 0
+
+
+def show_consolidations(bar, rows: dict[str, int], states: list[dict]) -> None:
+    """One live row per consolidation task in `bar` (a rich Progress): topic, epoch, loss, then its outcome."""
+    for st in states:
+        if st["state"] == "COALESCED":
+            continue
+        what, detail, total, done = consolidation_line(st)
+        if st["task_id"] not in rows:
+            rows[st["task_id"]] = bar.add_task(what, total=total, detail=detail)
+        bar.update(rows[st["task_id"]], description=what, detail=detail, total=total, completed=done)
 
 
 def write_all(out_dir: Path, results: list[ProbeResult], failures: list[FailedStep], log: list[dict],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -154,8 +155,11 @@ def _export(model, path: Path) -> None:
 
     enc = model.tokenizer(["an example sentence", "another"], padding=True, return_tensors="pt")
     args = (enc["input_ids"], enc["attention_mask"])
-    with torch.no_grad():
+    # the exporter's TracerWarnings and deprecation notices are about its own internals, not anything a user of
+    # engram can act on; they would be a page of noise on first use
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(Encoder(model[0].auto_model.eval()), args, str(path), input_names=["input_ids",
                           "attention_mask"], output_names=["embedding"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                                        "embedding": {0: "batch"}})
+                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                                        "attention_mask": {0: "batch", 1: "seq"}, "embedding": {0: "batch"}})

@@ -128,16 +128,19 @@ class AgentSettings(BaseModel):
         "all", description="Facts in hybrid's prompt: all = every retrieved fact, the adapters add to them; unheld = "
                            "a fact leaves the prompt when a chosen adapter holds it (fewer prompt tokens)")
     hybrid_rule: Literal["grounded", "confident", "notes"] = Field(
-        "grounded", description="Who answers in hybrid. grounded: the answer of the nearest question the notes "
-                                "answer (question_min_score), else the routed adapters, without notes, whose "
-                                "answer stands when a retrieved note contains it, else the notes read alone. "
+        "grounded", description="Who answers in hybrid once the lookup has not. grounded: the routed adapters, "
+                                "without notes, whose answer stands when a retrieved note contains it, else the "
+                                "notes read alone. "
                                 "confident: the adapters' answer stands when every token has at least "
                                 "hybrid_trust, else adapters and notes answer together. notes: always together")
+    lookup: bool = Field(True, description="rag and hybrid answer first with the stored answer of the nearest "
+                         "question the retrieved notes answer (question_min_score), no model; the same reader for "
+                         "both, so hybrid - rag is what the weights add")
     hybrid_trust: float = Field(0.8, ge=0, le=1, description="Least token probability (hybrid_rule=confident)")
     question_min_score: float = Field(0.40, ge=-1, le=2, description="Least cosine between a question and the "
-                                      "nearest question the notes answer for its answer to be used (hybrid_rule="
-                                      "grounded), and the nearest taught question for an adapter to be asked it "
-                                      "(ask_as_taught); above 1: never")
+                                      "nearest question the notes answer for its answer to be used (lookup), and "
+                                      "the nearest taught question for an adapter to be asked it (ask_as_taught); "
+                                      "above 1: never")
     ask_as_taught: bool = Field(True, description="Put a question to the routed adapters as the nearest question "
                                 "they were taught, when it is at least question_min_score near (lora, hybrid); "
                                 "false: always as asked")

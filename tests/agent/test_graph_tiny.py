@@ -214,6 +214,20 @@ def test_hybrid_grounded_reads_the_notes_by_the_questions_they_answer(ctx):
     assert out["answer"] == noted and out["adapter"] is None
 
 
+def test_rag_and_hybrid_share_the_question_lookup(ctx):
+    """The lookup is a way of reading the notes: rag answers by it exactly as hybrid does, so hybrid - rag is what
+    the weights add; with lookup off rag leaves the notes to the model."""
+    graph = compile_graph(ctx, MemorySaver())
+    run(graph, "I moved to Oslo.")
+    ctx.questions = QuestionBank(ctx.service.embedder)
+    out = run(graph, "Which city is my home?", mode="rag")
+    assert (out["answer"], out["source"], out["context"]) == ("Oslo.", "lookup", ["I moved to Oslo."])
+    ctx.lookup = False
+    out = run(graph, "Which city is my home?", mode="rag")
+    noted, _, _ = ctx.runtime.answer_one("Which city is my home?", [], "I moved to Oslo.", ctx.max_new_tokens)
+    assert out["source"] == "reading" and out["answer"] == noted
+
+
 def test_lora_asks_the_adapter_the_nearest_question_it_was_taught(ctx):
     """A version's manifest lists what it may be asked (taught questions that do not name their answer); with
     ask_as_taught, a question worded otherwise is put to the adapter as the nearest of them, and below

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from memory_service.embed import Embedder
@@ -25,7 +27,10 @@ def test_onnx_vectors_match_the_torch_ones(tmp_path, embedder):
 
 
 def test_the_export_is_cached_and_reused(tmp_path):
-    first = Embedder("packaged", threads=1, backend="onnx", cache_dir=tmp_path)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        first = Embedder("packaged", threads=1, backend="onnx", cache_dir=tmp_path)
+    assert [str(w.message)[:80] for w in shown] == []  # the first use is quiet: the exporter's notices are not
     (exported,) = tmp_path.glob("embedder-*.onnx")
     stamp = exported.stat().st_mtime_ns
     second = Embedder("packaged", threads=1, backend="onnx", cache_dir=tmp_path)
