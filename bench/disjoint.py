@@ -21,36 +21,41 @@ from bench.consolidate import bench_facts, question_sets  # noqa: E402
 from consolidation.synth import build_dataset, questions_for  # noqa: E402
 from evals.scenario import load_scenarios  # noqa: E402
 from evals.written import scenario_facts  # noqa: E402
-from language.forgetting import about_words  # noqa: E402
-from language.matching import normalize  # noqa: E402
+from evals.disjoint import NEAR, clashes  # noqa: E402
 from memory_service.embed import Embedder  # noqa: E402
+from memory_service.settings import Recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def synthesized_for(facts) -> list[str]:
+    """Every question consolidation may train or validate on for `facts`: the default number of taught forms,
+    augmentation's forms and every template of questions_for (more than one recipe trains, so the check is wider)."""
+    ds = build_dataset(facts, taught_forms=Recipe().taught_forms, augment=True)
+    return sorted({qa.question for qa in ds.train + ds.validation}
+                  | {q for f in facts if f.subject and f.relation for q in questions_for(f)})
+
+
 def compare(name: str, probes: list[str], synthesized: list[str], emb: Embedder, above: float) -> dict:
-    bags = {frozenset(about_words(normalize(q))): q for q in synthesized}
+    found = clashes(probes, synthesized, emb.embed, above)
     sims = emb.embed(probes) @ emb.embed(synthesized).T
-    nearest = [(float(sims[i].max()), p, synthesized[int(sims[i].argmax())]) for i, p in enumerate(probes)]
-    same_words = [(p, bags[b]) for p in probes if (b := frozenset(about_words(normalize(p)))) and b in bags]
-    return {"set": name, "probes": len(probes), "same_content_words": len(same_words),
-            "at_least_above": sum(1 for s, _, _ in nearest if s >= above),
-            "nearest": [{"cosine": round(s, 3), "probe": p, "synthesized": q}
-                        for s, p, q in sorted(nearest, reverse=True)[:5]],
-            "same_words_pairs": [{"probe": p, "synthesized": q} for p, q in same_words[:5]]}
+    nearest = sorted(((float(sims[i].max()), p, synthesized[int(sims[i].argmax())]) for i, p in enumerate(probes)),
+                     reverse=True)
+    return {"set": name, "probes": len(probes), "same_content_words": sum(c.same_words for c in found),
+            "at_least_above": sum(1 for s, _, _ in nearest if s >= above), "clashes": len(found),
+            "nearest": [{"cosine": round(s, 3), "probe": p, "synthesized": q} for s, p, q in nearest[:5]],
+            "clash_pairs": [{"probe": c.probe, "synthesized": c.synthesized, "cosine": c.cosine,
+                             "same_words": c.same_words} for c in found]}
 
 
 def main() -> None:
     ap = runner.parser(__doc__)
-    ap.add_argument("--above", type=float, default=0.95, help="cosine at or above which a pair is counted")
+    ap.add_argument("--above", type=float, default=NEAR, help="cosine at or above which a pair is counted")
     args = runner.parse(ap, out="bench/results/disjoint.json")
     emb = Embedder()
     sets = []
     for sc in load_scenarios([ROOT / "evals/scenarios"]):
-        facts = scenario_facts(sc)
-        ds = build_dataset(facts, taught_forms=3, augment=True)
-        synthesized = sorted({qa.question for qa in ds.train + ds.validation}
-                             | {q for f in facts if f.subject and f.relation for q in questions_for(f)})
+        synthesized = synthesized_for(scenario_facts(sc))
         sets.append(compare(sc.name, [p.action.question for p in sc.probes()], synthesized, emb, args.above))
     facts = bench_facts(40, 7)
     qs, ds = question_sets(facts, taught_forms=4), build_dataset(facts, taught_forms=4)

@@ -44,6 +44,7 @@ class ProbeResult:
     judged: bool | None = None  # the LLM judge's label (evals.judge), when a judge was set; None: not judged
     asked_as: str | None = None  # the taught question an adapter was asked in its place (agent.nodes.ask_as_taught)
     source: str | None = None  # what gave the answer (agent.nodes.SOURCES): lookup, weights, weights-taught, ...
+    echoes: str | None = None  # a question an adapter of the namespace was taught that the probe echoes (evals.disjoint)
 
 
 @dataclass(frozen=True)

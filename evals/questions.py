@@ -14,7 +14,7 @@ ABOUT: dict[str, tuple[str, str]] = {
     "works as": ("{s} earns a living as what?", "What line of work is {s} in?"),
     "pet": ("What name does {s}'s pet answer to?", "When {s} calls their pet, which name do they use?"),
     "favourite food": ("Which dish is {s}'s favourite?", "If you cooked for {s}, which dish would please them most?"),
-    "instrument": ("{s} plays which instrument?", "Which musical instrument can {s} play?"),
+    "instrument": ("On which instrument does {s} perform?", "Which musical instrument can {s} play?"),
     "works at": ("{s} is employed by which company?", "Which firm pays {s}'s salary?"),
     "sport": ("Which sport does {s} take part in?", "In what sport could you watch {s} compete?"),
     "car": ("Which car does {s} own?", "What would I see {s} driving around in?"),

@@ -167,6 +167,11 @@ def write_report(results: list[ProbeResult], out_dir: str | Path, title: str = "
             ["scenario", "file:line", "step", "reason", "steps skipped"],
             [[f["scenario"], f"{f['path']}:{f['line']}", f["action"], f["reason"].replace("|", "/"),
               str(f["skipped_steps"])] for f in failures]))
+    echoes = {(r.scenario, r.question, r.echoes) for r in results if r.echoes}
+    if echoes:
+        text += ("\n\n## Probes that echo a taught question\n\nTheir figures are taught recall: the probe says what an "
+                 "adapter of its namespace was taught in other order or with fillers (evals.disjoint).\n\n"
+                 + "\n".join(_table(["scenario", "probe", "taught"], [list(e) for e in sorted(echoes)])))
     if provenance:
         text += (f"\n\nMeasured {provenance['measured_at']} at commit {provenance['commit']} on "
                  f"{provenance['machine']} by `{provenance['command']}`.")

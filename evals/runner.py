@@ -15,8 +15,10 @@ import os
 import subprocess
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from consolidation.model import chat_prompt
 from language.matching import other_values
@@ -27,6 +29,7 @@ from memory_service.service import MemoryService
 from memory_service.settings import Settings
 from workers.launch import start_worker, stop_worker
 
+from .disjoint import clashes
 from .locomo_f1 import locomo_f1
 from .metrics import ProbeResult
 from .provenance import provenance
@@ -198,6 +201,24 @@ class Harness:
         return [v for v in other_values(answers[0], values) if all(other_values(a, [v]) for a in answers)] \
             if answers else []
 
+    def echoes(self, ns: str, question: str) -> str | None:
+        """The question an adapter of `ns` was taught (its manifest's list, the LLM's questions included when it
+        wrote them) that `question` echoes (evals.disjoint.clashes), if one does."""
+        from agent.nodes import usable_adapters
+
+        ctx = self.graph.engram_context
+        taught = sorted({q["question"] for ref in usable_adapters(ctx, ns)
+                         for q in ref.manifest().get("questions", [])})
+        found = clashes([question], taught, self._embed_cached)
+        return found[0].synthesized if found else None
+
+    def _embed_cached(self, texts: list[str]):
+        cache = self.__dict__.setdefault("_vectors", {})
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            cache.update(zip(missing, self.svc.embedder.embed(missing), strict=True))
+        return np.stack([cache[t] for t in texts])
+
     def update(self, ns: str, old: str, new: str) -> None:
         """Supersede `old` with the statement `new`. When the old fact has subject and relation and `new` only
         swaps its object ("X lives in A." -> "X lives in B."), the new fact keeps them: the service's supersede
@@ -297,7 +318,8 @@ def play_step(h: Harness, sc: Scenario, step: Step, modes: list[str], timeout_s:
             h.update(ns, a.old, a.new)
         elif isinstance(a, Probe):
             rivals = () if a.tag in LEAK_TAGS else h.rivals(ns, [*a.expect, *a.aliases])
-            return [probe(h, sc, step, ns, a, mode, rivals, h.judge) for mode in modes]
+            echoes = h.echoes(ns, a.question)
+            return [replace(probe(h, sc, step, ns, a, mode, rivals, h.judge), echoes=echoes) for mode in modes]
     except NotFound as exc:  # e.g. consolidating a namespace that holds no facts (yet)
         raise LookupError(exc.message) from exc
     return []

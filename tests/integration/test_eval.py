@@ -37,8 +37,13 @@ def test_smoke_scenario_end_to_end(tmp_path, redis_url, monkeypatch):
         return real(self, ns, timeout_s, look)
 
     monkeypatch.setattr(runner.Harness, "wait_idle", watching)
-    res = CliRunner().invoke(app, ["eval", str(ROOT / "evals/scenarios/smoke.yaml"), "--modes",
-                                   "none,rag,lora,hybrid", "--out", str(out)])
+    # one probe more, worded as the adapter was taught in another order: the run names it an echo
+    scenario = tmp_path / "smoke.yaml"
+    scenario.write_text((ROOT / "evals/scenarios/smoke.yaml").read_text().replace(
+        "  - probe:\n      question: Which town is Zandtil Tapour living in?",
+        "  - probe:\n      question: Zandtil Tapour lives in which city?\n      expect:\n      - Saltmarsh\n"
+        "      tag: taught\n      topic: homes\n  - probe:\n      question: Which town is Zandtil Tapour living in?", 1))
+    res = CliRunner().invoke(app, ["eval", str(scenario), "--modes", "none,rag,lora,hybrid", "--out", str(out)])
     assert res.exit_code == 0, res.output
     (status,) = seen
     assert any(q.startswith("eval-") for w in status["workers"] for q in w["queues"]), status["workers"]
@@ -46,6 +51,8 @@ def test_smoke_scenario_end_to_end(tmp_path, redis_url, monkeypatch):
     assert not [q for q in redis.Redis.from_url(redis_url).hkeys("engram:evals") if q.startswith(b"eval-")]
     data = json.loads((out / "results.json").read_text())
     probes = data["probes"]
+    echoes = {p["question"]: p["echoes"] for p in probes if p["echoes"]}
+    assert echoes == {"Zandtil Tapour lives in which city?": "In which city does Zandtil Tapour live?"}
     assert {p["mode"] for p in probes} == {"none", "rag", "lora", "hybrid"}
     by = {(p["mode"], p["tag"]): [] for p in probes}
     for p in probes:
@@ -61,6 +68,7 @@ def test_smoke_scenario_end_to_end(tmp_path, redis_url, monkeypatch):
     consolidations = json.loads((out / "consolidations.json").read_text())
     assert [c["status"] for c in consolidations][:1] == ["published"]
     md = (out / "report.md").read_text()
+    assert "## Probes that echo a taught question" in md
     assert "## Scenario `smoke`" in md and "| smoke.ana | homes | 6 | published |" in md
     assert (out / "accuracy-smoke.png").stat().st_size > 1000
 
