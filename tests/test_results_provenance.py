@@ -29,6 +29,16 @@ def test_every_cited_result_file_exists():
     assert not (cited - known - ignored), sorted(cited - known - ignored)
 
 
+def test_every_cited_evaluation_run_is_kept_or_withdrawn_on_record():
+    """An evaluation's folder named in the docs is in bench/results, or listed in WITHDRAWN.md (read from git)."""
+    docs = "".join(d.read_text() for d in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+    cited = set(re.findall(r"(?<![\w-])(eval-[a-z0-9]+(?:-[a-z0-9]+)*)(?![\w.-])", docs)) - {"eval-report"}  # a --out
+    withdrawn = set(re.findall(r"^\| (eval-[\w-]+) \|", (ROOT / "bench/results/WITHDRAWN.md").read_text(), re.M))
+    kept = {p.name for p in (ROOT / "bench/results").iterdir() if p.is_dir()}
+    assert withdrawn and not withdrawn & kept
+    assert not cited - kept - withdrawn, sorted(cited - kept - withdrawn)
+
+
 def test_a_bench_result_is_printed_and_written_with_its_provenance(tmp_path, monkeypatch, capsys):
     """bench.runner: --json prints one line, --out writes the file bench/results holds (indent 1, final newline),
     and both end with the provenance."""
