@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from . import stats
 from .events import Keys
 from .queue import queue_depth
+from .status import evaluation_queues
 from .registry import open_registry
 from .schemas import FactStatus
 from .store import FactFilter
@@ -79,8 +80,10 @@ class EngramCollector(Collector):
                                 value=count_sets(r, Keys(prefix).pattern("due")))
         yield GaugeMetricFamily("engram_topics_stale", "Topics whose adapter holds a deleted or superseded fact",
                                 value=count_sets(r, Keys(prefix).pattern("stale")))
-        q = GaugeMetricFamily("engram_queue_depth", "Consolidation tasks waiting for a worker", labels=["queue"])
-        q.add_metric([queue], queue_depth(r, queue))
+        q = GaugeMetricFamily("engram_queue_depth", "Consolidation tasks waiting for a worker, on the service's queue "
+                              "and on each running evaluation's", labels=["queue"])
+        for name in sorted({queue} | evaluation_queues(r, prefix)):
+            q.add_metric([name], queue_depth(r, name))
         yield q
         st = stats.read(r, prefix)
         yield CounterMetricFamily("engram_consolidations_started", "Consolidation runs begun (retries count again)",

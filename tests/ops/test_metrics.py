@@ -39,6 +39,10 @@ def test_metrics_report_the_shared_state(ops_settings, embedder, redis_url):
         for _ in range(3):  # waiting for a worker that is not there
             celery.send_task(CONSOLIDATE, kwargs={"namespace": "alice", "topic": "home", "facts": []},
                              queue=s.consolidation.queue)
+        # an evaluation running against this deployment registers its own queue (evals.runner.Harness)
+        evaluation = f"eval-{s.redis.key_prefix[-8:]}"
+        redis.Redis.from_url(redis_url).hset(f"{s.redis.key_prefix}:evals", evaluation, "{}")
+        celery.send_task(CONSOLIDATE, kwargs={"namespace": "e", "topic": "t", "facts": []}, queue=evaluation)
         reg = Registry(s.adapters_dir)
         reg.publish("alice", "home", fake_adapter, {})
         reg.publish("alice", "home", fake_adapter, {})
@@ -50,6 +54,8 @@ def test_metrics_report_the_shared_state(ops_settings, embedder, redis_url):
         assert m[("engram_facts", ("status", "superseded"))] == 0
         assert m[("engram_topics_due",)] == 1
         assert m[("engram_queue_depth", ("queue", s.consolidation.queue))] == 3
+        assert m[("engram_queue_depth", ("queue", evaluation))] == 1
+        redis.Redis.from_url(redis_url).delete(evaluation)
         assert m[("engram_adapter_versions",)] == 3 and m[("engram_adapter_topics",)] == 2
         assert m[("engram_consolidations_started_total",)] == 0
         assert all(m[("engram_backend_up", ("backend", b))] == 1 for b in ("qdrant", "redis", "registry"))
