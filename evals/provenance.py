@@ -13,8 +13,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# settings given by environment that change what a run measures are part of its command; credentials are not
+_PRIVATE = ("KEY", "PASSWORD", "SECRET", "TOKEN", "URL")
+
+
 def command() -> str:
-    """The command line as a user types it: `python -m bench.probe select --json`."""
+    """The command line as a user types it: `python -m bench.probe select --json`, after the ENGRAM_ settings the
+    environment gave it (`ENGRAM_AGENT__QUESTION_MIN_SCORE=0.45 python -m bench.routing ...`)."""
+    given = [f"{k}={v}" for k, v in sorted(os.environ.items())
+             if k.startswith("ENGRAM_") and not any(p in k for p in _PRIVATE)]
+    return " ".join([*given, _invocation()])
+
+
+def _invocation() -> str:
     script = Path(sys.argv[0]).resolve()
     if script.name == "engram":  # the console script
         return " ".join(["engram", *sys.argv[1:]])

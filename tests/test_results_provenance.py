@@ -16,7 +16,8 @@ RESULTS = sorted((ROOT / "bench/results").glob("*.json")) + sorted((ROOT / "benc
 def test_result_file_records_command_commit_and_machine(path):
     made = json.loads(path.read_text()).get("provenance") or {}
     assert all(made.get(k) for k in ("command", "commit", "machine", "measured_at")), f"{path}: {made}"
-    assert made["command"].startswith(("python -m bench.", "engram ", "python -m engram.cli ")), made["command"]
+    typed = re.sub(r"^(?:ENGRAM_\w+=\S+ )*", "", made["command"])  # the settings the environment gave the run
+    assert typed.startswith(("python -m bench.", "engram ", "python -m engram.cli ")), made["command"]
 
 
 def test_every_cited_result_file_exists():
@@ -33,7 +34,8 @@ def test_every_cited_evaluation_run_is_kept_or_withdrawn_on_record():
     """An evaluation's folder named in the docs is in bench/results, or listed in WITHDRAWN.md (read from git)."""
     docs = "".join(d.read_text() for d in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
     cited = set(re.findall(r"(?<![\w-])(eval-[a-z0-9]+(?:-[a-z0-9]+)*)(?![\w.-])", docs)) - {"eval-report"}  # a --out
-    withdrawn = set(re.findall(r"^\| (eval-[\w-]+) \|", (ROOT / "bench/results/WITHDRAWN.md").read_text(), re.M))
+    withdrawn = set(re.findall(r"^\| (eval-[\w-]+) \|", (ROOT / "bench/results/WITHDRAWN.md").read_text(),
+                                 re.MULTILINE))
     kept = {p.name for p in (ROOT / "bench/results").iterdir() if p.is_dir()}
     assert withdrawn and not withdrawn & kept
     assert not cited - kept - withdrawn, sorted(cited - kept - withdrawn)
@@ -53,3 +55,14 @@ def test_a_bench_result_is_printed_and_written_with_its_provenance(tmp_path, mon
     printed = capsys.readouterr().out
     assert printed.count("\n") == 1 and list(json.loads(printed)) == ["n", "provenance"]
     assert out.read_text() == json.dumps(json.loads(printed), indent=1) + "\n"
+
+
+def test_the_command_carries_the_settings_the_environment_gave_it(monkeypatch):
+    from evals.provenance import command
+
+    monkeypatch.setattr("sys.argv", [str(ROOT / "bench/routing.py"), "--json"])
+    monkeypatch.setenv("ENGRAM_AGENT__QUESTION_MIN_SCORE", "0.45")
+    monkeypatch.setenv("ENGRAM_REDIS__URL", "redis://:hunter2@db:6379/0")  # may hold a password: never recorded
+    said = command()
+    assert said.startswith("ENGRAM_AGENT__QUESTION_MIN_SCORE=0.45 ") and said.endswith(" python -m bench.routing --json")
+    assert "hunter2" not in said
