@@ -51,6 +51,7 @@ from .lexicon import (
     OPINION_VERBS,
     OPINIONS,
     PASSING_STATES,
+    PEOPLE,
     POINTING,
     POSSESSED_HEADS,
     QUESTION_AUX,
@@ -1018,6 +1019,12 @@ def _appositions(sent, speaker: str, c: _Clause) -> None:
                 add(owner, tok, name)
             elif tok.dep_ == "compound" and is_name(tok.head):  # "my plumber Odo Vance": plumber <- Vance
                 add(owner, tok, tok.head)
+        elif (tok.dep_ in ("amod", "compound") and tok.lower_ in PEOPLE and is_name(tok.head)
+              and possessor(tok.head, speaker) is not None):
+            owner = possessor(tok.head, speaker)  # "My stepdad Brann", "My youngest, Bea": a role read as a modifier
+            role = tok.doc[slice(*_joined(tok))].text.lower()  # "great-aunt" whole
+            if (owner, role) not in c.renamed:
+                c.add(owner, role, value_of(tok.head), None, tok.head)
         if tok.dep_ == "appos" and is_name(tok.head) and possessor(tok, speaker) is not None:
             add(possessor(tok, speaker), tok, tok.head)
         if (tok.dep_ == "appos" and is_name(tok) and tok.head.lower_ in KIN_NAMES

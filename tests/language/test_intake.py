@@ -388,3 +388,13 @@ def test_changes_said_in_passing_are_read_as_the_relation_they_change(text, expe
     triples = {(t.subject, t.relation, t.object) for s in read_message(text).statements for t in s.triples}
     assert expected in triples
     assert absent is None or not any((r, o) == absent for _, r, o in triples)
+
+
+@pytest.mark.parametrize("text, role, name", [
+    ("My stepdad Brann grew up in Oxhollow.", "stepdad", "Brann"),  # the parser reads "stepdad" as an adjective
+    ("My flatmate Reuben named him.", "flatmate", "Reuben"),
+    ("My youngest, Bea, starts school in September.", "youngest", "Bea"),
+    ("We stayed with my great-uncle Osric.", "great-uncle", "Osric"),
+])
+def test_a_role_the_parser_reads_as_a_modifier_of_the_name_is_still_the_speakers(text, role, name):
+    assert ("the user", role, name) in triples(text)
