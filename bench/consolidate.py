@@ -98,21 +98,23 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--baseline", action="store_true", help="also time the naive loop (takes minutes)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--rank", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=7e-3)
-    ap.add_argument("--top-layers", type=int, default=4, help="0 = all layers")
-    ap.add_argument("--taught-forms", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--replay", type=int, default=6)
-    ap.add_argument("--candidates", type=int, default=32, help="softmax over answer tokens + base top-N; 0 = full")
+    # the recipe is the default one (memory_service.settings.Recipe) unless a flag says otherwise
+    ap.add_argument("--rank", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--top-layers", type=int, help="0 = all layers")
+    ap.add_argument("--taught-forms", type=int)
+    ap.add_argument("--batch-size", type=int)
+    ap.add_argument("--replay", type=int)
+    ap.add_argument("--candidates", type=int, help="softmax over answer tokens + base top-N; 0 = full")
     args = runner.parse(ap, out="bench/results/consolidate-40.json")
     log = runner.logger(args)
     torch.set_num_threads(args.threads)
     base = load_base("packaged", cache_dir=Settings().model_cache_dir)
     facts = bench_facts(args.facts, args.seed)
-    recipe = Recipe(rank=args.rank, lr=args.lr, top_layers=args.top_layers, taught_forms=args.taught_forms,
-                    batch_size=args.batch_size, replay=args.replay, candidates=args.candidates)
-    sets = question_sets(facts, args.taught_forms)
+    given = {k: getattr(args, k) for k in ("rank", "lr", "top_layers", "taught_forms", "batch_size", "replay",
+                                           "candidates") if getattr(args, k) is not None}
+    recipe = Recipe(**given)
+    sets = question_sets(facts, recipe.taught_forms)
     result = {"bench": "consolidate", "facts": args.facts, "seed": args.seed, "threads": args.threads,
               **run(base, facts, recipe, sets, log)}
     result["base_recall"] = {name: recall(base.model, base.tokenizer, qs) for name, qs in sets.items()}
