@@ -23,7 +23,7 @@ def rows() -> list[tuple[str, str]]:
     out = []
     for line in (ROOT / "README.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-        if line.startswith("| `python -m bench.") or line.startswith("| `engram eval"):
+        if line.startswith(("| `python -m bench.", "| `engram eval")):
             out.append((cells[0], cells[-1]))
     return out
 

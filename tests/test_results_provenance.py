@@ -32,7 +32,8 @@ def test_every_cited_result_file_exists():
 
 
 def test_every_cited_evaluation_run_is_kept_or_withdrawn_on_record():
-    """An evaluation's folder named in the docs is in bench/results, or listed in WITHDRAWN.md (read from git)."""
+    """An evaluation's folder named in the docs is in bench/results, or listed in WITHDRAWN.md (read from git); and
+    no result file kept was measured on a tree with uncommitted changes."""
     docs = "".join(d.read_text() for d in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
     cited = set(re.findall(r"(?<![\w-])(eval-[a-z0-9]+(?:-[a-z0-9]+)*)(?![\w.-])", docs)) - {"eval-report"}  # a --out
     withdrawn = set(re.findall(r"^\| (eval-[\w-]+) \|", (ROOT / "bench/results/WITHDRAWN.md").read_text(),
@@ -40,6 +41,9 @@ def test_every_cited_evaluation_run_is_kept_or_withdrawn_on_record():
     kept = {p.name for p in (ROOT / "bench/results").iterdir() if p.is_dir()}
     assert withdrawn and not withdrawn & kept
     assert not cited - kept - withdrawn, sorted(cited - kept - withdrawn)
+    dirty = [p.name for p in RESULTS if "+dirty" in ((json.loads(p.read_text()).get("provenance") or {})
+                                                     .get("commit") or "")]
+    assert not dirty, dirty
 
 
 def test_a_bench_result_is_printed_and_written_with_its_provenance(tmp_path, monkeypatch, capsys):
