@@ -24,12 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from language.lexicon import QUESTION_FILLERS
 from language.matching import _stem
 
 NEAR = 0.95
-# words that carry grammar or fill, not what is asked: an echo may add or drop them
-GRAMMAR = frozenset({"do", "does", "did", "is", "are", "am", "was", "were", "be", "been", "the", "a", "an", "of",
-                     "it", "that", "to", "and", "so", "then", "again", "well", "just", "actually"})
 CONTRACTED = {"'s": " is", "'m": " am", "'re": " are", "n't": " not"}
 
 
@@ -47,7 +45,7 @@ def wording(question: str) -> frozenset[str]:
     text = question.lower().replace("\u2019", "'")
     for short, long in CONTRACTED.items():
         text = text.replace(short, long)
-    return frozenset(_stem(w) for w in re.findall(r"[a-z0-9]+", text) if w not in GRAMMAR)
+    return frozenset(_stem(w) for w in re.findall(r"[a-z0-9]+", text) if w not in QUESTION_FILLERS)
 
 
 def frame(question: str, names: set[str]) -> str:

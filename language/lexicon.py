@@ -254,3 +254,8 @@ FAMILY_WORDS = ("sister", "brother", "mother", "father", "wife", "husband", "par
 
 WORK_WORDS = ("work at", "work as", "works at", "works as", "boss", "manager", "supervisor", "colleague", "coworker",
               "co-worker", "team lead", "mentor", "employer", "client", "intern", "assistant", "office")
+
+# words of a question that carry grammar or fill, not what is asked: an echo of a trained question may add or drop
+# them ("And what is my job, then?" is "What is my job?"; evals.disjoint)
+QUESTION_FILLERS = frozenset({"do", "does", "did", "is", "are", "am", "was", "were", "be", "been", "the", "a", "an",
+                              "of", "it", "that", "to", "and", "so", "then", "again", "well", "just", "actually"})
