@@ -71,9 +71,9 @@ def clashes(probes: list[str], synthesized: list[str], embed, near: float = NEAR
     sims = embed([frame(p, names) for p in probes]) @ embed([frame(q, names) for q in synthesized]).T
     # masked, "What does Uncle Anselm do?" reads as "What does Gran Nessa do?": only a question about the same
     # names can echo
-    said = [frozenset(w for w in names if re.search(rf"\b{re.escape(w)}\b", q)) for q in synthesized]
-    sims = np.where([[said[j] == frozenset(w for w in names if re.search(rf"\b{re.escape(w)}\b", p))
-                      for j in range(len(synthesized))] for p in probes], sims, -1.0)
+    said = lambda q: frozenset(w for w in names if re.search(rf"\b{re.escape(w)}\b", q))  # noqa: E731
+    theirs = [said(q) for q in synthesized]
+    sims = np.where([[mine == t for t in theirs] for mine in map(said, probes)], sims, -1.0)
     bags = {wording(q): q for q in synthesized}
     found = []
     for i, probe in enumerate(probes):

@@ -75,6 +75,7 @@ class Harness:
     log_path: Path | None = None
     consolidation_log: list[dict] = field(default_factory=list)
     judge: object = None  # an evals.judge.Judge, when the run has one
+    _vectors: dict = field(default_factory=dict)  # text -> embedding, for the echo check (echoes)
     base_prefix: str = "engram"  # the deployment's key prefix, under which the run registers its queue
 
     @classmethod
@@ -213,11 +214,10 @@ class Harness:
         return found[0].synthesized if found else None
 
     def _embed_cached(self, texts: list[str]):
-        cache = self.__dict__.setdefault("_vectors", {})
-        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
-            cache.update(zip(missing, self.svc.embedder.embed(missing), strict=True))
-        return np.stack([cache[t] for t in texts])
+            self._vectors.update(zip(missing, self.svc.embedder.embed(missing), strict=True))
+        return np.stack([self._vectors[t] for t in texts])
 
     def update(self, ns: str, old: str, new: str) -> None:
         """Supersede `old` with the statement `new`. When the old fact has subject and relation and `new` only
