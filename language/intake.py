@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from .changes import Change, change_of
 from .extraction import (
     Analysis,
     Triple,
@@ -41,6 +42,7 @@ class Sentence:
     why: str | None = None  # why it gave no triple
     context: str | None = None  # the sentence before it in the message, when it leans on it ("He's a chef.")
     everything: bool = False  # a forget request for every statement about its target ("everything about my ex")
+    change: Change = Change()  # what it marks about time and change ("now", "switched doctors"): language.changes
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ def read_parsed(docs: list, speaker: str = SPEAKER_USER, addressee: str | None =
             if a.kind == "question" and a.triples:  # "Did I mention my dentist is Oriel Tansby?": kept and asked
                 sentences.append(Sentence(sent.text.strip(), "statement", a.triples, None, context))
                 a = Analysis("question", (), a.why)
-            sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context))
+            change = change_of(sent) if a.kind == "statement" and a.triples else Change()
+            sentences.append(Sentence(sent.text.strip(), a.kind, a.triples, a.why, context, change=change))
             before = sent
         out.append(Intake(speaker, sentences))
     return out

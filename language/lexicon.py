@@ -90,6 +90,9 @@ ENDS = {"leave": ("work at",), "quit": ("work at",), "move out of": ("live in", 
         "move from": ("live in", "live on"), "sell": ("car", "drive", "have", "own")}
 
 # what "a new job at X" is: work at X ("I started a new job at Corbel Rail", "she took a post at Ostwin")
+# whom "I'm with X now" names: the relation of a partner
+PARTNERS = {"partner", "wife", "husband", "boyfriend", "girlfriend", "fiance", "fiancee", "spouse"}
+
 JOB_NOUNS = {"job", "position", "role", "post", "placement", "internship", "apprenticeship", "contract"}
 TAKING_UP = {"start", "begin", "get", "take", "land", "accept", "have", "secure", "find"}
 

@@ -47,6 +47,14 @@ def _norm(value: str | None) -> str | None:
     return " ".join(value.lower().split()) if value else None
 
 
+def _replaces(fact: FactIn, stored: dict[str, Any]) -> bool:
+    """A fact with the subject and relation of a stored one and another object replaces it, however near their
+    texts are ("The user's phone number is 07700 900882." is not a duplicate of "... 07700 900461.")."""
+    return bool(fact.subject and fact.relation and fact.object) and (
+        _norm(fact.subject) == stored.get("subject_key") and _norm(fact.relation) == _norm(stored.get("relation"))
+        and _norm(fact.object) != _norm(stored.get("object")))
+
+
 def fact_from_payload(fid: str, p: dict[str, Any]) -> Fact:
     return Fact(
         id=fid, namespace=p["namespace"], topic=p["topic"], text=p["text"], subject=p.get("subject"),
@@ -167,7 +175,8 @@ class MemoryService:
                 plan.result = WriteResult(id=ids[plan.index], outcome=WriteOutcome.created, topic="")
                 accepted.append(plan)
                 continue
-            if hits and hits[0].score is not None and hits[0].score >= s.duplicate_threshold:
+            if hits and hits[0].score is not None and hits[0].score >= s.duplicate_threshold \
+                    and not _replaces(plan.fact, hits[0].payload):
                 plan.result = WriteResult(id=hits[0].id, outcome=WriteOutcome.duplicate, topic=hits[0].payload["topic"])
                 continue
             earlier = np.flatnonzero(is_accepted & close[plan.index])
@@ -357,7 +366,7 @@ class MemoryService:
                                   for s, topic in zip(statements, topics)])
         result.stored += [StoredFact(id=r.id, text=s.text, topic=r.topic, outcome=r.outcome, kind="statement",
                                      why=s.why) for r, s in zip(written, statements)]
-        pairs = [(r, t) for r, s in zip(written, statements) for t in s.triples]
+        pairs = [(r, t) for r, s in zip(written, statements) for t in self._as_changes(ns, s, owner)]
         if not pairs:
             return result
         facts = [FactIn(text=t.text, topic=area(t) or r.topic,
@@ -370,6 +379,19 @@ class MemoryService:
             if w.supersedes:
                 self._retire_statement_of(ns, w.supersedes, r.id)
         return result
+
+    def _as_changes(self, ns: str, sentence, owner: str) -> tuple:
+        """The sentence's triples, with a new value said in passing given the relation of the stored one it
+        replaces ("I quit Halden Freight and joined Pellam Foods": work at Pellam Foods), so that it supersedes
+        it (language.changes)."""
+        from language.changes import resolved
+
+        if not sentence.triples:
+            return sentence.triples
+        current = {r.payload.get("relation"): r.payload.get("object") for r in self.store.scroll_all(
+            FactFilter(namespace=ns, status=ACTIVE, subject_key=(_norm(owner),)))
+            if r.payload.get("relation") and r.payload.get("object")}
+        return resolved(sentence.triples, sentence.change, owner, current)
 
     def _with_llm_facts(self, intake):
         """With an LLM configured, the facts of each statement are the ones it reads (validated); when it fails,

@@ -214,3 +214,33 @@ def test_leaving_a_place_ends_working_or_living_there(service):
     leaving = next(s for s in out.stored if s.kind == "fact" and s.relation == "leave")
     old = next(f for f in service.list("fe", status="superseded")[0] if f.object == "Brisk Dental")
     assert old.superseded_by == leaving.id
+
+
+@pytest.mark.parametrize("before, said, now, gone", [
+    ("I work at Vantry Labs.", "I quit Vantry Labs and joined Corbel Rail.", ("work at", "Corbel Rail"), "Vantry Labs"),
+    ("I work at Vantry Labs.", "I left Vantry Labs in May and I'm at Corbel Rail now.", ("work at", "Corbel Rail"),
+     "Vantry Labs"),
+    ("I live on Ossenby Road.", "We moved out of Ossenby Road, we're on Pike Lane now.", ("live on", "Pike Lane"),
+     "Ossenby Road"),
+    ("My vet is Doctor Hale.", "I switched vets, it's Doctor Amadi now.", ("vet", "Doctor Amadi"), "Doctor Hale"),
+    ("My partner is Rhys.", "Rhys and I broke up, I'm with Tobin now.", ("partner", "Tobin"), "Rhys"),
+    ("My phone number is 07700 900101.", "I've got a new number, it's 07700 900555.",
+     ("phone number", "07700 900555"), "07700 900101"),
+])
+def test_a_change_said_in_passing_supersedes_the_old_value(service, before, said, now, gone):
+    """The new value takes the relation of the one it replaces (language.changes), so it supersedes it; a new
+    phone number whose statement is near the old one's is a change, not a duplicate."""
+    ns = f"ch-{abs(hash(said)) % 10**8}"
+    service.write_message(ns, before)
+    service.write_message(ns, said)
+    active = {(f.relation, f.object) for f in service.all_active(ns) if f.derived_from}
+    assert now in active
+    assert not any(o == gone and r == now[0] for r, o in active)
+
+
+def test_a_value_said_with_now_changes_nothing_it_does_not_replace(service):
+    """"now" with a value of another kind, or with no stored value of that relation, supersedes nothing."""
+    service.write_message("cn", "I work at Vantry Labs. I live in Hexley.")
+    service.write_message("cn", "I'm with my sister Ana in Oslo now.")
+    active = {(f.relation, f.object) for f in service.all_active("cn") if f.derived_from}
+    assert ("work at", "Vantry Labs") in active and ("live in", "Hexley") in active
