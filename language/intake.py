@@ -42,7 +42,7 @@ class Sentence:
     why: str | None = None  # why it gave no triple
     context: str | None = None  # the sentence before it in the message, when it leans on it ("He's a chef.")
     everything: bool = False  # a forget request for every statement about its target ("everything about my ex")
-    change: Change = Change()  # what it marks about time and change ("now", "switched doctors"): language.changes
+    change: Change = field(default_factory=Change)  # what it marks about time and change ("now", "switched doctors"): language.changes
 
 
 @dataclass(frozen=True)
