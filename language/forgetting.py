@@ -38,7 +38,7 @@ class ForgetRequest:
 def forget_request(sent) -> ForgetRequest | None:
     """The request to forget that the sentence (a spaCy Span) makes, or None when it makes none."""
     for verb in sent:
-        word = verb.lemma_.lower() if verb.pos_ in ("VERB", "AUX") else verb.lower_
+        word = IRREGULAR.get(verb.lower_) or (verb.lemma_.lower() if verb.pos_ in ("VERB", "AUX") else verb.lower_)
         erasing = word in ERASING or word == "get" and any(c.lower_ == "rid" for c in verb.children)
         keeping = word in KEEPING and (_negated(verb) or verb.dep_ in ("xcomp", "ccomp") and (
             verb.head.lemma_.lower() in STOPPING or verb.head.lemma_.lower() in WANTING and _negated(verb.head)))
@@ -93,6 +93,8 @@ def _target(sent, verb, objects=None) -> ForgetRequest:
         objects = [c for c in verb.children if c.dep_ in ("dobj", "ccomp", "xcomp", "npadvmod", "nsubjpass", "relcl")]
         objects += [o for p in _preps(verb) for o in p.children if o.dep_ in ("pobj", "pcomp")]
     objects = [o for o in objects if o.dep_ != "xcomp" or o.lemma_.lower() in ERASING | KEEPING]
+    # a clause before the verb is not what it erases: "I'd rather you forgot my bank details"
+    objects = [o for o in objects if not (o.dep_ in ("ccomp", "xcomp") and o.i < verb.i)]
     about = _about(sent, exclude=verb)
     for obj in sorted(objects, key=lambda t: t.i):
         if obj.lower_ in POINTING_BACK:
@@ -141,6 +143,24 @@ def _said(tokens, keep) -> str:
     return " ".join(out.split())
 
 
+# what a request calls a fact -> the words a statement of it says: "my old address" is where I lived ("I used to
+# live on Corran Street"), "my job" where I work
+CALLED = {"address": {"live"}, "home": {"live"}, "flat": {"live"}, "house": {"live"}, "job": {"work"},
+          "employer": {"work"}, "workplace": {"work"}, "work": {"job"}, "salary": {"earn", "paid", "pay"},
+          "pay": {"earn", "paid", "salary"}, "birthday": {"born"}, "age": {"old"}, "number": {"phone"},
+          "phone": {"number"}, "mobile": {"number", "phone"}}
+# forms the tagger may leave unlemmatised ("you forgot" tagged as a present): the verb they are a form of
+IRREGULAR = {"forgot": "forget", "forgotten": "forget", "kept": "keep", "held": "hold", "stored": "store",
+             "deleted": "delete", "erased": "erase", "removed": "remove", "wiped": "wipe", "dropped": "drop"}
+
+
+def request_words(text: str) -> set[str]:
+    """The words a request's target says (about_words), with the words a statement of what it calls a fact says
+    ("address" -> "live")."""
+    words = about_words(text)
+    return words | {w for said in words for w in CALLED.get(said, ())}
+
+
 def about_words(text: str) -> set[str]:
     """The words that say what a text is about, to match a request's target with what was stored: lower-cased,
     stop words (spaCy's list) and "user" aside, each also without a plural "s" ("antidepressants" matches
@@ -148,3 +168,11 @@ def about_words(text: str) -> set[str]:
     words = {w for w in re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower().replace("\u2019", "'"))
              if w not in STOP_WORDS and w != "user"}
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}
+
+
+def shared(request: set[str], said: set[str]) -> int:
+    """How many of a request's words a text says, inflections aside ("arrest" is said by "arrested", not
+    "organ" by "organization": language.matching's rule)."""
+    from .matching import same_word
+
+    return sum(1 for w in request if w in said or any(same_word(w, x) for x in said))

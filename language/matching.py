@@ -95,7 +95,7 @@ def _stem(token: str) -> str:
     return _stemmer().stem(token)
 
 
-def _same(a: str, b: str) -> bool:
+def same_word(a: str, b: str) -> bool:
     """The same word, inflections aside: equal, or one stem whose longer word only adds an ending (at most four
     letters after the shorter one, less a final "e" or "y") to the shorter."""
     if a == b:
@@ -109,7 +109,7 @@ def _same(a: str, b: str) -> bool:
 
 def _starts(hay: Tokens, needle: Tokens) -> list[int]:
     n = len(needle)
-    return [i for i in range(len(hay) - n + 1) if n and all(_same(h, w) for h, w in zip(hay[i:i + n], needle))]
+    return [i for i in range(len(hay) - n + 1) if n and all(same_word(h, w) for h, w in zip(hay[i:i + n], needle))]
 
 
 def mentions(answer: str, value: str) -> bool:

@@ -421,7 +421,7 @@ class MemoryService:
         is nearest. When another matches as well within `margin`, nothing is deleted and both are returned as
         candidates: the agent asks which one. `everything`: every statement that matches. An empty request is
         the last statement the speaker stored ("Please don't keep that.")."""
-        from language.forgetting import about_words
+        from language.forgetting import about_words, request_words, shared
         from language.intake import subject_of
 
         out = Forgotten(request=request)
@@ -431,7 +431,7 @@ class MemoryService:
             hits = self.recall(ns, request, limit=50, record_heat=False)
         except NotFound:
             return out
-        words = about_words(request)
+        words = request_words(request)
         owner = subject_of(speaker)
         # "my ex" is Dario Vell: what was said of Dario Vell is about the user's ex too
         names = {h.fact.object for h in hits if h.fact.subject == owner and h.fact.relation and h.fact.object
@@ -441,7 +441,7 @@ class MemoryService:
             hits += self.recall(ns, name, limit=50, record_heat=False)
         groups: dict[str, tuple[int, float]] = {}  # statement (or lone fact) id -> (words said, nearness)
         for h in hits:
-            said = len(words & about_words(h.fact.text))
+            said = shared(words, about_words(h.fact.text))
             if said == 0 and h.score < min_score:
                 continue
             key = h.fact.derived_from or h.fact.id

@@ -187,6 +187,7 @@ def test_messages_are_read_in_one_batch_in_order():
     ("Could you please not keep the Varna trip?", "Varna trip", False),
     ("Stop remembering where I work, please.", "where I work", False),
     ("Can we forget about my landlord?", "my landlord", False),
+    ("I'd rather you forgot my bank details.", "bank", False),  # "forgot" tagged as a present
 ])
 def test_a_request_to_forget_is_read_wherever_it_sits_and_however_it_names_its_target(text, target, everything):
     """An erasing verb, or a keeping verb negated or stopped, said to the agent (an imperative, "you", "can

@@ -190,6 +190,19 @@ def test_forget_finds_what_the_request_is_about_by_its_words_and_names(service):
         "My sister Ana lives in Oslo.", "I grew up in Ashcombe."}
 
 
+def test_forget_knows_what_a_request_calls_a_fact_and_reads_inflections(service):
+    """"my old address" is where the user lived ("I used to live on ..."); "my volunteering" matches
+    "I volunteer" only as an inflection; the other statements stay."""
+    service.write_message("fx", "I used to live on Corran Street. I have a cat called Mottle.")
+    service.write_message("fx", "I volunteer at Hobsfold Library on Saturdays. I work at Quillon Logistics.")
+    (f,) = service.write_message("fx", "I'd rather you didn't remember my old address.").forgotten
+    assert [d.text for d in f.deleted if d.derived_from is None] == ["I used to live on Corran Street."]
+    (f,) = service.write_message("fx", "Please forget about my volunteering.").forgotten
+    assert [d.text for d in f.deleted if d.derived_from is None] == ["I volunteer at Hobsfold Library on Saturdays."]
+    assert {x.text for x in service.all_active("fx") if x.derived_from is None} == {
+        "I have a cat called Mottle.", "I work at Quillon Logistics."}
+
+
 def test_a_request_that_points_back_forgets_the_last_statement_or_withdraws_one_unsaid(service):
     service.write_message("fb", "I live in Leeds.")
     service.write_message("fb", "I owe Marguerite 200 pounds.")
