@@ -10,8 +10,8 @@ place of, read from the sentence's structure and the speaker's active facts:
 - **a change named**: a verb of changing whose object is a stored relation ("switched doctors", "changed
   banks"): the sentence's new value of the kind that relation holds (a fact's object, else a name) takes it;
 - **now**: a sentence that marks its time as the present against the past ("now", "these days", "at the moment",
-  "new") and says "be <prep> X" / "join X" / "be a <job>": X takes the one stored relation of that preposition
-  ("be at" -> "work at", "be on" -> "live on", "be with" -> partner) or of jobs ("work as");
+  "new") and says "join X" / "be with X" / "be a <job>": X takes the one stored workplace, partner or job (not
+  "I'm at Heathrow now": where someone is at the moment is not a change of workplace);
 - **a new name**: "Mottle has a new name, she's Duchess now": a stored value said to be another name, with the
   sentence saying so ("new name", "renamed", "now"), is replaced by it.
 
@@ -28,7 +28,7 @@ from .lexicon import ENDS, JOBS, PARTNERS
 NOW = {"now", "nowadays", "currently", "presently"}
 NOW_PHRASES = ("these days", "at the moment", "for now", "any more", "anymore", "this year", "from now on")
 CHANGING = {"switch", "change", "swap", "replace", "move"}  # "switched doctors", "moved my account"
-JOINING = {"join", "start at", "be at", "work at", "start with"}
+JOINING = {"join", "start at", "start with"}  # a workplace taken up
 OVER = {"over", "gone", "finished", "done", "ended"}  # "the barista job is over", "the Halvik's gone"
 
 
@@ -101,16 +101,16 @@ def _renamed(t: Triple, change: Change, current: dict[str, str]) -> str | None:
 
 
 def _by_preposition(t: Triple, current: dict[str, str]) -> str | None:
-    """The one stored relation a "be <prep> X" / "join X" / "be a <job>" value takes, said with "now"."""
-    words = t.relation.split()
+    """The one stored relation a value said with "now" takes: "join X" a workplace, "be with X" a partner, "be a
+    <job>" a job. Not "be at / in X now": "I'm at Heathrow now" says where the speaker is, not where they work
+    (with an ending in the sentence, the replacement rule reads it: "I left Brisk Dental, I'm at Orla Clinic
+    now")."""
     if t.relation == "be" and norm(t.object).split()[-1:] and norm(t.object).split()[-1] in JOBS:
         found = [r for r in current if r in ("work as", "be")]
     elif t.relation in JOINING:
         found = [r for r in current if r in ("work at", "work for")]
-    elif words[:1] == ["be"] and len(words) == 2 and words[1] == "with":
+    elif t.relation == "be with":
         found = [r for r in current if r in PARTNERS]
-    elif words[:1] == ["be"] and len(words) == 2:
-        found = [r for r in current if r.split()[-1] == words[1] and r.split()[0] != "be"]
     else:
         return None
     return found[0] if len(found) == 1 else None

@@ -32,10 +32,10 @@ def test_what_a_sentence_marks_about_change(text, now, named, over):
     ("The tutoring job is over, I'm a courier these days.", {"work as": "tutoring"}, ("work as", "courier")),
     # a change named by its relation
     ("I switched vets, it's Doctor Amadi now.", {"vet": "Doctor Hale"}, ("vet", "Doctor Amadi")),
-    # now, by preposition
-    ("I'm at Corbel Rail now.", {"work at": "Vantry Labs"}, ("work at", "Corbel Rail")),
-    ("We're on Pike Lane now.", {"live on": "Ossenby Road"}, ("live on", "Pike Lane")),
+    # now: a workplace joined, a partner, a job
+    ("I joined Corbel Rail, so I'm a surveyor now.", {"work at": "Vantry Labs"}, ("work at", "Corbel Rail")),
     ("I'm with Tobin now.", {"partner": "Rhys"}, ("partner", "Tobin")),
+    ("I'm a pharmacist these days.", {"work as": "teacher"}, ("work as", "pharmacist")),
     # a new name for a stored value
     ("Biscuit has a new name, he's Crumpet now.", {"dog": "Biscuit"}, ("dog", "Crumpet")),
 ])
@@ -45,6 +45,8 @@ def test_a_new_value_takes_the_relation_it_replaces(text, current, expected):
 
 @pytest.mark.parametrize("text, current", [
     ("I'm at Corbel Rail for a meeting.", {"work at": "Vantry Labs"}),  # no change marked
+    ("I'm at Heathrow now.", {"work at": "Vantry Labs"}),  # where someone is, not where they work
+    ("We're in Lisbon now.", {"live in": "Hexley"}),  # a trip, as far as "now" says
     ("I'm with Tobin now.", {"work at": "Vantry Labs"}),  # nothing of that kind stored
     ("I'm on the 07700 900555 now.", {"live on": "Ossenby Road"}),  # a number never replaces a name
     ("I quit smoking and joined a gym.", {"work at": "Vantry Labs"}),  # what ended is not what is stored
