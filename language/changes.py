@@ -1,35 +1,44 @@
 """Changes said in passing. A statement that replaces what the speaker said before often names the new value
 with a verb of its own, not the relation it replaces: "I quit Halden Freight and joined Pellam Foods", "I left
-Brisk Dental and I'm at Orla Clinic now", "I switched doctors, I see Doctor Fairlie now", "I'm a paralegal these
-days". The store supersedes by subject and relation, so here such a value is given the relation it takes the
-place of, read from the sentence's structure and the speaker's active facts:
+Brisk Dental and I'm at Orla Clinic now", "I switched doctors, I see Doctor Fairlie now", "the barista job is
+over, I'm a paralegal these days". The store supersedes by subject and relation, so here such a value is given
+the relation it takes the place of, read from the sentence's structure and the speaker's active facts:
 
 - **replacement**: the sentence ends a stored fact (a verb of ending whose object is the stored value: "quit
-  Halden Freight", "sold the Saxby"), and another of its facts names a new value: that value takes the ended
-  relation;
+  Halden Freight", "sold the Saxby"; or "the barista job is over"), and another of its facts names a new value
+  with a verb that value's relation may be said with (lexicon.REPLACED_BY: "joined" a workplace, not "met Tom");
 - **a change named**: a verb of changing whose object is a stored relation ("switched doctors", "changed
-  banks"): the sentence's new value of the kind that relation holds (a fact's object, else a name) takes it;
-- **now**: a sentence that marks its time as the present against the past ("now", "these days", "at the moment",
-  "new") and says "join X" / "be with X" / "be a <job>": X takes the one stored workplace, partner or job (not
-  "I'm at Heathrow now": where someone is at the moment is not a change of workplace);
+  banks"): the sentence's value said with such a verb ("I see Doctor Fairlie"), else a name said as what it is
+  ("it's Doctor Obi now");
+- **now**: "now", "these days", "at the moment" with "be with <a person>" (a partner) or "be a <job>" (a job);
+  not "I'm at Heathrow now", which says where someone is;
 - **a new name**: "Mottle has a new name, she's Duchess now": a stored value said to be another name, with the
   sentence saying so ("new name", "renamed", "now"), is replaced by it.
 
-Pure logic: the caller (memory_service) passes the speaker's active facts as {relation: object}.
+A value the speaker already holds under another relation never moves ("I'm with Ana now", Ana being the
+sister). Pure logic: the caller (memory_service) passes the speaker's active facts as {relation: object}.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .extraction import Triple, norm, statement
-from .lexicon import ENDS, JOBS, PARTNERS
+from spacy.tokens import Span
 
-NOW = {"now", "nowadays", "currently", "presently"}
-NOW_PHRASES = ("these days", "at the moment", "for now", "any more", "anymore", "this year", "from now on")
-CHANGING = {"switch", "change", "swap", "replace", "move"}  # "switched doctors", "moved my account"
-JOINING = {"join", "start at", "start with"}  # a workplace taken up
-OVER = {"over", "gone", "finished", "done", "ended"}  # "the barista job is over", "the Halvik's gone"
+from .extraction import Triple, norm, statement
+from .lexicon import (
+    CHANGING,
+    ENDS,
+    JOB_NOUNS,
+    JOBS,
+    NOW,
+    NOW_PHRASES,
+    OVER,
+    PARTNERS,
+    PEOPLE,
+    PERSON_REPLACED_BY,
+    REPLACED_BY,
+)
 
 
 @dataclass(frozen=True)
@@ -37,37 +46,29 @@ class Change:
     """What a sentence says about time and change, read from its parse (intake)."""
     now: bool = False  # the present marked against the past
     named: tuple[str, ...] = ()  # relations a verb of changing names: "switched doctors" -> ("doctor",)
-    names: tuple[str, ...] = ()  # the sentence's proper names, in order ("Doctor Obi")
+    names: tuple[str, ...] = ()  # proper names said as what something is or whom one sees ("it's Doctor Obi")
     new_name: bool = False  # "has a new name", "renamed"
-    over: tuple[str, ...] = ()  # what the sentence says is over: "the barista job is over" -> ("the barista job",)
+    over: tuple[str, ...] = ()  # a thing or job the sentence says is over: "the barista job is over"
+
+    @property
+    def marked(self) -> bool:
+        return self.now or self.new_name or bool(self.named or self.over)
 
 
-def change_of(sent) -> Change:
-    """The Change a parsed sentence (a spaCy Span) marks."""
+def change_of(sent: Span) -> Change:
+    """The Change a parsed sentence marks."""
     text = " " + " ".join(t.lower_ for t in sent) + " "
-    now = any(t.lower_ in NOW for t in sent) or any(f" {p} " in text for p in NOW_PHRASES) or any(
-        t.lower_ == "new" and t.dep_ == "amod" for t in sent)
+    now = any(t.lower_ in NOW for t in sent) or any(f" {p} " in text for p in NOW_PHRASES)
     named = tuple(c.lemma_.lower() for t in sent if t.lemma_.lower() in CHANGING
                   for c in t.children if c.dep_ == "dobj" and c.pos_ == "NOUN")
-    names, seen = [], set()
-    for ent in sent.ents:
-        if ent.label_ in ("PERSON", "ORG", "GPE", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"):
-            start = ent.start
-            # "Doctor Obi": a title before the name is part of how it is said
-            if start > sent.start and sent.doc[start - 1].is_title and sent.doc[start - 1].pos_ == "PROPN":
-                start -= 1
-            names.append(sent.doc[start:ent.end].text)
-            seen.update(range(start, ent.end))
-    for t in sent:  # a name the tagger gave no entity: the proper noun with the proper nouns compounded into it
-        if t.pos_ == "PROPN" and t.i not in seen and t.i > sent.start and t.text[:1].isupper() and not (
-                t.dep_ == "compound" and t.head.pos_ == "PROPN"):
-            parts = [c for c in t.lefts if c.dep_ == "compound" and c.pos_ == "PROPN"]
-            names.append(" ".join(w.text for w in [*parts, t]))
+    names = tuple(" ".join(w.text for w in [*(c for c in t.lefts if c.dep_ == "compound" and c.pos_ == "PROPN"), t])
+                  for t in sent if t.pos_ == "PROPN" and t.dep_ in ("attr", "dobj", "oprd"))
     new_name = any(t.lemma_.lower() == "rename" for t in sent) or any(
         t.lemma_.lower() == "name" and any(c.lower_ == "new" for c in t.children) for t in sent)
     over = tuple(" ".join(w.text for w in c.subtree) for t in sent if t.lower_ in OVER and t.dep_ in (
-        "acomp", "advmod", "ROOT", "attr") for c in t.head.children if c.dep_ == "nsubj")
-    return Change(now, named, tuple(dict.fromkeys(names)), new_name, over)
+        "acomp", "advmod", "ROOT", "attr") for c in t.head.children
+        if c.dep_ == "nsubj" and (c.pos_ == "PROPN" or c.lemma_.lower() in JOB_NOUNS))
+    return Change(now or new_name and any(t.lower_ == "new" for t in sent), named, names, new_name, over)
 
 
 def _same_kind(new: str, old: str) -> bool:
@@ -75,6 +76,13 @@ def _same_kind(new: str, old: str) -> bool:
     digits = any(ch.isdigit() for ch in new), any(ch.isdigit() for ch in old)
     named = any(w[:1].isupper() for w in new.split()), any(w[:1].isupper() for w in old.split())
     return digits[0] == digits[1] and named[0] == named[1]
+
+
+def _may_replace(t: Triple, relation: str, old: str) -> bool:
+    """Whether the triple's value may take a stored relation's place: of the same kind, said with a verb that
+    relation's values are said with."""
+    said_with = PERSON_REPLACED_BY if relation in PEOPLE else REPLACED_BY.get(relation, set())
+    return t.relation in said_with and _same_kind(t.object, old) and norm(t.object) != norm(old)
 
 
 def _ended(triples: tuple[Triple, ...], change: Change, owner: str, current: dict[str, str]) -> list[str]:
@@ -100,20 +108,15 @@ def _renamed(t: Triple, change: Change, current: dict[str, str]) -> str | None:
     return next((r for r, o in current.items() if norm(o) == norm(t.subject) and _same_kind(t.object, o)), None)
 
 
-def _by_preposition(t: Triple, current: dict[str, str]) -> str | None:
-    """The one stored relation a value said with "now" takes: "join X" a workplace, "be with X" a partner, "be a
-    <job>" a job. Not "be at / in X now": "I'm at Heathrow now" says where the speaker is, not where they work
-    (with an ending in the sentence, the replacement rule reads it: "I left Brisk Dental, I'm at Orla Clinic
-    now")."""
+def _said_now(t: Triple, current: dict[str, str]) -> str | None:
+    """The one stored partner a "be with <person>" takes, or the job a "be a <job>" takes, said with "now"."""
     if t.relation == "be" and norm(t.object).split()[-1:] and norm(t.object).split()[-1] in JOBS:
-        found = [r for r in current if r in ("work as", "be")]
-    elif t.relation in JOINING:
-        found = [r for r in current if r in ("work at", "work for")]
-    elif t.relation == "be with":
+        found = [r for r in current if r == "work as"]
+    elif t.relation == "be with" and t.answer == "person":
         found = [r for r in current if r in PARTNERS]
     else:
         return None
-    return found[0] if len(found) == 1 else None
+    return found[0] if len(found) == 1 and _same_kind(t.object, current[found[0]]) else None
 
 
 def resolved(triples: tuple[Triple, ...], change: Change, owner: str,
@@ -123,20 +126,16 @@ def resolved(triples: tuple[Triple, ...], change: Change, owner: str,
     they are."""
     if not current:
         return triples
+    held = {norm(o) for o in current.values()}
     ended = _ended(triples, change, owner, current)
     named = [r for r in dict.fromkeys(change.named) if r in current]
     out, taken = [], set()
     for t in triples:
         relation = None
-        if t.subject == owner and t.relation not in current and t.relation not in ENDS:
-            for r in ended + named:
-                if r not in taken and _same_kind(t.object, current[r]) and norm(t.object) != norm(current[r]):
-                    relation = r
-                    break
-            if relation is None and change.now:
-                relation = _by_preposition(t, current)
-                if relation is not None and (relation in taken or not _same_kind(t.object, current[relation])):
-                    relation = None
+        if t.subject == owner and t.relation not in current and t.relation not in ENDS and norm(t.object) not in held:
+            relation = next((r for r in ended + named if r not in taken and _may_replace(t, r, current[r])), None)
+            if relation is None and change.now and (relation := _said_now(t, current)) in taken:
+                relation = None
         elif t.subject != owner:
             relation = _renamed(t, change, current)
         if relation is None:
@@ -144,12 +143,9 @@ def resolved(triples: tuple[Triple, ...], change: Change, owner: str,
             continue
         taken.add(relation)
         out.append(Triple(owner, relation, t.object, statement(owner, relation, t.object), t.qualifier, t.answer))
-    for r in named:  # "I changed dentists, it's Doctor Obi now": the value is the sentence's new name
-        if r in taken:
-            continue
-        name = next((n for n in change.names if norm(n) != norm(current[r])
-                     and _same_kind(n, current[r]) and all(norm(n) != norm(t.object) for t in triples
-                                                          if t.relation in ENDS)), None)
-        if name:
-            out.append(Triple(owner, r, name, statement(owner, r, name), None, "person"))
+    for r in named:  # "I changed dentists, it's Doctor Obi now": the value is a name said as what it is
+        name = next((n for n in change.names if norm(n) not in held and _same_kind(n, current[r])), None)
+        if r not in taken and name:
+            kind = "person" if r in PEOPLE else "name"
+            out.append(Triple(owner, r, name, statement(owner, r, name), None, kind))
     return tuple(out)

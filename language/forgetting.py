@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from .lexicon import CALLED, UNREAL_PAST
+
 ERASING = {"forget", "delete", "erase", "remove", "drop", "scratch", "wipe", "clear", "discard", "purge", "bin",
            "ditch", "unlearn"}
 KEEPING = {"keep", "remember", "store", "save", "hold", "hang", "retain", "record", "note", "log"}
@@ -38,7 +40,9 @@ class ForgetRequest:
 def forget_request(sent) -> ForgetRequest | None:
     """The request to forget that the sentence (a spaCy Span) makes, or None when it makes none."""
     for verb in sent:
-        word = IRREGULAR.get(verb.lower_) or (verb.lemma_.lower() if verb.pos_ in ("VERB", "AUX") else verb.lower_)
+        word = verb.lemma_.lower() if verb.pos_ in ("VERB", "AUX") else verb.lower_
+        if verb.lower_ in UNREAL_PAST and any(t.lower_ in ("rather", "wish") for t in sent[:verb.i - sent.start]):
+            word = UNREAL_PAST[verb.lower_]  # "I'd rather you forgot ...", a wish; "You forgot my birthday!" is not
         erasing = word in ERASING or word == "get" and any(c.lower_ == "rid" for c in verb.children)
         keeping = word in KEEPING and (_negated(verb) or verb.dep_ in ("xcomp", "ccomp") and (
             verb.head.lemma_.lower() in STOPPING or verb.head.lemma_.lower() in WANTING and _negated(verb.head)))
@@ -143,22 +147,11 @@ def _said(tokens, keep) -> str:
     return " ".join(out.split())
 
 
-# what a request calls a fact -> the words a statement of it says: "my old address" is where I lived ("I used to
-# live on Corran Street"), "my job" where I work
-CALLED = {"address": {"live"}, "home": {"live"}, "flat": {"live"}, "house": {"live"}, "job": {"work"},
-          "employer": {"work"}, "workplace": {"work"}, "work": {"job"}, "salary": {"earn", "paid", "pay"},
-          "pay": {"earn", "paid", "salary"}, "birthday": {"born"}, "age": {"old"}, "number": {"phone"},
-          "phone": {"number"}, "mobile": {"number", "phone"}}
-# forms the tagger may leave unlemmatised ("you forgot" tagged as a present): the verb they are a form of
-IRREGULAR = {"forgot": "forget", "forgotten": "forget", "kept": "keep", "held": "hold", "stored": "store",
-             "deleted": "delete", "erased": "erase", "removed": "remove", "wiped": "wipe", "dropped": "drop"}
-
-
-def request_words(text: str) -> set[str]:
-    """The words a request's target says (about_words), with the words a statement of what it calls a fact says
-    ("address" -> "live")."""
+def called_words(text: str) -> set[str]:
+    """The words a statement of what a request calls a fact says, beyond the request's own ("my old address" ->
+    "live"): they break a tie between statements that say as many of the request's own words, never more."""
     words = about_words(text)
-    return words | {w for said in words for w in CALLED.get(said, ())}
+    return {w for said in words for w in CALLED.get(said, ())} - words
 
 
 def about_words(text: str) -> set[str]:

@@ -89,10 +89,38 @@ CANONICAL = {"move to": "live in", "relocate to": "live in", "move into": "live 
 ENDS = {"leave": ("work at",), "quit": ("work at",), "move out of": ("live in", "live on"),
         "move from": ("live in", "live on"), "sell": ("car", "drive", "have", "own")}
 
-# what "a new job at X" is: work at X ("I started a new job at Corbel Rail", "she took a post at Ostwin")
+# changes said in passing (language.changes): a stored relation -> the relations a new value of it may be said
+# with ("I quit Vantry Labs and joined Corbel Rail": "join" names a workplace; "... and met Tom" names none)
+REPLACED_BY = {
+    "work at": {"join", "start at", "start with", "be at", "work for", "work at"},
+    "work for": {"join", "start at", "start with", "be at", "work for", "work at"},
+    "live in": {"live in", "be in", "rent in", "stay in", "settle in"},
+    "live on": {"live on", "be on", "live in"},
+    "work as": {"be", "work as", "become", "retrain as", "train as"},
+    "car": {"buy", "get", "drive", "have"},
+    "drive": {"buy", "get", "drive", "have"},
+    "bank": {"bank with", "be with", "move account to", "switch to"},
+}
+# a stored person (partner, doctor, dentist ...) is replaced by someone the speaker now sees, is with, dates
+PERSON_REPLACED_BY = {"see", "be with", "be", "date", "register with", "switch to"}
 # whom "I'm with X now" names: the relation of a partner
 PARTNERS = {"partner", "wife", "husband", "boyfriend", "girlfriend", "fiance", "fiancee", "spouse"}
+NOW = {"now", "nowadays", "currently", "presently"}  # the present said against the past
+NOW_PHRASES = ("these days", "at the moment", "for now", "any more", "anymore", "from now on")
+CHANGING = {"switch", "change", "swap", "replace"}  # "switched doctors": the relation that changes
+OVER = {"over", "gone", "finished", "done", "ended"}  # "the barista job is over", "the Halvik's gone"
 
+# forgetting: what a request calls a fact -> the words a statement of it says ("my old address" is where I lived,
+# "I used to live on Corran Street"); past forms a wish uses, which the tagger may leave unlemmatised ("I'd rather
+# you forgot ...", tagged a present)
+CALLED = {"address": {"live"}, "home": {"live"}, "flat": {"live"}, "house": {"live"}, "job": {"work"},
+          "employer": {"work"}, "workplace": {"work"}, "work": {"job"}, "salary": {"earn", "paid", "pay"},
+          "pay": {"earn", "paid", "salary"}, "birthday": {"born"}, "age": {"old"}, "number": {"phone"},
+          "phone": {"number"}, "mobile": {"number", "phone"}}
+UNREAL_PAST = {"forgot": "forget", "deleted": "delete", "erased": "erase", "removed": "remove", "wiped": "wipe",
+               "dropped": "drop", "kept": "keep", "held": "hold", "stored": "store"}
+
+# what "a new job at X" is: work at X ("I started a new job at Corbel Rail", "she took a post at Ostwin")
 JOB_NOUNS = {"job", "position", "role", "post", "placement", "internship", "apprenticeship", "contract"}
 TAKING_UP = {"start", "begin", "get", "take", "land", "accept", "have", "secure", "find"}
 

@@ -179,8 +179,10 @@ class MemoryService:
                     and not _replaces(plan.fact, hits[0].payload):
                 plan.result = WriteResult(id=hits[0].id, outcome=WriteOutcome.duplicate, topic=hits[0].payload["topic"])
                 continue
-            earlier = np.flatnonzero(is_accepted & close[plan.index])
-            if len(earlier):
+            earlier = [i for i in np.flatnonzero(is_accepted & close[plan.index]) if not _replaces(plan.fact, {
+                "subject_key": _norm(plans[i].fact.subject), "relation": plans[i].fact.relation,
+                "object": plans[i].fact.object})]
+            if earlier:
                 twin = plans[earlier[0]]
                 plan.result = WriteResult(id=twin.result.id, outcome=WriteOutcome.duplicate, topic="")
                 twins.append((plan, twin))
@@ -366,7 +368,7 @@ class MemoryService:
                                   for s, topic in zip(statements, topics)])
         result.stored += [StoredFact(id=r.id, text=s.text, topic=r.topic, outcome=r.outcome, kind="statement",
                                      why=s.why) for r, s in zip(written, statements)]
-        pairs = [(r, t) for r, s in zip(written, statements) for t in self._as_changes(ns, s, owner)]
+        pairs = [(r, t) for r, triples in zip(written, self._as_changes(ns, statements, owner)) for t in triples]
         if not pairs:
             return result
         facts = [FactIn(text=t.text, topic=area(t) or r.topic,
@@ -380,18 +382,19 @@ class MemoryService:
                 self._retire_statement_of(ns, w.supersedes, r.id)
         return result
 
-    def _as_changes(self, ns: str, sentence, owner: str) -> tuple:
-        """The sentence's triples, with a new value said in passing given the relation of the stored one it
+    def _as_changes(self, ns: str, statements: list, owner: str) -> list[tuple]:
+        """Each statement's triples, with a new value said in passing given the relation of the stored one it
         replaces ("I quit Halden Freight and joined Pellam Foods": work at Pellam Foods), so that it supersedes
-        it (language.changes)."""
+        it (language.changes). The speaker's facts are read once, and only for a message that marks a change."""
         from language.changes import resolved
+        from language.lexicon import ENDS
 
-        if not sentence.triples:
-            return sentence.triples
+        if not any(s.change.marked or any(t.relation in ENDS for t in s.triples) for s in statements):
+            return [s.triples for s in statements]
         current = {r.payload.get("relation"): r.payload.get("object") for r in self.store.scroll_all(
             FactFilter(namespace=ns, status=ACTIVE, subject_key=(_norm(owner),)))
             if r.payload.get("relation") and r.payload.get("object")}
-        return resolved(sentence.triples, sentence.change, owner, current)
+        return [resolved(s.triples, s.change, owner, current) for s in statements]
 
     def _with_llm_facts(self, intake):
         """With an LLM configured, the facts of each statement are the ones it reads (validated); when it fails,
@@ -421,7 +424,7 @@ class MemoryService:
         is nearest. When another matches as well within `margin`, nothing is deleted and both are returned as
         candidates: the agent asks which one. `everything`: every statement that matches. An empty request is
         the last statement the speaker stored ("Please don't keep that.")."""
-        from language.forgetting import about_words, request_words, shared
+        from language.forgetting import about_words, called_words, shared
         from language.intake import subject_of
 
         out = Forgotten(request=request)
@@ -431,7 +434,7 @@ class MemoryService:
             hits = self.recall(ns, request, limit=50, record_heat=False)
         except NotFound:
             return out
-        words = request_words(request)
+        words, called = about_words(request), called_words(request)
         owner = subject_of(speaker)
         # "my ex" is Dario Vell: what was said of Dario Vell is about the user's ex too
         names = {h.fact.object for h in hits if h.fact.subject == owner and h.fact.relation and h.fact.object
@@ -439,19 +442,21 @@ class MemoryService:
         for name in sorted(names):
             words |= about_words(name)
             hits += self.recall(ns, name, limit=50, record_heat=False)
-        groups: dict[str, tuple[int, float]] = {}  # statement (or lone fact) id -> (words said, nearness)
+        # statement (or lone fact) id -> (request's words said, words of what it calls the fact said, nearness)
+        groups: dict[str, tuple[int, int, float]] = {}
         for h in hits:
-            said = shared(words, about_words(h.fact.text))
-            if said == 0 and h.score < min_score:
+            text = about_words(h.fact.text)
+            said, also = shared(words, text), shared(called, text)
+            if said == 0 and also == 0 and h.score < min_score:
                 continue
             key = h.fact.derived_from or h.fact.id
-            groups[key] = max(groups.get(key, (0, 0.0)), (said, h.score))
-        ranked = sorted(groups.items(), key=lambda g: (-g[1][0], -g[1][1]))
+            groups[key] = max(groups.get(key, (0, 0, 0.0)), (said, also, h.score))
+        ranked = sorted(groups.items(), key=lambda g: (-g[1][0], -g[1][1], -g[1][2]))
         if not ranked:
             return out
         if everything:
             chosen = [key for key, _ in ranked]
-        elif len(ranked) > 1 and ranked[1][1][0] == ranked[0][1][0] and ranked[0][1][1] - ranked[1][1][1] < margin:
+        elif len(ranked) > 1 and ranked[1][1][:2] == ranked[0][1][:2] and ranked[0][1][2] - ranked[1][1][2] < margin:
             out.candidates = [self.get(ns, key) for key, _ in ranked[:3]]  # the statements, as they were said
             return out
         else:
