@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .lexicon import CALLED, UNREAL_PAST
+from .matching import same_word
 
 ERASING = {"forget", "delete", "erase", "remove", "drop", "scratch", "wipe", "clear", "discard", "purge", "bin",
            "ditch", "unlearn"}
@@ -166,6 +167,4 @@ def about_words(text: str) -> set[str]:
 def shared(request: set[str], said: set[str]) -> int:
     """How many of a request's words a text says, inflections aside ("arrest" is said by "arrested", not
     "organ" by "organization": language.matching's rule)."""
-    from .matching import same_word
-
     return sum(1 for w in request if w in said or any(same_word(w, x) for x in said))

@@ -47,12 +47,12 @@ def _norm(value: str | None) -> str | None:
     return " ".join(value.lower().split()) if value else None
 
 
-def _replaces(fact: FactIn, stored: dict[str, Any]) -> bool:
-    """A fact with the subject and relation of a stored one and another object replaces it, however near their
-    texts are ("The user's phone number is 07700 900882." is not a duplicate of "... 07700 900461.")."""
+def _replaces(fact: FactIn, subject: str | None, relation: str | None, obj: str | None) -> bool:
+    """A fact with the subject and relation of another and another object replaces it, however near their texts
+    are ("The user's phone number is 07700 900882." is not a duplicate of "... 07700 900461.")."""
     return bool(fact.subject and fact.relation and fact.object) and (
-        _norm(fact.subject) == stored.get("subject_key") and _norm(fact.relation) == _norm(stored.get("relation"))
-        and _norm(fact.object) != _norm(stored.get("object")))
+        _norm(fact.subject) == _norm(subject) and _norm(fact.relation) == _norm(relation)
+        and _norm(fact.object) != _norm(obj))
 
 
 def fact_from_payload(fid: str, p: dict[str, Any]) -> Fact:
@@ -176,12 +176,11 @@ class MemoryService:
                 accepted.append(plan)
                 continue
             if hits and hits[0].score is not None and hits[0].score >= s.duplicate_threshold \
-                    and not _replaces(plan.fact, hits[0].payload):
+                    and not _replaces(plan.fact, *(hits[0].payload.get(k) for k in ("subject", "relation", "object"))):
                 plan.result = WriteResult(id=hits[0].id, outcome=WriteOutcome.duplicate, topic=hits[0].payload["topic"])
                 continue
-            earlier = [i for i in np.flatnonzero(is_accepted & close[plan.index]) if not _replaces(plan.fact, {
-                "subject_key": _norm(plans[i].fact.subject), "relation": plans[i].fact.relation,
-                "object": plans[i].fact.object})]
+            earlier = [i for i in np.flatnonzero(is_accepted & close[plan.index]) if not _replaces(
+                plan.fact, plans[i].fact.subject, plans[i].fact.relation, plans[i].fact.object)]
             if earlier:
                 twin = plans[earlier[0]]
                 plan.result = WriteResult(id=twin.result.id, outcome=WriteOutcome.duplicate, topic="")
